@@ -1,0 +1,303 @@
+"""Target profiles: how the harness talks to one deployment, as validated data.
+
+A profile is a TOML file (``checklist-v0.10.0.toml`` for the intended contract, ``as-built.toml``
+for what the real code does). It names every URL, path, field, claim, metric and header the
+harness uses, so that no check hard-codes a contract. Where a deployment cannot satisfy a
+checklist item (a route that does not exist, a metric that is absent), the profile says so with
+a ``missing`` text and a reference; the harness turns that into a finding instead of crashing.
+
+Usage::
+
+    profile = load_profile("as-built")            # a shipped profile, by name
+    profile = load_profile("staging.toml")        # or a file of the user's
+    profile = profile.with_targets({"negocio": "http://127.0.0.1:18002"})
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scenarios._errors import ProfileInvalid
+from stagegate.tomlfile import load_toml_model
+
+PROFILE_DIR = Path(__file__).parent
+DEFAULT_PROFILE = "checklist-v0.10.0"
+AGENTS = ("deposito", "negocio", "ml")
+SERVICES = (*AGENTS, "dashboard")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceSpec(_Model):
+    """One HTTP service of the stack."""
+
+    url: str
+    """Base URL, e.g. ``http://127.0.0.1:8001`` (no trailing slash)."""
+    health_path: str = "/health"
+    health_auth: Literal["none", "jwt", "api_key"] = "none"
+    """What ``/health`` needs: the as-built agents want a JWT, which breaks unauthenticated probes."""
+    health_ok_statuses: list[int] = [200]
+    container: str | None = None
+    """Container name in the compose deployment (R1 whoami, logs, chaos)."""
+    user: str | None = None
+    """Expected non-root user inside the container (R1)."""
+    issuer: str | None = None
+    """``iss`` this agent puts in and demands from tokens (intended contract only)."""
+    role: str | None = None
+    """``role`` claim this agent demands (as-built) or puts in its tokens (intended)."""
+    secret_env: str | None = None
+    """Environment variable holding this agent's JWT secret (never the secret itself)."""
+    process_name: str | None = None
+    """Name of the reference stack's process for this service (R1 and chaos without Docker)."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class GatewaySpec(_Model):
+    """The nginx gateway in front of the services."""
+
+    url: str
+    health_path: str = "/health"
+    routes: dict[str, str] = {}
+    """Service name -> path prefix on the gateway (``/api/deposito``); ``dashboard`` is ``""``."""
+    body_limit_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    rate_limited_status: int = 503
+    container: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return ServiceSpec._url(value)
+
+
+class AuthSpec(_Model):
+    """How the harness gets tokens the agents accept."""
+
+    mode: Literal["login", "mint"]
+    """``login``: POST ``login_path`` on each agent; ``mint``: sign tokens with the agents' secrets."""
+    login_path: str | None = None
+    username: str = "admin"
+    password: str = "test"
+    """The checklist's staging test account (step 8); override with ``password_env``."""
+    password_env: str = "STAGEGATE_LOGIN_PASSWORD"
+    claims: Literal["iss", "role"] = "iss"
+    """``iss``: tokens carry ``iss`` and ``role`` and agents check ``iss``; ``role``: only ``role`` matters."""
+    token_ttl_s: int = Field(28800, gt=0)
+    rejected_statuses: list[int] = [401, 403]
+    """Statuses that count as a correct rejection of a forged or cross-agent token."""
+    shared_secret_env: str | None = None
+    """As-built fallback: every agent signs with this when its own secret is unset."""
+    missing: str | None = None
+    """Why the checklist's login step cannot run against this contract (becomes a finding)."""
+
+    @model_validator(mode="after")
+    def _login_path(self) -> AuthSpec:
+        if self.mode == "login" and not self.login_path:
+            raise ValueError("mode 'login' needs login_path")
+        return self
+
+
+class CallSpec(_Model):
+    """One business call: where it goes and what a success looks like."""
+
+    service: str
+    method: Literal["GET", "POST", "PUT", "DELETE"] = "GET"
+    path: str
+    """Path template; ``{id}`` is filled from the catalogue, and the template is the request name."""
+    query: dict[str, str | int | float | bool] = {}
+    json_body: dict[str, Any] | None = None
+    ok_statuses: list[int] = [200]
+    auth: Literal["none", "jwt", "api_key"] = "jwt"
+    missing: str | None = None
+    """Set when the route does not exist in this contract: the gap and its reference."""
+
+
+class OcrSpec(_Model):
+    """The invoice OCR route (R3)."""
+
+    service: str = "negocio"
+    path: str
+    field: str
+    upload_format: Literal["pdf", "image"]
+    accepted_types: list[str]
+    extra_form: dict[str, str] = {}
+    timeout_s: float = Field(30.0, gt=0)
+    grace_s: float = Field(5.0, ge=0)
+    timeout_status: int = 504
+    app_body_limit_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    missing: str | None = None
+    """Set when the checklist's OCR route is not served: the gap and its reference."""
+    timeout_missing: str | None = None
+    """Set when the served route has no timeout at all."""
+
+
+class PredictSpec(_Model):
+    """The ML prediction carrying the inflation rate (R4)."""
+
+    service: str = "ml"
+    method: Literal["GET", "POST"] = "POST"
+    path: str
+    json_body: dict[str, Any]
+    days_field: str
+    rate_field: str
+    """Dotted path of the rate in the response (``inflation_rate_monthly``)."""
+    rate_format: Literal["fraction", "percent_string"]
+    """``fraction``: 0.045; ``percent_string``: ``"4.5%"``."""
+    adjustment_field: str | None = None
+    """Dotted path of the applied adjustment, ``(1 + rate) ** (days / 30) - 1``; None when absent."""
+    expected_rate: float = 0.045
+    rate_env: str = "INFLATION_RATE_MONTHLY"
+    log_pattern: str
+    """Regular expression the start-up log must match with the configured rate."""
+    missing: str | None = None
+
+
+class MetricsSpec(_Model):
+    """Prometheus names on the dashboard's ``/metrics`` (None: absent in this contract)."""
+
+    path: str = "/metrics"
+    requests_total: str = "dashboard_requests_total"
+    errors_total: str = "dashboard_errors_total"
+    p95_ms: str | None = "dashboard_request_duration_ms_p95"
+    uptime_s: str | None = "dashboard_uptime_seconds"
+    p95_missing: str | None = None
+
+
+class DashboardSpec(_Model):
+    """The web dashboard: API key, pages, API paths, rate limit."""
+
+    api_key_header: str = "X-API-Key"
+    api_key_env: str = "DASHBOARD_API_KEY"
+    unauthorized_status: int = 401
+    pages: list[str] = ["/"]
+    api_paths: list[str] = ["/api/summary"]
+    rate_limit_max: int = Field(120, gt=0)
+    rate_limit_window_s: int = Field(60, gt=0)
+    rate_limited_status: int = 429
+    metrics: MetricsSpec = MetricsSpec()
+
+
+class HeadersSpec(_Model):
+    """Security headers (checklist §13): header name -> exact value, or "" for present."""
+
+    required: dict[str, str]
+    hsts_header: str = "Strict-Transport-Security"
+    on_error_responses: bool = True
+    """Whether 401/429 answers must carry them too (the as-built 429 does not)."""
+
+
+class LogSpec(_Model):
+    """Log lines the checklist greps for."""
+
+    issuer_mismatch: str | None = "issuer mismatch"
+    invalid_token: str | None = "invalid token"
+    ocr_timeout: str | None = "OCR processing exceeded timeout"
+    missing: str | None = None
+
+
+class Gap(_Model):
+    """A checklist item this contract cannot satisfy, known from its description."""
+
+    id: str
+    section: str
+    severity: Literal["critical", "major", "minor", "info"]
+    title: str
+    reference: str
+
+
+class Profile(_Model):
+    """A whole target profile."""
+
+    name: str
+    description: str
+    contract: Literal["intended", "as-built"]
+    services: dict[str, ServiceSpec]
+    gateway: GatewaySpec | None = None
+    auth: AuthSpec
+    calls: dict[str, CallSpec]
+    ocr: OcrSpec
+    predict: PredictSpec
+    dashboard: DashboardSpec
+    headers: HeadersSpec
+    logs: LogSpec = LogSpec()
+    gaps: list[Gap] = []
+    source: str = ""
+    """The file the profile came from (set by the loader)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        missing = [name for name in SERVICES if name not in self.services]
+        if missing:
+            raise ValueError(f"services: missing {', '.join(missing)}")
+        for call_name, call in self.calls.items():
+            if call.service not in self.services:
+                raise ValueError(f"calls.{call_name}.service: unknown service {call.service!r}")
+        for agent in AGENTS:
+            spec = self.services[agent]
+            if self.auth.claims == "iss" and not spec.issuer:
+                raise ValueError(f"services.{agent}.issuer: needed when auth.claims is 'iss'")
+            if not spec.role:
+                raise ValueError(f"services.{agent}.role: every agent needs a role")
+        return self
+
+    def url(self, service: str, path: str = "") -> str:
+        """Absolute URL of ``path`` on ``service`` (``gateway`` included)."""
+        if service == "gateway":
+            if self.gateway is None:
+                raise ProfileInvalid(f"{self.source or self.name}: profile has no gateway")
+            return self.gateway.url + path
+        return self.services[service].url + path
+
+    def targets(self) -> dict[str, str]:
+        """Service name -> base URL, the gateway included when the profile has one."""
+        found = {name: spec.url for name, spec in self.services.items()}
+        if self.gateway is not None:
+            found["gateway"] = self.gateway.url
+        return found
+
+    def with_targets(self, urls: dict[str, str]) -> Profile:
+        """The same profile pointed at other base URLs (``gateway`` may be among them)."""
+        unknown = sorted(set(urls) - set(self.services) - {"gateway"})
+        if unknown:
+            raise ProfileInvalid(f"target: unknown service {unknown[0]!r} (known: {', '.join(SERVICES)}, gateway)")
+        services = {
+            name: spec.model_copy(update={"url": urls[name].rstrip("/")}) if name in urls else spec
+            for name, spec in self.services.items()
+        }
+        gateway = self.gateway
+        if "gateway" in urls:
+            gateway = (gateway or GatewaySpec(url=urls["gateway"])).model_copy(
+                update={"url": urls["gateway"].rstrip("/")}
+            )
+        return self.model_copy(update={"services": services, "gateway": gateway})
+
+    def without_gateway(self) -> Profile:
+        """The profile for a deployment with no gateway in front (the stack without nginx)."""
+        return self.model_copy(update={"gateway": None})
+
+
+def available_profiles() -> list[str]:
+    """Names of the profiles shipped with stagegate."""
+    return sorted(path.stem for path in PROFILE_DIR.glob("*.toml"))
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """A shipped profile by name, or a profile file by path; ``ProfileInvalid`` with one line if bad."""
+    text = str(name_or_path)
+    path = Path(text)
+    if not (text.endswith(".toml") or path.exists()):
+        path = PROFILE_DIR / f"{text}.toml"
+        if not path.exists():
+            raise ProfileInvalid(f"unknown profile {text!r} (known: {', '.join(available_profiles())})")
+    profile = load_toml_model(path, Profile, ProfileInvalid)
+    return profile.model_copy(update={"source": path.name})

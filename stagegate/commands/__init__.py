@@ -1,0 +1,1 @@
+"""Sub-commands of ``stagegate``, one module each, discovered by ``stagegate.cli``."""
