@@ -1,0 +1,148 @@
+"""Which deployment a run talks to, and the secrets it needs to talk to it.
+
+``--target`` takes one of:
+
+- ``local``: the reference stack started by ``stagegate stack up`` (its ``stack.json`` gives the
+  URLs, its ``secrets.env`` the secrets);
+- ``deposito=http://10.0.0.5:8001,negocio=...``: explicit base URLs, the others from the profile;
+- nothing: the URLs written in the profile.
+
+Secrets come from the environment, then from ``--env-file`` (an explicit file wins over the
+ambient environment), then, for ``local``, from the stack's own ``secrets.env``. They are kept in a
+``Secrets`` mapping whose ``repr`` never shows a value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from scenarios._errors import ProfileInvalid, TargetUnreachable
+from scenarios.profiles import Profile, load_profile
+from stagegate.errors import StagegateError
+
+DEFAULT_STATE_DIR = Path(".stagegate/stack")
+
+
+class Secrets(Mapping[str, str]):
+    """Secret values by variable name; printing it shows names only."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = {name: value for name, value in values.items() if value}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Secrets({sorted(self._values)})"
+
+    def require(self, name: str, purpose: str) -> str:
+        """The value of ``name``, or a one-line error naming the variable (never a value)."""
+        try:
+            return self._values[name]
+        except KeyError:
+            raise SecretMissing(f"secret {name} is not set (needed for {purpose}); "
+                                "export it or pass --env-file") from None
+
+
+class SecretMissing(StagegateError):
+    """A secret the run needs is in neither the environment nor the env file."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A profile pointed at its deployment, with the secrets to use and the local stack state."""
+
+    profile: Profile
+    secrets: Secrets
+    stack_state: dict[str, Any] | None
+    """``stack.json`` of the local reference stack, when ``--target local``."""
+
+
+def state_dir() -> Path:
+    """Where the local reference stack keeps its state (``STAGEGATE_STATE_DIR`` or ``.stagegate/stack``)."""
+    return Path(os.environ.get("STAGEGATE_STATE_DIR") or DEFAULT_STATE_DIR)
+
+
+def read_stack_state(directory: Path | None = None) -> dict[str, Any]:
+    """The running local stack's ``stack.json``; ``TargetUnreachable`` in one line when there is none."""
+    path = (directory or state_dir()) / "stack.json"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TargetUnreachable(
+            f"no local reference stack is running ({path} not found); start one with: stagegate stack up"
+        ) from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TargetUnreachable(f"{path}: unreadable stack state ({exc})") from None
+    if not isinstance(state, dict) or not isinstance(state.get("services"), dict):
+        raise TargetUnreachable(f"{path}: not a stack state file (no 'services')")
+    return state
+
+
+def parse_target_urls(spec: str) -> dict[str, str]:
+    """``svc=url,svc=url`` as a mapping; a malformed item is a one-line error."""
+    urls: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise ProfileInvalid(f"--target: {item!r} is not SERVICE=http(s)://HOST:PORT")
+        urls[name.strip()] = url.strip()
+    if not urls:
+        raise ProfileInvalid("--target: empty (use 'local' or SERVICE=URL,...)")
+    return urls
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        raise ProfileInvalid(f"--env-file: {path} is not a readable file")
+    return {name: value for name, value in dotenv_values(path).items() if value is not None}
+
+
+def resolve_profile(
+    profile: str | Path | Profile, target: str | None = None, *, env_file: Path | None = None
+) -> Resolved:
+    """Load the profile, point it at ``target`` and gather the secrets, or fail in one line."""
+    loaded = profile if isinstance(profile, Profile) else load_profile(profile)
+    values: dict[str, str] = dict(os.environ)
+    if env_file is not None:
+        values.update(_read_env_file(Path(env_file)))
+    stack_state: dict[str, Any] | None = None
+    if target == "local":
+        stack_state = read_stack_state()
+        urls = {str(k): str(v) for k, v in stack_state["services"].items()}
+        loaded = loaded.with_targets(urls)
+        if "gateway" not in urls:
+            loaded = loaded.without_gateway()
+        stack_env = stack_state.get("env_file")
+        if stack_env and Path(stack_env).is_file():
+            values.update(_read_env_file(Path(stack_env)))
+    elif target:
+        loaded = loaded.with_targets(parse_target_urls(target))
+    wanted = _secret_names(loaded)
+    kept = {name: value for name, value in values.items() if name in wanted or name.startswith(SECRET_PREFIXES)}
+    return Resolved(profile=loaded, secrets=Secrets(kept), stack_state=stack_state)
+
+
+SECRET_PREFIXES = ("JWT_SECRET", "DASHBOARD_", "STAGEGATE_")
+"""Variables kept as secrets besides those the profile names (the ambient environment is not kept)."""
+
+
+def _secret_names(profile: Profile) -> set[str]:
+    names = {spec.secret_env for spec in profile.services.values() if spec.secret_env}
+    names |= {profile.auth.password_env, profile.dashboard.api_key_env}
+    if profile.auth.shared_secret_env:
+        names.add(profile.auth.shared_secret_env)
+    return names
