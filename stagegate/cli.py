@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stagegate",
         description="Chaos-and-load validation gate: PROMOTE, HOLD or ROLLBACK a staging deployment.",
-        epilog="Exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure.",
+        epilog="exit codes:\n  0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"stagegate {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
