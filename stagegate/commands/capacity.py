@@ -1,0 +1,24 @@
+"""``stagegate capacity``: the pre-release capacity check (step load until an SLO breaks)."""
+
+from __future__ import annotations
+
+import argparse
+
+from stagegate.commands.run import add_gate_arguments, run_gate_from_args
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "capacity",
+        help="step load until an SLO breaks; report the knee (users, req/s)",
+        description=(
+            "Run the gate with the step scenario: users are added step by step until a rule of the "
+            "rules file breaks. The report shows the knee (the last step where every SLO held) as "
+            "users and requests per second, with the rule that broke above it."
+        ),
+        epilog="exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
+    )
+    add_gate_arguments(parser, scenario_default="step")
+    parser.add_argument("--require-rps", type=float, metavar="N",
+                        help="fail the gate (ROLLBACK) when the knee is below N requests per second")
+    parser.set_defaults(handler=run_gate_from_args)

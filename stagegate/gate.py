@@ -1,0 +1,190 @@
+"""The staging gate end to end: stack, smoke, load with chaos, verdict, reports.
+
+One function, ``run_gate``, does what a CI pipeline would otherwise wire from five tools. Every
+phase writes into the same results directory as it goes, so whatever stops the gate (Ctrl-C,
+SIGTERM, a crash of Locust), what was recorded is analysed and reported, chaos has been reverted
+by Locust's own shutdown, and the local stack is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import secrets as random_tokens
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import httpx
+from rich.console import Console
+
+import analysis
+from analysis._reports.index import write_index
+from scenarios.profiles import Profile, load_profile
+from scenarios.targets import Resolved, resolve_profile
+from stagegate import _locust_process, _progress
+from stagegate.errors import EXIT_USAGE, StagegateError
+
+REACHABILITY_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """Everything ``stagegate run`` and ``stagegate capacity`` take, validated before anything starts."""
+
+    profile: str
+    target: str
+    env_file: Path | None
+    scenario: str
+    duration_s: int
+    users: int | None
+    processes: int | None
+    expect_workers: int | None
+    chaos: str | None
+    allow_chaos: bool
+    rules: Path | None
+    trivy_report: Path | None
+    abort_on_rollback: bool
+    smoke: bool
+    out: Path | None
+    reports_dir: Path
+    require_rps: float | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> GateOptions:
+        if args.chaos and not args.allow_chaos:
+            raise StagegateError("--chaos: the plan acts only with --allow-chaos (see it first with: stagegate chaos dry-run PLAN)")
+        for name in ("users", "processes", "expect_workers"):
+            value = getattr(args, name)
+            if value is not None and value < 1:
+                raise StagegateError(f"--{name.replace('_', '-')}: must be at least 1 (got {value})")
+        if args.trivy_report is not None and not args.trivy_report.is_file():
+            raise StagegateError(f"--trivy-report: {args.trivy_report} is not a readable file")
+        return cls(
+            profile=args.profile, target=args.target, env_file=args.env_file, scenario=args.scenario,
+            duration_s=_locust_process.parse_duration(args.duration), users=args.users,
+            processes=args.processes, expect_workers=args.expect_workers, chaos=args.chaos,
+            allow_chaos=args.allow_chaos, rules=args.rules, trivy_report=args.trivy_report,
+            abort_on_rollback=args.abort_on_rollback, smoke=not args.no_smoke, out=args.out,
+            reports_dir=args.reports_dir, require_rps=getattr(args, "require_rps", None),
+        )
+
+
+def _new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + random_tokens.token_hex(2)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM takes the same clean path as Ctrl-C: stop Locust, revert, stop the stack, analyse."""
+
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _local_stack(profile: Profile, console: Console) -> Iterator[None]:
+    """Start the embedded reference stack for this profile's contract, unless one already runs."""
+    from reference_stack import running_stack
+    from scenarios.targets import read_stack_state, state_dir
+
+    try:
+        read_stack_state()
+    except StagegateError:
+        pass
+    else:
+        console.print(f"using the reference stack already running ({state_dir()})")
+        yield
+        return
+    console.print(f"starting the reference stack ({profile.contract} contract)")
+    with running_stack(contract=profile.contract, state_dir=state_dir()):
+        yield
+    console.print("reference stack stopped")
+
+
+def _check_reachable(resolved: Resolved) -> None:
+    """One line and exit 2 when no service of the target answers at all."""
+    profile = resolved.profile
+    for spec in profile.services.values():
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(spec.url + spec.health_path, timeout=REACHABILITY_TIMEOUT_S)
+            return
+    urls = ", ".join(spec.url for spec in profile.services.values())
+    raise StagegateError(f"target unreachable: no service answers ({urls})")
+
+
+def _run_smoke(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> None:
+    from scenarios.smoke import run_smoke
+
+    console.print("[bold]smoke[/] checks")
+    run_smoke(resolved, results_dir=out, trivy_report=options.trivy_report)
+
+
+def _run_load(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> int:
+    run = _locust_process.LocustRun(
+        results_dir=out, profile=options.profile, target=options.target, scenario=options.scenario,
+        duration_s=options.duration_s, users=options.users, processes=options.processes,
+        expect_workers=options.expect_workers, chaos_plan=options.chaos, allow_chaos=options.allow_chaos,
+        abort_on_rollback=options.abort_on_rollback, secrets_env=dict(resolved.secrets),
+    )
+    process = _locust_process.start(run)
+    try:
+        _progress.follow_load(out / "locust.jsonl", options.duration_s, console, lambda: process.poll() is None)
+    finally:
+        code = _locust_process.stop(process)
+    if code == EXIT_USAGE:
+        raise StagegateError(f"Locust refused the run: {_last_line(out / 'locust.log')}")
+    return code
+
+
+def _last_line(path: Path) -> str:
+    with contextlib.suppress(OSError):
+        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        if lines:
+            return lines[-1].strip()
+    return f"see {path}"
+
+
+def _judge(options: GateOptions, out: Path, console: Console) -> int:
+    rules = analysis.load_rules(options.rules)
+    verdict = analysis.evaluate(out, rules, require_rps=options.require_rps)
+    analysis.write_reports(verdict, out)
+    write_index(options.reports_dir)
+    analysis.print_verdict(verdict, console)
+    console.print(f"report: {out / 'report.html'}")
+    return verdict.exit_code
+
+
+def run_gate(options: GateOptions) -> int:
+    """Run the whole gate and return the verdict's exit code."""
+    console = Console(stderr=True)
+    profile = load_profile(options.profile)
+    analysis.load_rules(options.rules)  # a malformed rules file fails before anything starts
+    out = options.out or options.reports_dir / _new_run_id()
+    out.mkdir(parents=True, exist_ok=True)
+    interrupted = False
+    with _sigterm_as_interrupt():
+        try:
+            with _local_stack(profile, console) if options.target == "local" else contextlib.nullcontext():
+                resolved = resolve_profile(profile, options.target, env_file=options.env_file)
+                _check_reachable(resolved)
+                if options.smoke:
+                    _run_smoke(resolved, options, out, console)
+                _run_load(resolved, options, out, console)
+        except KeyboardInterrupt:
+            interrupted = True
+            console.print("[yellow]interrupted[/]: chaos reverted and stack stopped; analysing what was recorded")
+        except subprocess.SubprocessError as exc:
+            console.print(f"[red]load phase failed[/]: {exc}; analysing what was recorded")
+    code = _judge(options, out, console)
+    return 130 if interrupted and code == 0 else code
