@@ -156,7 +156,7 @@ class Verdict(_Model):
     """The gate's decision with its evidence.
 
     ``verdict``/``exit_code``: ROLLBACK (1) when any ``rollback`` rule FAILs; PROMOTE (0) when
-    every ``completion`` rule PASSes; HOLD (3) otherwise. ``alert`` rules only WARN. ``reasons``
+    every ``completion`` rule PASSes and every ``rollback`` rule had data; HOLD (3) otherwise. ``alert`` rules only WARN. ``reasons``
     lists, in plain words, the failures and the rules without data. ``notes`` names stream
     problems (``locust.jsonl:812: line is cut short ...``). ``capacity`` and ``comparison`` are set
     only by a capacity analysis or a baseline comparison.
@@ -180,8 +180,10 @@ def decide(rules: list[RuleResult]) -> tuple[VerdictName, int, list[str]]:
     rollback = [r for r in rules if r.role == "rollback" and r.status == "FAIL"]
     if rollback:
         return "ROLLBACK", EXIT_CODES["ROLLBACK"], [_reason(r) for r in rollback]
-    blocking = [r for r in rules if r.role == "completion" and r.status != "PASS"]
-    blocking += [r for r in rules if r.role == "rollback" and r.status == "NO_DATA"]
+    blocking = [
+        r for r in rules
+        if (r.role == "completion" and r.status != "PASS") or (r.role == "rollback" and r.status == "NO_DATA")
+    ]
     if blocking:
         return "HOLD", EXIT_CODES["HOLD"], [_reason(r) for r in blocking]
     return "PROMOTE", EXIT_CODES["PROMOTE"], []

@@ -1,0 +1,285 @@
+"""``report.html``: one self-contained page a release engineer reads in a minute.
+
+Usage::
+
+    write(verdict, load_results(results_dir), results_dir / "report.html")
+
+The page is rendered from the ``Verdict`` (what was decided and why) and the ``RunData`` (what
+happened over time). It opens offline from a CI artifact: charts are inline SVG from matplotlib,
+styles are inline, there is no script and no URL except the run's own target URLs as text and
+relative links to the files beside it (Locust's HTML report and CSVs, ``verdict.json``...).
+A part without data says what is missing instead of drawing an empty chart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from analysis._load import RunData
+from analysis._reports import _html_charts as charts
+from analysis._reports import _html_series as series
+from analysis._verdict import RuleResult, Verdict
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATUS_ORDER = {"FAIL": 0, "NO_DATA": 1, "WARN": 2, "PASS": 3}
+ROLE_ORDER = {"rollback": 0, "completion": 1, "alert": 2}
+SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+CHECKLIST_OCR_TIMEOUT_S = 30.0
+"""The checklist's ``OCR_TIMEOUT_SECONDS``, drawn (and labelled as such) when the run names none."""
+SIBLING_OUTPUTS = ("verdict.json", "junit.xml", "summary.md")
+_SECRET_KEY = re.compile(r"secret|token|passw|api_?key|auth|credential", re.I)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the page: its SVG, or the sentence saying why it is not there."""
+
+    id: str
+    title: str
+    svg: Markup | None
+    missing: str = ""
+    caption: str = ""
+
+
+def write(verdict: Verdict, run_data: RunData | None, path: Path) -> None:
+    """Render the report of ``verdict`` (with ``run_data`` for the charts) to ``path``."""
+    path = Path(path)
+    html = render(verdict, run_data, siblings=_siblings(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+
+
+def render(verdict: Verdict, run_data: RunData | None, *, siblings: dict[str, list[str]]) -> str:
+    """The report as a string; ``siblings`` are the relative links to files beside it."""
+    line = series.timeline(run_data) if run_data is not None else None
+    template = environment().get_template("report.html.j2")
+    return template.render(
+        v=verdict,
+        run=verdict.run,
+        targets={name: safe_url(url) for name, url in verdict.run.targets.items()},
+        settings=_safe_settings(verdict.run.settings),
+        rules=sorted(verdict.rules, key=_rule_order),
+        status_counts=_status_counts(verdict.rules),
+        sections=_findings_by_section(verdict),
+        requests=sorted(verdict.requests, key=lambda r: (r.traffic != "normal", r.traffic, r.name)),
+        time_charts=_time_charts(verdict, run_data, line),
+        ocr_charts=_ocr_charts(verdict, run_data, line),
+        jwt_chart=_jwt_chart(run_data),
+        capacity_chart=Chart("capacity", "Throughput and p95 per user step", Markup(charts.capacity_chart(verdict.capacity)))
+        if verdict.capacity and verdict.capacity.steps else None,
+        comparison_chart=Chart("comparison", "Latency shift per request name",
+                               Markup(charts.comparison_chart(verdict.comparison)))
+        if verdict.comparison and verdict.comparison.rows else None,
+        start=line.start if line else verdict.run.started_at,
+        problems=[str(p) for p in run_data.problems] if run_data is not None else [],
+        siblings=siblings,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
+
+
+def environment() -> Environment:
+    """The report templates, autoescaped, with the formatting filters both pages use."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(when=format_time, duration=format_duration, ms=format_ms, pct=format_pct,
+                       clock=format_clock, value=format_value)
+    return env
+
+
+def format_time(epoch: float | None) -> str:
+    if epoch is None:
+        return "unknown"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min {secs} s"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def format_ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def format_pct(value: float | None, decimals: int = 2) -> str:
+    return "–" if value is None else f"{value * 100:.{decimals}f} %"
+
+
+def format_clock(epoch: float, start: float | None) -> str:
+    """A time as ``m:ss`` since the run's start (the charts' x axis), or absolute when unknown."""
+    return charts.clock(epoch - start) if start is not None else format_time(epoch)
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def safe_url(url: str) -> str:
+    """A target URL without user info, query or fragment: what a report may show."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unparseable URL)"
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _safe_settings(settings: dict[str, Any]) -> dict[str, str]:
+    return {key: "(hidden)" if _SECRET_KEY.search(key) else format_value(value)
+            for key, value in sorted(settings.items())}
+
+
+def _rule_order(rule: RuleResult) -> tuple[int, int, str]:
+    return STATUS_ORDER.get(rule.status, 9), ROLE_ORDER.get(rule.role, 9), rule.id
+
+
+def _status_counts(rules: list[RuleResult]) -> dict[str, int]:
+    counts = {status: 0 for status in STATUS_ORDER}
+    for rule in rules:
+        counts[rule.status] = counts.get(rule.status, 0) + 1
+    return {status: n for status, n in counts.items() if n}
+
+
+def _section_key(section: str) -> tuple[int, str]:
+    number = re.search(r"\d+", section)
+    return (int(number.group()) if number else 10_000, section)
+
+
+def _findings_by_section(verdict: Verdict) -> list[tuple[str, list[Any]]]:
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for finding in verdict.findings:
+        grouped[finding.section or "(no section)"].append(finding)
+    return [(section, sorted(items, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.id)))
+            for section, items in sorted(grouped.items(), key=lambda kv: _section_key(kv[0]))]
+
+
+def threshold_lines(verdict: Verdict, metric: str, *, fraction: bool) -> list[tuple[float, str, str]]:
+    """Lines to draw for ``metric`` ("error_rate", "p95"): the thresholds of the verdict's own rules.
+
+    The values come from the rules file the run was judged with, so the chart shows the limits the
+    verdict used. Scraped-metric rules are left out: they are about a service's own gauge.
+    """
+    found = []
+    for rule in verdict.rules:
+        value = rule.threshold.get("value")
+        if metric not in rule.id or rule.kind == "metric" or not isinstance(value, int | float):
+            continue
+        if fraction != (value <= 1):
+            continue
+        shown = f"{value * 100:g} %" if fraction else f"{value:g} ms"
+        found.append((float(value), rule.role, f"{rule.id} ({rule.role}): {shown}"))
+    return sorted(set(found))
+
+
+def _time_charts(verdict: Verdict, data: RunData | None, line: series.Timeline | None) -> list[Chart]:
+    titles = {
+        "rps": "Requests per second",
+        "error-rate": "Error rate of normal traffic",
+        "p95": "p95 latency of normal traffic",
+        "health": "Health checks",
+    }
+    if data is None or line is None:
+        why = "No stream records in this results directory, so there is nothing to draw over time."
+        return [Chart(key, title, None, why) for key, title in titles.items()]
+    spans = series.chaos_spans(data, line)
+    traffic = series.traffic(data, line)
+    lanes = series.lanes(data, line)
+    result = []
+    if traffic is None:
+        why = "No request windows were recorded (no locust.jsonl, or the run sent no traffic)."
+        result += [Chart(key, titles[key], None, why) for key in ("rps", "error-rate", "p95")]
+    else:
+        bucket = f"Each point covers {line.bucket_s} s; the tables below keep exact values."
+        error_lines = threshold_lines(verdict, "error_rate", fraction=True)
+        p95_lines = threshold_lines(verdict, "p95", fraction=False)
+        result += [
+            Chart("rps", titles["rps"], Markup(charts.traffic_chart(traffic, line, spans)), caption=bucket),
+            Chart("error-rate", titles["error-rate"],
+                  Markup(charts.error_rate_chart(traffic, line, spans, error_lines)),
+                  caption=bucket + ("" if error_lines else " No error-rate rule in this verdict, so no line.")),
+            Chart("p95", titles["p95"], Markup(charts.p95_chart(traffic, line, spans, p95_lines, line.bucket_s)),
+                  caption=bucket + ("" if p95_lines else " No p95 rule in this verdict, so no line.")),
+        ]
+    if lanes:
+        down = ", ".join(f"{lane.check} down {format_duration(lane.down_s)}" for lane in lanes if lane.down_s)
+        result.append(Chart("health", titles["health"], Markup(charts.health_chart(lanes, line, spans)),
+                            caption=down or "Every check stayed up."))
+    else:
+        result.append(Chart("health", titles["health"], None, "No health records: the health watcher did not run."))
+    if not spans:
+        result[0] = Chart(result[0].id, result[0].title, result[0].svg, result[0].missing,
+                          (result[0].caption + " No chaos step in this run.").strip())
+    return result
+
+
+def ocr_timeout(verdict: Verdict) -> tuple[float, str]:
+    """The OCR timeout in ms to draw, and where it comes from (run settings, a rule, the checklist)."""
+    configured = verdict.run.settings.get("ocr_timeout_s")
+    if isinstance(configured, int | float):
+        return configured * 1000, f"OCR timeout {configured:g} s (run settings)"
+    for rule in verdict.rules:
+        value = rule.threshold.get("timeout_s")
+        if isinstance(value, int | float):
+            return value * 1000, f"OCR timeout {value:g} s ({rule.id})"
+    return CHECKLIST_OCR_TIMEOUT_S * 1000, f"OCR timeout {CHECKLIST_OCR_TIMEOUT_S:g} s (checklist default)"
+
+
+def _ocr_charts(verdict: Verdict, data: RunData | None, line: series.Timeline | None) -> list[Chart]:
+    ocr = series.ocr(data, line) if data is not None and line is not None else None
+    if ocr is None:
+        why = "No invoice uploads were recorded (no ocr records): the OCR route was not exercised."
+        return [Chart("ocr-outcomes", "OCR outcomes over time", None, why),
+                Chart("ocr-scatter", "OCR size against latency", None, why)]
+    assert line is not None and data is not None
+    timeout_ms, label = ocr_timeout(verdict)
+    sampled = "" if len(ocr.points) == ocr.total else f" {len(ocr.points)} of {ocr.total} invoices drawn."
+    return [
+        Chart("ocr-outcomes", "OCR outcomes over time",
+              Markup(charts.ocr_outcome_chart(ocr, line, series.chaos_spans(data, line))),
+              caption=f"{ocr.total} uploads; each bar covers {line.bucket_s} s."),
+        Chart("ocr-scatter", "OCR size against latency",
+              Markup(charts.ocr_scatter_chart(ocr, timeout_ms, label)), caption=label + "." + sampled),
+    ]
+
+
+def _jwt_chart(data: RunData | None) -> Chart:
+    matrix = series.token_matrix(data) if data is not None else None
+    if matrix is None:
+        return Chart("jwt", "Forged tokens", None,
+                     "No token records: no forged or control token was presented in this run.")
+    counts = ", ".join(f"{n} {result.replace('_', ' ')}" for result, n in sorted(matrix.counts().items()))
+    return Chart("jwt", "Forged tokens: case × target agent", Markup(charts.token_matrix_chart(matrix)),
+                 caption=f"Cells show the worst result and the statuses received ({counts}).")
+
+
+def _siblings(path: Path) -> dict[str, list[str]]:
+    """Relative links to Locust's own report and CSVs and the other outputs beside ``path``."""
+    folder = path.parent
+    if not folder.is_dir():
+        return {"locust": [], "outputs": []}
+    mine = {path.name, "index.html"}
+    locust = sorted(p.name for p in folder.iterdir()
+                    if p.is_file() and p.suffix in (".html", ".csv") and p.name not in mine)
+    outputs = [name for name in SIBLING_OUTPUTS if (folder / name).is_file()]
+    return {"locust": locust, "outputs": outputs}
