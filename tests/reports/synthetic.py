@@ -1,0 +1,169 @@
+"""Synthetic results directories for the report tests, written with the stream's own record types.
+
+``write_full_run`` writes a two-minute run with every part the report draws (an error spike, a
+latency spike, a health outage during a chaos step, forged tokens with a breach, heavy and normal
+invoices); ``full_verdict`` is a verdict over it with capacity and a baseline comparison.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from analysis import (
+    Capacity,
+    CapacityStep,
+    Comparison,
+    ComparisonRow,
+    Evidence,
+    FindingOut,
+    RequestRow,
+    RuleResult,
+    RunInfo,
+    Span,
+    Verdict,
+    decide,
+)
+from stagegate.histogram import encode, new_sketch
+from stagegate.stream import StreamWriter, record
+
+T0 = 1_795_820_100.0
+TARGETS = {"deposito": "http://127.0.0.1:8001", "negocio": "http://127.0.0.1:8002",
+           "ml": "http://127.0.0.1:8003", "dashboard": "http://127.0.0.1:8080"}
+NORMAL = "deposito GET /productos/{id}"
+
+
+def window(t: float, name: str, traffic: str, latencies: list[float], *, errors: int = 0,
+           expected: int = 0) -> dict[str, Any]:
+    sketch = new_sketch()
+    for ms in latencies:
+        sketch.add(ms)
+    count = len(latencies)
+    return record("window", t, duration_s=1.0, name=name, service=name.split()[0], traffic=traffic,
+                  count=count, outcomes={"ok": count - errors - expected, "error": errors, "expected": expected},
+                  errors={"status 500": errors} if errors else {}, bytes=100 * count,
+                  latency_sum_ms=sum(latencies), latency_max_ms=max(latencies, default=0.0),
+                  sketch=encode(sketch))
+
+
+def header(run_id: str = "20261127-231500-ab12", producer: str = "locust") -> dict[str, Any]:
+    return record("run_header", T0, run_id=run_id, producer=producer, profile="checklist-v0.10.0",
+                  scenario="steady", targets=TARGETS, settings={"users": 20},
+                  versions={"stagegate": "0.1.0", "git": "19d2c7a"})
+
+
+def write_full_run(results: Path, seconds: int = 120) -> Path:
+    """A run with traffic, health, chaos, tokens and OCR; returns the results directory."""
+    results.mkdir(parents=True, exist_ok=True)
+    with StreamWriter(results / "locust.jsonl") as out:
+        out.write(header())  # type: ignore[arg-type]
+        for s in range(seconds):
+            t = T0 + s
+            slow = 60 <= s < 80
+            latencies = [700.0 + i for i in range(10)] if slow else [20.0 + i for i in range(10)]
+            out.write(window(t, NORMAL, "normal", latencies, errors=2 if 40 <= s < 70 else 0))  # type: ignore[arg-type]
+            out.write(window(t, "negocio GET /precios/consultar", "normal", [15.0, 18.0]))  # type: ignore[arg-type]
+            out.write(window(t, "negocio GET /api/productos", "forged_token", [5.0], expected=1))  # type: ignore[arg-type]
+        for check in ("deposito", "negocio", "ml", "dashboard"):
+            out.write(record("health", T0, check=check, ok=True, status=200, detail="200", latency_ms=3.0))  # type: ignore[arg-type]
+        out.write(record("health", T0 + 50, check="negocio", ok=False, status=None,  # type: ignore[arg-type]
+                         detail="connection refused", latency_ms=None))
+        out.write(record("health", T0 + 90, check="negocio", ok=True, status=200, detail="200", latency_ms=4.0))  # type: ignore[arg-type]
+        cases = ["alg_none_lower", "wrong_secret", "cross_agent_deposito", "expired", "control_valid"]
+        for case in cases:
+            for target in ("deposito", "negocio", "ml", "dashboard"):
+                result, status = ("control_ok", 200) if case.startswith("control") else ("rejected", 401)
+                if case == "alg_none_lower" and target == "negocio":
+                    result, status = "breach", 200
+                if case == "cross_agent_deposito" and target == "negocio":
+                    result, status = "wrong_rejection", 500
+                out.write(record("token", T0 + 5, case_id=case, target=target, status=status, result=result,  # type: ignore[arg-type]
+                                 severity="critical", detail=f"status {status}"))
+        for s in range(0, seconds, 2):
+            out.write(record("ocr", T0 + s, invoice=f"n{s}", invoice_kind="normal", size_bytes=200_000 + s * 1000,  # type: ignore[arg-type]
+                             status=200, latency_ms=800.0 + s, result="processed", detail=""))
+        for s in range(10, seconds, 20):
+            late = s == 70
+            out.write(record("ocr", T0 + s, invoice=f"h{s}", invoice_kind="heavy", size_bytes=12_000_000,  # type: ignore[arg-type]
+                             status=504, latency_ms=36_000.0 if late else 30_400.0,
+                             result="timeout_late" if late else "timeout_ok", detail="504"))
+        out.write(record("run_end", T0 + seconds, reason="completed", detail=""))  # type: ignore[arg-type]
+    with StreamWriter(results / "chaos.jsonl") as out:
+        for phase, dt, recovery in (("start", 48, None), ("end", 60, None), ("recovered", 90, 30.0)):
+            out.write(record("chaos", T0 + dt, step_id="kill_negocio", phase=phase, action="kill",  # type: ignore[arg-type]
+                             target="negocio", backend="process", detail="", recovery_s=recovery))
+        out.write(record("chaos", T0 + 100, step_id="pause_ml", phase="start", action="pause",  # type: ignore[arg-type]
+                         target="ml", backend="process", detail="", recovery_s=None))
+    return results
+
+
+def rule(rule_id: str, role: str, status: str, *, kind: str = "statistic", threshold: dict[str, Any] | None = None,
+         evidence: Evidence | None = None, summary: str = "") -> RuleResult:
+    return RuleResult(id=rule_id, title=rule_id.replace("_", " "), kind=kind, role=role, status=status,
+                      summary=summary or f"{rule_id} is {status}", threshold=threshold or {},
+                      evidence=evidence or Evidence(), section="§15 Rollback")
+
+
+def full_rules() -> list[RuleResult]:
+    return [
+        rule("error_rate_sustained", "rollback", "PASS", kind="sustained", threshold={"value": 0.10, "for_s": 60},
+             summary="max 20 % for 30 s; threshold 10 % for 60 s"),
+        rule("error_rate_alert", "alert", "WARN", kind="sustained", threshold={"value": 0.05, "for_s": 10},
+             evidence=Evidence(spans=[Span(start=T0 + 40, end=T0 + 70, value=0.2, label="error rate 20 %")])),
+        rule("p95_normal", "completion", "FAIL", threshold={"value": 500}, summary="p95 712 ms > 500 ms",
+             evidence=Evidence(values={"p95_ms": 712.3})),
+        rule("jwt_forged_accepted", "rollback", "FAIL", kind="count", threshold={"max": 0},
+             summary="1 forged token accepted by negocio",
+             evidence=Evidence(items=[{"case_id": "alg_none_lower", "target": "negocio", "status": 200}])),
+        rule("health_streak", "rollback", "PASS", kind="health_streak", threshold={"for_s": 180}),
+        rule("ledger_consistent", "completion", "NO_DATA", kind="ledger", summary="no ledger records"),
+    ]
+
+
+def full_verdict(results: Path, rules: list[RuleResult] | None = None, **extra: Any) -> Verdict:
+    rules = full_rules() if rules is None else rules
+    name, code, reasons = decide(rules)
+    return Verdict(
+        verdict=name, exit_code=code, reasons=reasons,
+        run=RunInfo(run_id="20261127-231500-ab12", results_dir=str(results), profile="checklist-v0.10.0",
+                    contract="intended", scenario="steady", targets=TARGETS, started_at=T0, ended_at=T0 + 120,
+                    duration_s=120.0, end_reason="completed", stagegate_version="0.1.0", git_commit="19d2c7a",
+                    settings={"users": 20, "admin_token": "s3cr3t-admin"}),
+        rules=rules,
+        findings=[
+            FindingOut(id="cross_agent_500", section="§8 R2", severity="critical",
+                       title="cross-agent token answered 500", evidence="negocio /precios/consultar: 500",
+                       reference="as-built.md §2"),
+            FindingOut(id="ocr_route_missing", section="§9 R3", severity="major",
+                       title="route /procesar_factura_completa does not exist", evidence="404",
+                       reference="as-built.md §3"),
+            FindingOut(id="health_needs_token", section="§6 Health Checks", severity="major",
+                       title="/health requires a token", evidence="403", reference="as-built.md §4"),
+        ],
+        requests=[
+            RequestRow(name=NORMAL, service="deposito", traffic="normal", count=1200, ok=1140, errors=60,
+                       expected=0, p50_ms=21.0, p95_ms=705.0, p99_ms=709.0, max_ms=709.0, rps=10.0),
+            RequestRow(name="negocio GET /api/productos", service="negocio", traffic="forged_token", count=120,
+                       ok=0, errors=0, expected=120, p50_ms=5.0, p95_ms=5.0, p99_ms=5.0, max_ms=5.0, rps=1.0),
+        ],
+        notes=["locust.jsonl:812: line is cut short (the producer stopped mid-write)"],
+        **extra,
+    )
+
+
+def capacity() -> Capacity:
+    steps = [CapacityStep(users=u, start=T0 + i * 30, end=T0 + i * 30 + 30, rps=u * 8.0 if u <= 40 else 330.0,
+                          p95_ms=50.0 * (i + 1) if u <= 40 else 900.0, error_rate=0.0 if u <= 40 else 0.12,
+                          ok=u <= 40, broken_by=None if u <= 40 else "p95_normal")
+             for i, u in enumerate((10, 20, 30, 40, 50, 60))]
+    return Capacity(knee_users=40, knee_rps=320.0, broken_by="p95_normal", steps=steps, require_rps=300.0,
+                    passed=True)
+
+
+def comparison() -> Comparison:
+    return Comparison(baseline="results/a", current="results/b", rows=[
+        ComparisonRow(name=NORMAL, change="regression", p_value=0.0001, shift_ms=120.0, shift_ratio=0.3,
+                      error_rate_before=0.0, error_rate_after=0.05, error_p_value=0.01),
+        ComparisonRow(name="negocio GET /precios/consultar", change="no_change", p_value=0.6, shift_ms=0.4,
+                      shift_ratio=0.02, error_rate_before=0.0, error_rate_after=0.0, error_p_value=1.0),
+    ])
