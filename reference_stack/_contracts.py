@@ -1,0 +1,35 @@
+"""Which contracts the reference stack can play, and where each one's services are built.
+
+The extension point for a second contract (issue 10): add a package ``reference_stack/as_built/``
+exposing ``NAME``, ``SERVICES``, ``build_app(config, faults, logger)`` and ``ready_path(service)``,
+and one line to ``CONTRACTS``. JWT, ledger, OCR model, faults, logs and launcher are shared.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Protocol, cast
+
+from reference_stack._config import ServiceConfig
+from reference_stack._errors import ContractUnknown
+from reference_stack._faults import LiveFaults
+from reference_stack._http import ASGIApp
+
+CONTRACTS = {"intended": "reference_stack.intended"}
+DEFAULT_CONTRACT = "intended"
+
+
+class Contract(Protocol):
+    NAME: str
+    SERVICES: tuple[str, ...]
+
+    def build_app(self, config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp: ...
+
+    def ready_path(self, service: str) -> str: ...
+
+
+def load_contract(name: str) -> Contract:
+    if name not in CONTRACTS:
+        raise ContractUnknown(f"contract {name!r} is not implemented by the reference stack (known: {', '.join(CONTRACTS)})")
+    return cast(Contract, importlib.import_module(CONTRACTS[name]))

@@ -1,0 +1,246 @@
+"""Fault switches: the defects a test turns on to prove the harness catches them.
+
+Every switch is off by default (the stack is clean). A switch changes exactly the behaviour its
+name says and nothing else. Switches are set at start (``--fault deposito.error_rate=0.2``) or at
+run time (``PUT /__admin/faults`` with the whole ``FaultSet`` as JSON). Usage::
+
+    faults = parse_fault_args(["deposito.latency=uniform:50-150@/productos", "ml.inflation_ignored=true"])
+    faults["deposito"].latency[0].sample_ms(random.Random(1))
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reference_stack._errors import FaultInvalid
+
+SERVICES = ("deposito", "negocio", "ml", "dashboard")
+AGENTS = ("deposito", "negocio", "ml")
+
+
+class LatencyRule(BaseModel):
+    """Added latency before a route answers, drawn from a known distribution.
+
+    ``fixed``: exactly ``ms``. ``uniform``: between ``low_ms`` and ``high_ms``. ``lognormal``:
+    median ``ms``, shape ``sigma`` (``ms * exp(sigma * N(0, 1))``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dist: Literal["fixed", "uniform", "lognormal"] = "fixed"
+    ms: float = Field(0.0, ge=0)
+    low_ms: float = Field(0.0, ge=0)
+    high_ms: float = Field(0.0, ge=0)
+    sigma: float = Field(0.5, ge=0)
+    route: str | None = None
+    """A path template (``/productos/{id}``) the rule applies to; None: every route."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> LatencyRule:
+        if self.dist == "uniform" and self.high_ms < self.low_ms:
+            raise ValueError("high_ms must be >= low_ms")
+        return self
+
+    def matches(self, path: str) -> bool:
+        if self.route is None:
+            return True
+        parts = re.split(r"\{[^/}]+\}", self.route)
+        return re.fullmatch("[^/]+".join(re.escape(p) for p in parts), path) is not None
+
+    def sample_ms(self, rng: random.Random) -> float:
+        if self.dist == "uniform":
+            return rng.uniform(self.low_ms, self.high_ms)
+        if self.dist == "lognormal":
+            return self.ms * math.exp(self.sigma * rng.gauss(0.0, 1.0))
+        return self.ms
+
+
+class FaultSet(BaseModel):
+    """All switches of one service. The defaults are the clean stack."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latency: list[LatencyRule] = []
+    """Added latency per route (the first matching rule wins)."""
+    error_rate: float = Field(0.0, ge=0, le=1)
+    """Share of requests (health and admin excluded) answered 500, spread evenly (0.25: every 4th)."""
+    health_failing: bool = False
+    """``/health`` answers 503 unhealthy."""
+    security_headers_missing: bool = False
+    """Responses carry no security headers."""
+    crash_after_s: float | None = Field(None, ge=0)
+    """The process exits (code 70) this many seconds after the switch is set."""
+    ocr_cost_multiplier: float = Field(1.0, gt=0)
+    """negocio: OCR takes this many times longer."""
+    ocr_timeout_disabled: bool = False
+    """negocio: OCR runs without ``asyncio.wait_for`` (no 504, the request waits for OCR)."""
+    jwt_accept_cross_agent: bool = False
+    """Agents accept a token signed by any agent's secret, whatever its ``iss``."""
+    jwt_accept_alg_none: bool = False
+    """Agents accept an unsigned ``alg: none`` token."""
+    jwt_invalid_500: bool = False
+    """Agents answer an invalid token with 500, as the real code does (as-built.md §2.4)."""
+    inflation_ignored: bool = False
+    """ml and negocio apply no inflation (rate 0 in responses)."""
+    ledger_corruption: Literal["lose", "double"] | None = None
+    """deposito: each acknowledged movement is not applied (``lose``) or applied twice (``double``)."""
+
+    @field_validator("latency", mode="before")
+    @classmethod
+    def _one_rule(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict | LatencyRule) else value
+
+
+APPLIES_TO: dict[str, tuple[str, ...]] = {
+    "ocr_cost_multiplier": ("negocio",),
+    "ocr_timeout_disabled": ("negocio",),
+    "jwt_accept_cross_agent": AGENTS,
+    "jwt_accept_alg_none": AGENTS,
+    "jwt_invalid_500": AGENTS,
+    "inflation_ignored": ("negocio", "ml"),
+    "ledger_corruption": ("deposito",),
+}
+"""Switches that only make sense on some services; the others apply to all four."""
+
+SWITCHES = tuple(FaultSet.model_fields)
+
+
+def fault_set(service: str, switches: dict[str, Any]) -> FaultSet:
+    """Validate ``switches`` for ``service``; ``FaultInvalid`` names the switch and the problem."""
+    if service not in SERVICES:
+        raise FaultInvalid(f"fault: unknown service {service!r} (known: {', '.join(SERVICES)})")
+    for name in switches:
+        if name not in FaultSet.model_fields:
+            raise FaultInvalid(f"fault: unknown switch {name!r} (known: {', '.join(SWITCHES)})")
+        allowed = APPLIES_TO.get(name, SERVICES)
+        if service not in allowed:
+            raise FaultInvalid(f"fault: {name} does not apply to {service} (applies to: {', '.join(allowed)})")
+    try:
+        return FaultSet.model_validate(switches)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise FaultInvalid(f"fault: {service}.{key}: {first['msg']}") from None
+
+
+def parse_latency(text: str) -> dict[str, Any]:
+    """``fixed:200``, ``uniform:50-150``, ``lognormal:200:0.5``, each optionally ``@/route/{id}``."""
+    spec, _, route = text.partition("@")
+    dist, _, params = spec.partition(":")
+    try:
+        rule: dict[str, Any]
+        if dist == "fixed":
+            rule = {"dist": "fixed", "ms": float(params)}
+        elif dist == "uniform":
+            low, high = params.split("-")
+            rule = {"dist": "uniform", "low_ms": float(low), "high_ms": float(high)}
+        elif dist == "lognormal":
+            median, _, sigma = params.partition(":")
+            rule = {"dist": "lognormal", "ms": float(median), **({"sigma": float(sigma)} if sigma else {})}
+        else:
+            raise ValueError
+    except ValueError:
+        raise FaultInvalid(
+            f"fault: latency {text!r}: expected fixed:MS, uniform:LOW-HIGH or lognormal:MEDIAN[:SIGMA], "
+            "optionally @/route"
+        ) from None
+    return {**rule, "route": route} if route else rule
+
+
+def _switch_value(name: str, text: str) -> Any:
+    if name == "latency":
+        return parse_latency(text)
+    field = FaultSet.model_fields.get(name)
+    if field is not None and field.annotation is bool:
+        if text.lower() not in ("true", "false", "1", "0", "on", "off"):
+            raise FaultInvalid(f"fault: {name}: expected true or false (got {text!r})")
+        return text.lower() in ("true", "1", "on")
+    return text
+
+
+def parse_fault_args(items: Iterable[str]) -> dict[str, FaultSet]:
+    """``["deposito.error_rate=0.2", ...]`` -> service -> validated ``FaultSet``."""
+    raw: dict[str, dict[str, Any]] = {}
+    for item in items:
+        target, sep, value = item.partition("=")
+        service, dot, name = target.partition(".")
+        if not sep or not dot:
+            raise FaultInvalid(f"fault: {item!r}: expected SERVICE.SWITCH=VALUE (e.g. deposito.error_rate=0.2)")
+        switches = raw.setdefault(service, {})
+        parsed = _switch_value(name, value)
+        if name == "latency":
+            switches.setdefault("latency", []).append(parsed)
+        else:
+            switches[name] = parsed
+    return {service: fault_set(service, switches) for service, switches in raw.items()}
+
+
+def fault_args(faults: FaultSet) -> str:
+    """A ``FaultSet`` as the JSON one service process takes on its command line."""
+    return faults.model_dump_json(exclude_defaults=True)
+
+
+CRASH_EXIT_CODE = 70
+MIN_CRASH_DELAY_S = 0.1
+"""A crash switched on over HTTP still lets the admin answer go out first."""
+
+
+class LiveFaults:
+    """The switches of one running service process, replaced by the admin endpoint.
+
+    ``should_fail`` spreads ``error_rate`` evenly (a credit that fails a request each time it
+    reaches 1), so a share of 0.25 fails exactly every 4th request and tests can count.
+    """
+
+    def __init__(self, service: str, initial: FaultSet, *, seed: int | None = None) -> None:
+        self.service = service
+        self.current = FaultSet()
+        self._credit = 0.0
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._crash: threading.Timer | None = None
+        self.replace(initial)
+
+    def replace(self, faults: FaultSet) -> None:
+        with self._lock:
+            self.current = faults
+            self._credit = 0.0
+            if self._crash is not None:
+                self._crash.cancel()
+                self._crash = None
+            if faults.crash_after_s is not None:
+                self._crash = threading.Timer(max(faults.crash_after_s, MIN_CRASH_DELAY_S), self._exit)
+                self._crash.daemon = True
+                self._crash.start()
+
+    def _exit(self) -> None:
+        logging.getLogger(self.service).error("crash fault: process exits now (code %d)", CRASH_EXIT_CODE)
+        logging.shutdown()
+        os._exit(CRASH_EXIT_CODE)
+
+    def latency_s(self, path: str) -> float:
+        for rule in self.current.latency:
+            if rule.matches(path):
+                with self._lock:
+                    return rule.sample_ms(self._rng) / 1000.0
+        return 0.0
+
+    def should_fail(self) -> bool:
+        rate = self.current.error_rate
+        if rate <= 0:
+            return False
+        with self._lock:
+            self._credit += rate
+            if self._credit >= 1.0 - 1e-9:
+                self._credit -= 1.0
+                return True
+        return False

@@ -1,0 +1,99 @@
+"""What the as-built agents share: the FastAPI app, Prometheus request metrics, the outer layers.
+
+The real agents add their middleware with ``app.add_middleware``, so it runs inside Starlette's
+``ServerErrorMiddleware``: an unhandled exception (the JWT 500) passes through it without being
+counted. The model keeps that order. Outside the app it adds only the reference stack's request
+log, fault injection and admin endpoint, and none of the intended stack's security headers
+(deposito and ml send none; negocio adds its own, ``_security.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.responses import Response
+
+from reference_stack._config import ServiceConfig
+from reference_stack._faults import LiveFaults
+from reference_stack._http import ADMIN_PREFIX, ADMIN_TOKEN_ENV, ASGIApp, FaultInjection, Message, Receive, RequestLog, Scope, Send
+from reference_stack._http import install_admin
+from reference_stack.as_built._label import MODEL_LABEL
+
+Payload = dict[str, Any]
+
+
+def agent_app(title: str) -> FastAPI:
+    """A FastAPI app with the real code's defaults: ``/docs``, ``/redoc``, ``/openapi.json`` on."""
+    return FastAPI(title=title, description=f"{title}: {MODEL_LABEL}")
+
+
+class PrometheusRequests:
+    """``<prefix>_requests_total{method,endpoint,http_status}`` and ``<prefix>_request_latency_seconds{endpoint}``.
+
+    ``endpoint`` is the raw path, as in the real ``log_requests`` middleware.
+    """
+
+    def __init__(self, app: ASGIApp, *, prefix: str, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter(
+            f"{prefix}_requests_total", "Total requests", ["method", "endpoint", "http_status"], registry=registry
+        )
+        self.latency = Histogram(
+            f"{prefix}_request_latency_seconds", "Request latency", ["endpoint"], registry=registry
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def tap(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, tap)
+        path = scope["path"]
+        self.requests.labels(scope["method"], path, str(status)).inc()
+        self.latency.labels(path).observe(time.perf_counter() - started)
+
+
+def add_metrics(app: FastAPI, prefix: str) -> None:
+    """Prometheus middleware plus an unauthenticated ``GET /metrics`` (deposito, served-if-started ml)."""
+    registry = CollectorRegistry()
+    app.add_middleware(PrometheusRequests, prefix=prefix, registry=registry)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _AdminBeside:
+    """Routes ``/__admin/*`` to the admin app, beside the model, so no modelled defect (deposito's
+    TrustedHost 400, JWT on every route) gets between the harness and its fault switches."""
+
+    def __init__(self, app: ASGIApp, admin: ASGIApp) -> None:
+        self.app, self.admin = app, admin
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        target = self.admin if scope.get("path", "").startswith(ADMIN_PREFIX) else self.app
+        await target(scope, receive, send)
+
+
+def outer(app: ASGIApp, config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
+    """The reference stack's layers around a model app: request log, fault injection, admin endpoint."""
+    admin = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    install_admin(admin, faults, config.env.get(ADMIN_TOKEN_ENV, ""))
+    return RequestLog(FaultInjection(_AdminBeside(app, admin), faults, logger), logger)
+
+
+def health_label() -> Payload:
+    """The field every model ``/health`` body carries beside the real code's keys."""
+    return {"model": MODEL_LABEL}

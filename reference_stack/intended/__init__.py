@@ -1,0 +1,31 @@
+"""The intended v0.10.0 contract (intended.md): one module per service, each with ``build``.
+
+``build(config, faults, logger)`` returns the service's whole ASGI app, middleware included.
+A second contract (``as_built``) is a sibling package with the same three names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from reference_stack._config import ServiceConfig
+from reference_stack._faults import LiveFaults
+from reference_stack._http import ASGIApp
+
+NAME = "intended"
+SERVICES = ("deposito", "negocio", "ml", "dashboard")
+
+
+def build_app(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
+    module = importlib.import_module(f"{__name__}.{config.service}")
+    app: ASGIApp = module.build(config, faults, logger)
+    return app
+
+
+def ready_path(service: str) -> str:
+    """The path that answers 200 without credentials once ``service`` is up."""
+    return "/health"
+
+
+__all__ = ["NAME", "SERVICES", "build_app", "ready_path"]

@@ -1,0 +1,61 @@
+"""Entry point of one service process: ``python -m reference_stack.serve --service NAME --port N ...``.
+
+The launcher starts one of these per service, each in its own process group, with the secrets in
+its environment (never on the command line). A start-up error (e.g. a non-numeric
+``INFLATION_RATE_MONTHLY``) is one line on stderr and in the service log, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from reference_stack import _logs
+from reference_stack._config import DEFAULT_OCR_TIMEOUT_S, ServiceConfig
+from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
+from reference_stack._faults import LiveFaults, fault_set
+from reference_stack._ocr import DEFAULT_SECONDS_PER_MB
+from stagegate.errors import EXIT_USAGE, StagegateError
+
+GRACEFUL_SHUTDOWN_S = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reference_stack.serve", description=__doc__)
+    parser.add_argument("--service", required=True, help="deposito, negocio, ml or dashboard")
+    parser.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1")
+    parser.add_argument("--contract", default=DEFAULT_CONTRACT, help="contract to serve (intended)")
+    parser.add_argument("--state-dir", type=Path, required=True, help="stack state directory (logs, database)")
+    parser.add_argument("--ocr-timeout", type=float, default=DEFAULT_OCR_TIMEOUT_S, help="OCR_TIMEOUT_SECONDS")
+    parser.add_argument("--ocr-seconds-per-mb", type=float, default=DEFAULT_SECONDS_PER_MB,
+                        help="modelled OCR cost per MB of document")
+    parser.add_argument("--faults", default="{}", help="initial fault switches as JSON (a FaultSet)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logger = _logs.configure(args.state_dir / "logs", args.service)
+    try:
+        contract = load_contract(args.contract)
+        faults = LiveFaults(args.service, fault_set(args.service, json.loads(args.faults)))
+        config = ServiceConfig(service=args.service, port=args.port, contract=args.contract,
+                               state_dir=args.state_dir, ocr_timeout_s=args.ocr_timeout,
+                               ocr_seconds_per_mb=args.ocr_seconds_per_mb)
+        app = contract.build_app(config, faults, logger)
+    except StagegateError as exc:
+        logger.error("start-up failed: %s", exc)
+        print(f"{args.service}: start-up failed: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logger.info("%s serving the %s contract on 127.0.0.1:%d", args.service, args.contract, args.port)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
