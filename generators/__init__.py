@@ -1,1 +1,52 @@
-"""Inputs the checklist's R2 and R3 checks need: forged JWTs and heavy invoice PDFs."""
+"""Inputs the checklist's R2 and R3 checks need: forged JWTs and heavy invoice PDFs.
+
+Invoices::
+
+    manifest = generate_invoices("invoices/", kinds=("normal", "heavy", "hostile"), count=1, seed=7)
+    manifest = load_manifest("invoices/")
+
+Tokens::
+
+    secrets = load_agent_secrets(agents, env_file="secrets.env")
+    catalogue = build_catalogue(agents, secrets, claim_style="iss", rejected_statuses=[401, 403])
+    write_catalogue(catalogue, "tokens.json"); catalogue = load_catalogue("tokens.json")
+"""
+
+from __future__ import annotations
+
+from generators._errors import (
+    CatalogueInvalid,
+    EnvFileUnreadable,
+    GeneratorError,
+    InvoiceSpecInvalid,
+    ManifestInvalid,
+    SecretMissing,
+)
+from generators._manifest import Expected, InvoiceFile, Manifest, load_manifest
+from generators.invoices import (
+    DEFAULT_APP_LIMIT_BYTES,
+    DEFAULT_GATEWAY_LIMIT_BYTES,
+    DEFAULT_MIN_SIZE_BYTES,
+    KINDS,
+    generate_invoices,
+    plan_heavy,
+)
+
+__all__ = [
+    "DEFAULT_APP_LIMIT_BYTES",
+    "DEFAULT_GATEWAY_LIMIT_BYTES",
+    "DEFAULT_MIN_SIZE_BYTES",
+    "KINDS",
+    "CatalogueInvalid",
+    "EnvFileUnreadable",
+    "Expected",
+    "GeneratorError",
+    "InvoiceFile",
+    "InvoiceSpecInvalid",
+    "Manifest",
+    "ManifestInvalid",
+    "SecretMissing",
+    "generate_invoices",
+    "load_manifest",
+    "plan_heavy",
+]
