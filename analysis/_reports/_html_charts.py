@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -46,7 +46,7 @@ TOKEN_COLOURS = {
     "control_ok": "#1e88e5", "control_refused": "#fdd835",
 }
 CHANGE_COLOURS = {"regression": "#d32f2f", "improvement": "#43a047", "no_change": "#9e9e9e"}
-_RC = {
+_RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial"],
@@ -61,7 +61,7 @@ _RC = {
     "legend.fontsize": 8,
     "legend.frameon": False,
 }
-_PROLOG = re.compile(r"\A.*?(?=<svg)", re.S)
+_PROLOG = re.compile(r"\A.*?(?=<svg)", re.DOTALL)
 _NAMESPACES = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
 _SIZE = re.compile(r'<svg width="[^"]*" height="[^"]*"')
 
@@ -70,7 +70,7 @@ _SIZE = re.compile(r'<svg width="[^"]*" height="[^"]*"')
 def _figure(salt: str, height_in: float) -> Iterator[tuple[Figure, list[str]]]:
     """A figure drawn under the report's style; on leaving the block its cleaned SVG is ``out[0]``."""
     out: list[str] = []
-    with matplotlib.rc_context({**_RC, "svg.hashsalt": salt}):
+    with matplotlib.rc_context(cast(Any, {**_RC, "svg.hashsalt": salt})):  # rc keys are a Literal in stubs
         fig = Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
         yield fig, out
         buffer = io.StringIO()
@@ -82,7 +82,7 @@ def _figure(salt: str, height_in: float) -> Iterator[tuple[Figure, list[str]]]:
 
 def clock(seconds: float, _pos: object = None) -> str:
     """Seconds since the start as ``m:ss`` (``h:mm:ss`` past an hour): the x axis of every time chart."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 

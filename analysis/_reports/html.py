@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
 CHECKLIST_OCR_TIMEOUT_S = 30.0
 """The checklist's ``OCR_TIMEOUT_SECONDS``, drawn (and labelled as such) when the run names none."""
 SIBLING_OUTPUTS = ("verdict.json", "junit.xml", "summary.md")
-_SECRET_KEY = re.compile(r"secret|token|passw|api_?key|auth|credential", re.I)
+_SECRET_KEY = re.compile(r"secret|token|passw|api_?key|auth|credential", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -174,22 +175,32 @@ def _findings_by_section(verdict: Verdict) -> list[tuple[str, list[Any]]]:
             for section, items in sorted(grouped.items(), key=lambda kv: _section_key(kv[0]))]
 
 
-def threshold_lines(verdict: Verdict, metric: str, *, fraction: bool) -> list[tuple[float, str, str]]:
-    """Lines to draw for ``metric`` ("error_rate", "p95"): the thresholds of the verdict's own rules.
+def error_rate_lines(verdict: Verdict) -> list[tuple[float, str, str]]:
+    """Lines for the error-rate chart: the ``above`` level of each sustained rule on normal traffic."""
+    return _lines(verdict, "sustained", "above", lambda v: f"{v * 100:g} %")
 
-    The values come from the rules file the run was judged with, so the chart shows the limits the
-    verdict used. Scraped-metric rules are left out: they are about a service's own gauge.
+
+def p95_lines(verdict: Verdict) -> list[tuple[float, str, str]]:
+    """Lines for the p95 chart: the ``below`` level of each p95 statistic rule on normal traffic."""
+    return _lines(verdict, "statistic", "below", lambda v: f"{v:g} ms", stat="p95_ms")
+
+
+def _lines(verdict: Verdict, kind: str, key: str, shown: Callable[[float], str], *,
+           stat: str | None = None) -> list[tuple[float, str, str]]:
+    """``(value, role, label)`` per rule of ``kind`` scoped to normal traffic: the limits the verdict used.
+
+    The values come from the rules file the run was judged with, never from constants here.
     """
-    found = []
+    found = set()
     for rule in verdict.rules:
-        value = rule.threshold.get("value")
-        if metric not in rule.id or rule.kind == "metric" or not isinstance(value, int | float):
+        t = rule.threshold
+        value = t.get(key)
+        if rule.kind != kind or not isinstance(value, int | float) or "normal" not in t.get("traffic", []):
             continue
-        if fraction != (value <= 1):
+        if stat is not None and t.get("stat") != stat:
             continue
-        shown = f"{value * 100:g} %" if fraction else f"{value:g} ms"
-        found.append((float(value), rule.role, f"{rule.id} ({rule.role}): {shown}"))
-    return sorted(set(found))
+        found.add((float(value), rule.role, f"{rule.id} ({rule.role}): {shown(value)}"))
+    return sorted(found)
 
 
 def _time_charts(verdict: Verdict, data: RunData | None, line: series.Timeline | None) -> list[Chart]:
@@ -211,15 +222,15 @@ def _time_charts(verdict: Verdict, data: RunData | None, line: series.Timeline |
         result += [Chart(key, titles[key], None, why) for key in ("rps", "error-rate", "p95")]
     else:
         bucket = f"Each point covers {line.bucket_s} s; the tables below keep exact values."
-        error_lines = threshold_lines(verdict, "error_rate", fraction=True)
-        p95_lines = threshold_lines(verdict, "p95", fraction=False)
+        error_lines = error_rate_lines(verdict)
+        p95_limits = p95_lines(verdict)
         result += [
             Chart("rps", titles["rps"], Markup(charts.traffic_chart(traffic, line, spans)), caption=bucket),
             Chart("error-rate", titles["error-rate"],
                   Markup(charts.error_rate_chart(traffic, line, spans, error_lines)),
                   caption=bucket + ("" if error_lines else " No error-rate rule in this verdict, so no line.")),
-            Chart("p95", titles["p95"], Markup(charts.p95_chart(traffic, line, spans, p95_lines, line.bucket_s)),
-                  caption=bucket + ("" if p95_lines else " No p95 rule in this verdict, so no line.")),
+            Chart("p95", titles["p95"], Markup(charts.p95_chart(traffic, line, spans, p95_limits, line.bucket_s)),
+                  caption=bucket + ("" if p95_limits else " No p95 rule in this verdict, so no line.")),
         ]
     if lanes:
         down = ", ".join(f"{lane.check} down {format_duration(lane.down_s)}" for lane in lanes if lane.down_s)
@@ -234,14 +245,10 @@ def _time_charts(verdict: Verdict, data: RunData | None, line: series.Timeline |
 
 
 def ocr_timeout(verdict: Verdict) -> tuple[float, str]:
-    """The OCR timeout in ms to draw, and where it comes from (run settings, a rule, the checklist)."""
+    """The OCR timeout in ms to draw and where it comes from: the run's ``ocr_timeout_s`` setting, else the checklist."""
     configured = verdict.run.settings.get("ocr_timeout_s")
     if isinstance(configured, int | float):
         return configured * 1000, f"OCR timeout {configured:g} s (run settings)"
-    for rule in verdict.rules:
-        value = rule.threshold.get("timeout_s")
-        if isinstance(value, int | float):
-            return value * 1000, f"OCR timeout {value:g} s ({rule.id})"
     return CHECKLIST_OCR_TIMEOUT_S * 1000, f"OCR timeout {CHECKLIST_OCR_TIMEOUT_S:g} s (checklist default)"
 
 

@@ -106,13 +106,13 @@ def rule(rule_id: str, role: str, status: str, *, kind: str = "statistic", thres
 
 def full_rules() -> list[RuleResult]:
     return [
-        rule("error_rate_sustained", "rollback", "PASS", kind="sustained", threshold={"value": 0.10, "for_s": 60},
+        rule("error_rate_sustained", "rollback", "PASS", kind="sustained", threshold={"traffic": ["normal"], "above": 0.10, "window_s": 10, "for_s": 60},
              summary="max 20 % for 30 s; threshold 10 % for 60 s"),
-        rule("error_rate_alert", "alert", "WARN", kind="sustained", threshold={"value": 0.05, "for_s": 10},
+        rule("error_rate_alert", "alert", "WARN", kind="sustained", threshold={"traffic": ["normal"], "above": 0.05, "window_s": 60, "for_s": 1},
              evidence=Evidence(spans=[Span(start=T0 + 40, end=T0 + 70, value=0.2, label="error rate 20 %")])),
-        rule("p95_normal", "completion", "FAIL", threshold={"value": 500}, summary="p95 712 ms > 500 ms",
+        rule("p95_normal", "completion", "FAIL", threshold={"traffic": ["normal"], "stat": "p95_ms", "below": 500}, summary="p95 712 ms > 500 ms",
              evidence=Evidence(values={"p95_ms": 712.3})),
-        rule("jwt_forged_accepted", "rollback", "FAIL", kind="count", threshold={"max": 0},
+        rule("jwt_forged_accepted", "rollback", "FAIL", kind="count", threshold={"source": "token", "at_most": 0},
              summary="1 forged token accepted by negocio",
              evidence=Evidence(items=[{"case_id": "alg_none_lower", "target": "negocio", "status": 200}])),
         rule("health_streak", "rollback", "PASS", kind="health_streak", threshold={"for_s": 180}),
