@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,16 +21,33 @@ from starlette.responses import Response
 
 from reference_stack._config import ServiceConfig
 from reference_stack._faults import LiveFaults
-from reference_stack._http import ADMIN_PREFIX, ADMIN_TOKEN_ENV, ASGIApp, FaultInjection, Message, Receive, RequestLog, Scope, Send
-from reference_stack._http import install_admin
+from reference_stack._http import (
+    ADMIN_PREFIX,
+    ADMIN_TOKEN_ENV,
+    ASGIApp,
+    FaultInjection,
+    Message,
+    Receive,
+    RequestLog,
+    Scope,
+    Send,
+    install_admin,
+)
 from reference_stack.as_built._label import MODEL_LABEL
 
 Payload = dict[str, Any]
 
 
-def agent_app(title: str) -> FastAPI:
-    """A FastAPI app with the real code's defaults: ``/docs``, ``/redoc``, ``/openapi.json`` on."""
-    return FastAPI(title=title, description=f"{title}: {MODEL_LABEL}")
+def agent_app(title: str, on_startup: Callable[[], None]) -> FastAPI:
+    """A FastAPI app with the real code's defaults (``/docs``, ``/redoc``, ``/openapi.json`` on) that
+    runs ``on_startup`` (the banner and the real start-up log lines) when uvicorn starts it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        on_startup()
+        yield
+
+    return FastAPI(title=title, description=f"{title}: {MODEL_LABEL}", lifespan=lifespan)
 
 
 class PrometheusRequests:

@@ -84,8 +84,8 @@ class ProductTable(Ledger):
 
     def create_product(self, fields: dict[str, Any]) -> dict[str, Any]:
         now = time.time()
-        values = {**fields, "proveedor": fields.pop("proveedor_nombre", None) or "", "activo": 1,
-                  "created_at": now, "updated_at": now}
+        values = dict(fields)
+        values.update(proveedor=values.pop("proveedor_nombre", None) or "", activo=1, created_at=now, updated_at=now)
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM productos WHERE codigo = ?", (values["codigo"],)).fetchone():
                 raise DuplicateCode(f"Ya existe un producto con código {values['codigo']}")

@@ -28,6 +28,9 @@ class AsBuiltSwitches(BaseModel):
 
     not_started: frozenset[Literal["deposito", "negocio", "ml"]] = frozenset()
     """Agents that do not start, as in reality (as-built.md §0): nothing listens on their port."""
+    deposito_cors_origins: str = "*"
+    """deposito's ``CORS_ORIGINS``, which it also uses as TrustedHost patterns: ``*`` keeps it usable;
+    the compose default ``http://localhost:8080`` reproduces ``400 Invalid host header`` on every route."""
     negocio_variant: Literal["served-main", "r3-main-complete"] = "served-main"
     """``served-main``: negocio ``main.py`` (field ``file``, 500 TypeError, no timeout);
     ``r3-main-complete``: the unserved R3 file (field ``image``, 400/413/504)."""

@@ -1,0 +1,64 @@
+"""Test plumbing for the as-built model: serve one model app on a free loopback port, mint tokens.
+
+Like httpx's own test server, uvicorn runs in a thread of the test process: real HTTP, no mocks,
+and start-up in milliseconds. The launcher test starts real processes instead.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import jwt
+import uvicorn
+
+from reference_stack._config import ServiceConfig
+from reference_stack._http import ASGIApp
+from tests.conftest import free_port
+
+SECRETS = {
+    "JWT_SECRET_DEPOSITO": "secret-deposito-0123456789abcdef",
+    "JWT_SECRET_NEGOCIO": "secret-negocio-0123456789abcdef",
+    "JWT_SECRET_ML": "secret-ml-0123456789abcdef0123",
+    "JWT_SECRET_KEY": "secret-shared-0123456789abcdef0",
+    "STAGEGATE_ADMIN_TOKEN": "admin-token-for-tests",
+}
+SECRET_OF = {"deposito": "JWT_SECRET_DEPOSITO", "negocio": "JWT_SECRET_NEGOCIO", "ml": "JWT_SECRET_ML"}
+
+
+def config(service: str, state_dir: Path, **env: str) -> ServiceConfig:
+    return ServiceConfig(service=service, port=0, contract="as-built", state_dir=state_dir,
+                         env={**SECRETS, **env})
+
+
+def token(agent: str, role: str, *, ttl_s: int = 600, **claims: Any) -> str:
+    """HS256 signed with ``agent``'s secret, as the harness mints them for the as-built contract."""
+    payload = {"sub": "stagegate", "role": role, "exp": int(time.time()) + ttl_s, **claims}
+    return jwt.encode(payload, SECRETS[SECRET_OF[agent]], algorithm="HS256")
+
+
+def bearer(agent: str, role: str, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(agent, role, **claims)}"}
+
+
+@contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Serve ``app`` (lifespan included) on a free loopback port; yield its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
