@@ -1,0 +1,1 @@
+"""Chaos backends, one module each, all implementing ``base.ChaosBackend``."""

@@ -1,0 +1,81 @@
+"""The Locust seam: play a chaos plan on the master while the test runs, revert when it stops.
+
+The locustfile calls ``install(environment, emit=recorder.emit, profile=profile)`` after the
+recorder (so that, with Locust's reverse teardown, chaos reverts before the recorder flushes).
+It reads ``--chaos-plan``, ``--allow-chaos``, ``--chaos-backend`` and ``--chaos-journal`` from
+``environment.parsed_options`` (missing ones take their defaults). The plan is checked at install,
+before the test starts, and a bad one raises ``StagegateError``. On ``test_start`` the master (or
+the local runner; never a worker) reverts whatever an earlier run left, then plays the plan from
+that moment; ``test_stop`` and ``quitting`` cut every hold short and wait for the reverts.
+Locust is imported lazily: importing this module does not monkey-patch anything.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from scenarios.chaos._journal import Journal
+from scenarios.chaos._plan import load_plan
+from scenarios.chaos._runner import ChaosRun, Emit
+from scenarios.chaos._setup import build_run
+from scenarios.profiles import Profile
+from stagegate.stream import StreamWriter
+
+REVERT_WAIT_S = 60.0
+"""How long the stop listener waits for the steps to revert."""
+
+
+def install(environment: Any, *, emit: Emit | None = None, profile: Profile | None = None) -> ChaosRun | None:
+    """Validate the plan named by ``--chaos-plan`` and schedule it; None when there is no plan."""
+    options = environment.parsed_options
+    plan_name = getattr(options, "chaos_plan", None)
+    if not plan_name:
+        return None
+    from scenarios.targets import resolve_profile, state_dir
+
+    resolved = resolve_profile(profile or options.profile, None if profile else getattr(options, "target", None))
+    journal_path = getattr(options, "chaos_journal", None)
+    if emit is None:
+        emit = StreamWriter(Path(options.results_dir) / "chaos.jsonl").write
+    run = build_run(
+        load_plan(plan_name), resolved.profile, allow_chaos=bool(getattr(options, "allow_chaos", False)), emit=emit,
+        backend=getattr(options, "chaos_backend", None) or "auto", state_dir=state_dir(),
+        journal=Journal(Path(journal_path)) if journal_path else None,
+    )
+    _Schedule(environment, run).listen()
+    return run
+
+
+class _Schedule:
+    """Starts the run's thread on test start (master or local runner only) and stops it on test stop."""
+
+    def __init__(self, environment: Any, run: ChaosRun) -> None:
+        self.environment = environment
+        self.run = run
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def listen(self) -> None:
+        events = self.environment.events
+        events.test_start.add_listener(self.on_test_start)
+        events.test_stop.add_listener(self.on_stop)
+        events.quitting.add_listener(self.on_stop)
+
+    def on_test_start(self, **_: Any) -> None:
+        from locust.runners import WorkerRunner
+
+        if isinstance(self.environment.runner, WorkerRunner) or self.thread is not None:
+            return
+        started_at = time.time()
+        self.run.recover_leftovers()
+        self.thread = threading.Thread(target=self.run.run, kwargs={"started_at": started_at, "stop": self.stop},
+                                       name="chaos", daemon=True)
+        self.thread.start()
+
+    def on_stop(self, **_: Any) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(REVERT_WAIT_S)

@@ -1,0 +1,167 @@
+"""Chaos plans: what to break, when, for how long, and how to judge that it came back.
+
+A plan is data (TOML), validated in full before anything runs::
+
+    name = "pause-negocio-5s"
+    description = "Freeze negocio for 5 s; it must answer again within 30 s"
+
+    [steady_state]                 # optional; these are the defaults
+    checks = []                    # services whose health must return (empty: every service of the profile)
+    recovery_timeout_s = 60        # after a revert, how long health may take to come back
+    interval_s = 0.5               # health polling interval
+    before = true                  # the target must be healthy before its step acts
+
+    [[steps]]
+    id = "pause_negocio"           # stable snake_case id, used in the stream and the report
+    at_s = 5                       # seconds from the start of the test
+    action = "pause"
+    target = "negocio"             # a service of the profile (or "gateway")
+    duration_s = 5                 # how long the fault holds before it is reverted
+
+Actions and their parameters are listed in ``ACTIONS``; which backend carries each is in the
+backends' ``actions``. Two steps may overlap in time but never on the same target.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from scenarios._errors import PlanInvalid
+from stagegate.tomlfile import load_toml_model
+
+PLAN_DIR = Path(__file__).parent / "plans"
+
+Action = Literal["pause", "kill", "stop", "restart", "cpu", "memory", "blackhole", "bandwidth", "app_fault"]
+
+ACTIONS: dict[str, str] = {
+    "pause": "freeze every process of the target (docker pause / SIGSTOP); revert: unpause / SIGCONT",
+    "kill": "SIGKILL the target; revert: start it again",
+    "stop": "stop the target gracefully (SIGTERM, then SIGKILL after stop_timeout_s); revert: start it",
+    "restart": "stop and start the target at once (duration_s is 0); revert: make sure it runs",
+    "cpu": "cap the target's CPU to cpu_fraction of one core; revert: the original quota",
+    "memory": "cap the target's memory to memory_mb (it is OOM-killed if it needs more); revert: the original limit",
+    "blackhole": "drop every packet in and out of the target's network namespace; revert: remove the rules",
+    "bandwidth": "limit the target's egress to rate_kbit (tc tbf); revert: remove the qdisc",
+    "app_fault": "set the reference stack's fault switches (faults table); revert: the switches as they were",
+}
+"""Each action and what it does; the dry run and ``stagegate chaos validate`` print these."""
+
+_PARAMETERS: dict[str, str] = {"cpu_fraction": "cpu", "memory_mb": "memory", "rate_kbit": "bandwidth", "faults": "app_fault"}
+"""Action-specific parameter -> the one action it belongs to (each is required there, refused elsewhere)."""
+
+_STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SteadyState(_Model):
+    """The health that must hold before a step and come back after its revert."""
+
+    checks: list[str] = []
+    """Services (and ``gateway``) that must pass their health check; empty: all of the profile's."""
+    recovery_timeout_s: float = Field(60.0, gt=0)
+    interval_s: float = Field(0.5, gt=0)
+    before: bool = True
+    """Skip a step (recorded as ``error``) when its own target is unhealthy before it acts."""
+
+
+class ChaosStep(_Model):
+    """One fault: ``action`` on ``target`` from ``at_s`` for ``duration_s``, then reverted."""
+
+    id: str
+    at_s: float = Field(ge=0)
+    action: Action
+    target: str
+    duration_s: float = Field(0.0, ge=0)
+    stop_timeout_s: float = Field(10.0, ge=0)
+    """``stop``/``restart``: grace before SIGKILL."""
+    cpu_fraction: float | None = Field(None, gt=0, le=4)
+    """``cpu``: share of one core the target keeps (0.05 = 5 %)."""
+    memory_mb: int | None = Field(None, ge=6)
+    """``memory``: the memory cap; Docker refuses less than 6 MB."""
+    rate_kbit: int | None = Field(None, gt=0)
+    """``bandwidth``: egress rate."""
+    faults: dict[str, float | int | bool | str] | None = None
+    """``app_fault``: switch name -> value, as ``PUT /__admin/faults`` takes them."""
+
+    @model_validator(mode="after")
+    def _parameters(self) -> ChaosStep:
+        if not _STEP_ID.match(self.id):
+            raise ValueError(f"id must be snake_case (got {self.id!r})")
+        for parameter, action in _PARAMETERS.items():
+            given = getattr(self, parameter) is not None
+            if given and self.action != action:
+                raise ValueError(f"{parameter} is only for action {action!r} (step {self.id} is {self.action!r})")
+            if not given and self.action == action:
+                raise ValueError(f"action {action!r} needs {parameter} (step {self.id})")
+        if self.action == "restart" and self.duration_s:
+            raise ValueError(f"action 'restart' takes no duration_s (step {self.id})")
+        if self.action != "restart" and not self.duration_s:
+            raise ValueError(f"action {self.action!r} needs duration_s > 0 (step {self.id})")
+        return self
+
+    @property
+    def end_s(self) -> float:
+        """When the revert is due, from the start of the test."""
+        return self.at_s + self.duration_s
+
+
+class ChaosPlan(_Model):
+    """A whole plan: steps, steady state, and the non-loopback hosts it may touch."""
+
+    name: str
+    description: str = ""
+    steady_state: SteadyState = Field(default_factory=lambda: SteadyState.model_validate({}))
+    allow_hosts: list[str] = []
+    """Hosts outside loopback that chaos may act on; nothing else off-machine is ever touched."""
+    steps: list[ChaosStep] = Field(min_length=1)
+    source: str = ""
+    """The file the plan came from (set by the loader)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ChaosPlan:
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.id in seen:
+                raise ValueError(f"step id {step.id!r} is used twice")
+            seen.add(step.id)
+        ordered = sorted(self.steps, key=lambda s: (s.target, s.at_s))
+        for first, second in pairwise(ordered):
+            if first.target == second.target and second.at_s < first.end_s:
+                raise ValueError(
+                    f"steps {first.id} and {second.id} overlap on {first.target} "
+                    f"({first.at_s:g}-{first.end_s:g} s and {second.at_s:g}-{second.end_s:g} s)"
+                )
+        return self
+
+    @property
+    def end_s(self) -> float:
+        """When the last revert is due."""
+        return max(step.end_s for step in self.steps)
+
+    def targets(self) -> list[str]:
+        return sorted({step.target for step in self.steps})
+
+
+def available_plans() -> list[str]:
+    """Names of the plans shipped with stagegate."""
+    return sorted(path.stem for path in PLAN_DIR.glob("*.toml"))
+
+
+def load_plan(name_or_path: str | Path) -> ChaosPlan:
+    """A shipped plan by name, or a plan file by path; ``PlanInvalid`` with one line if bad."""
+    text = str(name_or_path)
+    path = Path(text)
+    if not (text.endswith(".toml") or path.exists()):
+        path = PLAN_DIR / f"{text}.toml"
+        if not path.exists():
+            raise PlanInvalid(f"unknown chaos plan {text!r} (known: {', '.join(available_plans())})")
+    plan = load_toml_model(path, ChaosPlan, PlanInvalid)
+    return plan.model_copy(update={"source": path.name})

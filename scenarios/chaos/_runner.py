@@ -1,0 +1,137 @@
+"""Running a plan: each step on its own thread, each fault a context manager that always reverts.
+
+Usage (the CLI and the Locust master both do this)::
+
+    run = ChaosRun(plan, profile, backend=DockerBackend(profile), app=AppBackend(profile, env_file),
+                   journal=Journal(path), emit=writer.write)
+    notes = run.recover_leftovers()          # revert what a killed earlier run left behind
+    stop = threading.Event()
+    run.run(started_at=time.time(), stop=stop)   # returns when every step reverted
+
+Setting ``stop`` (on SIGINT, SIGTERM, the end of the test) cuts every hold short: each step
+leaves its ``with`` block and reverts. An exception does the same. Threads are plain
+``threading`` threads, so under Locust's gevent patching they are greenlets and nothing changes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import cast
+
+from scenarios.chaos._backends.base import ChaosActionFailed, ChaosBackend, Fault
+from scenarios.chaos._journal import Journal
+from scenarios.chaos._plan import ChaosPlan, ChaosStep
+from scenarios.chaos._recover import RecoveryNote, recover
+from scenarios.chaos._steady import HealthProbe
+from scenarios.profiles import Profile
+from stagegate.errors import StagegateError
+from stagegate.stream import ChaosEvent, record
+
+Emit = Callable[[ChaosEvent], None]
+JOIN_POLL_S = 0.2
+"""The main thread joins steps in short slices so that SIGINT and SIGTERM reach it at once."""
+
+
+@dataclass
+class Held:
+    """A fault in force; ``reverted`` holds the revert's own words once it ran."""
+
+    fault: Fault
+    reverted: str = ""
+
+
+@contextmanager
+def injected(backend: ChaosBackend, journal: Journal, step: ChaosStep) -> Iterator[Held]:
+    """Journal the fault, apply it, and revert it however the block ends.
+
+    The journal line is durable before the fault acts; it is closed only after the revert
+    succeeded, so a revert that fails (or a SIGKILL) leaves it for ``stagegate chaos recover``.
+    """
+    held = Held(backend.prepare(step))
+    entry = journal.open(backend=backend.name, step_id=step.id, action=step.action, target=step.target,
+                         fault=held.fault)
+    try:
+        backend.apply(held.fault)
+        yield held
+    finally:
+        held.reverted = backend.revert(held.fault)
+        journal.close(entry, held.reverted)
+
+
+class ChaosRun:
+    """One plan against one deployment, writing a ``chaos`` record for each step's life."""
+
+    def __init__(self, plan: ChaosPlan, profile: Profile, *, backend: ChaosBackend, app: ChaosBackend,
+                 journal: Journal, emit: Emit) -> None:
+        self.plan = plan
+        self.backend = backend
+        self.app = app
+        self.journal = journal
+        self.emit = emit
+        self.probe = HealthProbe(profile, plan.steady_state.checks)
+        self._emit_lock = threading.Lock()
+
+    def _event(self, step: ChaosStep, carrier: ChaosBackend, phase: str, detail: str,
+               recovery_s: float | None = None) -> None:
+        event = record("chaos", time.time(), step_id=step.id, phase=phase, action=step.action, target=step.target,
+                       backend=carrier.name, detail=detail, recovery_s=recovery_s)
+        with self._emit_lock:
+            self.emit(cast(ChaosEvent, event))
+
+    def recover_leftovers(self) -> list[RecoveryNote]:
+        """Revert what an earlier run left in the journal, and put each in the stream too."""
+        notes = recover(self.journal)
+        for note in notes:
+            event = record("chaos", time.time(), step_id=note.entry.step_id, phase="end" if note.reverted else "error",
+                           action=note.entry.action, target=note.entry.target, backend=note.entry.backend,
+                           detail=f"leftover of an earlier run: {note.detail}", recovery_s=None)
+            with self._emit_lock:
+                self.emit(cast(ChaosEvent, event))
+        return notes
+
+    def run(self, *, started_at: float, stop: threading.Event) -> None:
+        """Play every step on schedule from ``started_at``; return once all have reverted."""
+        threads = [threading.Thread(target=self._play, args=(step, started_at, stop), name=f"chaos-{step.id}",
+                                    daemon=True) for step in self.plan.steps]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(JOIN_POLL_S)
+        finally:
+            stop.set()  # an interrupt here ends every hold; the steps revert on their own threads
+            for thread in threads:
+                thread.join()
+
+    def _play(self, step: ChaosStep, started_at: float, stop: threading.Event) -> None:
+        if stop.wait(max(0.0, started_at + step.at_s - time.time())):
+            return
+        carrier = self.app if step.action == "app_fault" else self.backend
+        steady = self.plan.steady_state
+        if steady.before and step.target in self.probe.checks and self.probe.failing([step.target]):
+            self._event(step, carrier, "error", f"{step.target} was unhealthy before the step; skipped")
+            return
+        try:
+            with injected(carrier, self.journal, step) as held:
+                self._event(step, carrier, "start", f"{step.action} {step.target} for {step.duration_s:g} s")
+                stop.wait(step.duration_s)
+        except (ChaosActionFailed, StagegateError) as exc:
+            self._event(step, carrier, "error", f"{exc}; run 'stagegate chaos recover' if a fault remains")
+            return
+        self._event(step, carrier, "end", held.reverted)
+        if stop.is_set():
+            return
+        recovery_s = self.probe.wait_recovered(timeout_s=steady.recovery_timeout_s, interval_s=steady.interval_s,
+                                               stop=stop)
+        if recovery_s is not None:
+            self._event(step, carrier, "recovered", f"all health checks pass {recovery_s:.2f} s after the revert",
+                        recovery_s)
+        elif not stop.is_set():
+            failing = ", ".join(self.probe.failing())
+            self._event(step, carrier, "not_recovered",
+                        f"still failing {steady.recovery_timeout_s:g} s after the revert: {failing or 'flapping'}")

@@ -1,0 +1,82 @@
+"""From a plan name and a resolved profile to a validated, ready ``ChaosRun`` (or a dry-run listing).
+
+Everything that can be wrong with a plan is found here, before any fault acts: the plan file,
+the targets against the profile, the actions against the backend, ``--allow-chaos`` and hosts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from scenarios.chaos._backends.app import AppBackend
+from scenarios.chaos._backends.base import ChaosBackend
+from scenarios.chaos._backends.docker import DockerBackend
+from scenarios.chaos._backends.process import ProcessBackend
+from scenarios.chaos._journal import Journal
+from scenarios.chaos._plan import ChaosPlan
+from scenarios.chaos._runner import ChaosRun, Emit
+from scenarios.chaos._safety import check_allowed, check_plan
+from scenarios.profiles import Profile
+
+BackendChoice = Literal["auto", "docker", "process"]
+BACKEND_CHOICES: tuple[str, ...] = ("auto", "docker", "process")
+
+
+def select_backend(choice: str, profile: Profile, state_dir: Path | None) -> ChaosBackend:
+    """``auto``: the process backend when the local stack's ``stack.json`` lists processes, else Docker."""
+    if choice == "auto":
+        state = _stack_state(state_dir)
+        choice = "process" if state.get("processes") and state.get("runtime") != "docker" else "docker"
+    if choice == "process":
+        return ProcessBackend(profile, state_dir)
+    return DockerBackend(profile)
+
+
+def _stack_state(state_dir: Path | None) -> dict[str, object]:
+    if state_dir is None:
+        return {}
+    try:
+        state = json.loads((state_dir / "stack.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def app_backend(profile: Profile, state_dir: Path | None) -> AppBackend:
+    """The fault-switch backend, with the stack's ``secrets.env`` when there is a local stack."""
+    env_file = _stack_state(state_dir).get("env_file")
+    return AppBackend(profile, Path(str(env_file)) if env_file else None)
+
+
+def build_run(plan: ChaosPlan, profile: Profile, *, allow_chaos: bool, emit: Emit, backend: str = "auto",
+              state_dir: Path | None = None, journal: Journal | None = None) -> ChaosRun:
+    """A ``ChaosRun`` checked in full; ``PlanInvalid``/``TargetNotAllowed`` in one line otherwise."""
+    carrier = select_backend(backend, profile, state_dir)
+    app = app_backend(profile, state_dir)
+    check_allowed(plan, profile, allow_chaos=allow_chaos, backend=carrier)
+    check_plan(plan, profile, backend=carrier, app=app)
+    return ChaosRun(plan, profile, backend=carrier, app=app, journal=journal or Journal(), emit=emit)
+
+
+def describe_plan(plan: ChaosPlan, profile: Profile | None = None, *, backend: str = "auto",
+                  state_dir: Path | None = None) -> list[str]:
+    """The plan as lines with times, for a dry run; with a profile, each target as the backend sees it."""
+    targets = [step.target for step in plan.steps]
+    carrier_name = "-"
+    if profile is not None:
+        carrier = select_backend(backend, profile, state_dir)
+        carrier_name = carrier.name
+        targets = check_plan(plan, profile, backend=carrier, app=app_backend(profile, state_dir))
+    lines = [f"plan {plan.name}: {plan.description}".rstrip(": "),
+             (f"{len(plan.steps)} step(s), last revert at t={plan.end_s:g} s; backend {carrier_name}; "
+              f"recovery timeout {plan.steady_state.recovery_timeout_s:g} s")]
+    for step, target in sorted(zip(plan.steps, targets), key=lambda pair: (pair[0].at_s, pair[0].id)):
+        extra = {k: v for k, v in (("cpu_fraction", step.cpu_fraction), ("memory_mb", step.memory_mb),
+                                   ("rate_kbit", step.rate_kbit), ("faults", step.faults)) if v is not None}
+        params = "".join(f" {k}={v}" for k, v in extra.items())
+        revert = f"revert at t={step.end_s:g} s" if step.duration_s else "no hold"
+        lines.append(f"  t={step.at_s:>6g} s  {step.id}: {step.action} {step.target} ({target}) "
+                     f"for {step.duration_s:g} s, {revert}{params}")
+    return lines
