@@ -1,0 +1,103 @@
+"""``index.html`` of a reports folder: every run in it, newest first, with its verdict and key figures.
+
+Usage::
+
+    write_index(Path("reports"))   # reports/index.html, linking reports/<run>/report.html
+
+A run is a subdirectory holding a ``verdict.json``. The index reads only those files (never the
+streams), so it stays fast over hundreds of runs and keeps working for runs whose stream files were
+pruned. A ``verdict.json`` that cannot be read is listed with the reason instead of being skipped,
+so a broken run is noticed. Links are relative: the folder can be moved or served as CI artifacts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from analysis._errors import ResultsDirInvalid
+from analysis._reports.html import environment
+from analysis._verdict import RequestRow, Verdict
+
+INDEX_NAME = "index.html"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run of the index; ``problem`` is set (and ``verdict`` None) when its verdict.json is unreadable."""
+
+    name: str
+    link: str
+    sort_time: float
+    verdict: Verdict | None = None
+    problem: str = ""
+
+    @property
+    def normal_rps(self) -> float | None:
+        rows = self._normal()
+        return sum(r.rps for r in rows) if rows else None
+
+    @property
+    def error_rate(self) -> float | None:
+        count = sum(r.count for r in self._normal())
+        return sum(r.errors for r in self._normal()) / count if count else None
+
+    @property
+    def worst_p95_ms(self) -> float | None:
+        """The highest p95 among normal request names: the figure the p95 rule is most likely to trip on."""
+        return max((r.p95_ms for r in self._normal() if r.p95_ms is not None), default=None)
+
+    @property
+    def failing(self) -> list[str]:
+        return [r.id for r in self.verdict.rules if r.status == "FAIL"] if self.verdict else []
+
+    def _normal(self) -> list[RequestRow]:
+        return [r for r in self.verdict.requests if r.traffic == "normal"] if self.verdict else []
+
+
+def write_index(reports_dir: Path) -> Path:
+    """Write ``reports_dir/index.html`` listing every run subdirectory; returns its path.
+
+    Raises ``ResultsDirInvalid`` when ``reports_dir`` is missing or not a directory.
+    """
+    reports_dir = Path(reports_dir)
+    if not reports_dir.is_dir():
+        raise ResultsDirInvalid(f"{reports_dir}: not a reports directory (missing or not a directory)")
+    rows = sorted(runs(reports_dir), key=lambda r: (r.sort_time, r.name), reverse=True)
+    html = environment().get_template("index.html.j2").render(
+        rows=rows, folder=reports_dir.resolve().name,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    path = reports_dir / INDEX_NAME
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def runs(reports_dir: Path) -> list[RunRow]:
+    """A row per subdirectory of ``reports_dir`` that holds a ``verdict.json``."""
+    found = []
+    for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
+        verdict_file = folder / "verdict.json"
+        if not verdict_file.is_file():
+            continue
+        report = folder / "report.html"
+        link = f"{folder.name}/{report.name if report.is_file() else verdict_file.name}"
+        mtime = verdict_file.stat().st_mtime
+        try:
+            verdict = Verdict.model_validate_json(verdict_file.read_bytes())
+        except (OSError, ValidationError) as exc:
+            found.append(RunRow(folder.name, link, mtime, problem=_why(exc)))
+            continue
+        start = verdict.run.started_at
+        found.append(RunRow(folder.name, link, start if start is not None else mtime, verdict))
+    return found
+
+
+def _why(exc: OSError | ValidationError) -> str:
+    if isinstance(exc, OSError):
+        return f"verdict.json cannot be read ({exc.strerror or exc})"
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "file"
+    return f"verdict.json is not a stagegate verdict ({where}: {first['msg']})"
