@@ -1,0 +1,28 @@
+"""``stagegate smoke``: the staging checklist's validation steps (§6-§14) as fast checks.
+
+Each check family lives in its own module and returns a ``CheckOutcome`` (status, summary,
+evidence, findings); ``run_smoke`` runs them all once and writes ``smoke.jsonl``. Plain httpx and
+the Docker SDK only, so the CLI stays free of Locust and gevent. Usage::
+
+    resolved = resolve_profile("as-built", "local")
+    report = run_smoke(resolved, results_dir=Path("results/smoke"), trivy_report=None)
+    for outcome in report.outcomes:
+        print(outcome.check, outcome.status, outcome.summary)
+"""
+
+from __future__ import annotations
+
+from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._r6_trivy import TrivyReportInvalid
+from scenarios.smoke._runner import CHECK_IDS, RESULTS_FILE, SmokeReport, merge_gaps, run_smoke
+
+__all__ = [
+    "CHECK_IDS",
+    "RESULTS_FILE",
+    "CheckOutcome",
+    "FindingDraft",
+    "SmokeReport",
+    "TrivyReportInvalid",
+    "merge_gaps",
+    "run_smoke",
+]

@@ -1,0 +1,128 @@
+"""Everything a smoke check needs about the deployment, built once per run.
+
+The context holds the resolved profile and secrets, one HTTP client, the control tokens, the
+Docker client (when there is a daemon), the service logs it can reach (marked at the start of the
+run), and the options. ``redact`` scrubs every secret and issued token out of evidence text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from scenarios.profiles import AGENTS, Profile
+from scenarios.smoke._auth import TokenBroker, agent_secret_name
+from scenarios.smoke._docker import DockerAccess
+from scenarios.smoke._exchange import Exchange, send
+from scenarios.smoke._logsource import DockerLog, FileLog, LogSource
+from scenarios.targets import Resolved, Secrets
+
+DEFAULT_HTTP_TIMEOUT_S = 5.0
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class SmokeOptions:
+    """What the user chose on the command line (never a secret)."""
+
+    trivy_report: Path | None = None
+    ocr_grace_s: float | None = None
+    """Allowed lateness of the 504 after the OCR timeout; None: the profile's ``ocr.grace_s``."""
+    ocr_timeout_s: float | None = None
+    """The deployment's OCR timeout; None: the profile's, or the local stack's when it says."""
+    http_timeout_s: float = DEFAULT_HTTP_TIMEOUT_S
+
+    def settings(self) -> dict[str, Any]:
+        return {"trivy_report": str(self.trivy_report) if self.trivy_report else None,
+                "ocr_grace_s": self.ocr_grace_s, "ocr_timeout_s": self.ocr_timeout_s,
+                "http_timeout_s": self.http_timeout_s}
+
+
+@dataclass
+class SmokeContext:
+    profile: Profile
+    secrets: Secrets
+    stack_state: dict[str, Any] | None
+    options: SmokeOptions
+    client: httpx.Client
+    docker: DockerAccess = field(default_factory=DockerAccess)
+    tokens: TokenBroker = field(init=False)
+    logs: dict[str, LogSource] = field(default_factory=dict)
+    provoked: dict[str, int] = field(default_factory=dict)
+    """What the checks provoked on purpose (``jwt_rejections``, ``ocr_timeouts``), for the logs check."""
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenBroker(self.profile, self.secrets, self.client, self.redact)
+
+    @classmethod
+    def open(cls, resolved: Resolved, options: SmokeOptions) -> SmokeContext:
+        """Check the secrets every check needs (one-line error if one is missing), then open clients."""
+        profile, secrets = resolved.profile, resolved.secrets
+        for agent in AGENTS:
+            secrets.require(agent_secret_name(profile, agent, secrets), f"{agent} tokens (R2)")
+        secrets.require(profile.dashboard.api_key_env, "the dashboard API (metrics, headers)")
+        client = httpx.Client(timeout=options.http_timeout_s, follow_redirects=False, trust_env=False)
+        context = cls(profile, secrets, resolved.stack_state, options, client)
+        context.logs = context._find_logs()
+        for source in context.logs.values():
+            source.mark()
+        return context
+
+    def close(self) -> None:
+        self.client.close()
+        self.docker.close()
+
+    # --- secrets out of evidence -------------------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        for value in [*self.secrets.values(), *self.tokens.issued()]:
+            if value and value in text:
+                text = text.replace(value, REDACTED)
+        return text
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def request(self, method: str, url: str, *, label: str = "", **kwargs: Any) -> Exchange:
+        return send(self.client, method, url, redact=self.redact, label=label, **kwargs)
+
+    def bearer(self, agent: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens.token(agent)}"}
+
+    def api_key(self) -> dict[str, str]:
+        dashboard = self.profile.dashboard
+        return {dashboard.api_key_header: self.secrets.require(dashboard.api_key_env, "the dashboard API")}
+
+    # --- where the deployment runs -------------------------------------------------------------
+
+    def container(self, service: str) -> Any | None:
+        spec = self.profile.services.get(service)
+        name = spec.container if spec else (self.profile.gateway.container if self.profile.gateway else None)
+        return self.docker.container(name)
+
+    def stack_processes(self) -> dict[str, dict[str, Any]]:
+        """The local reference stack's processes (service -> {pid, port}), empty when not local."""
+        processes = (self.stack_state or {}).get("processes")
+        return processes if isinstance(processes, dict) else {}
+
+    def ocr_timeout_s(self) -> float:
+        if self.options.ocr_timeout_s is not None:
+            return self.options.ocr_timeout_s
+        stack_value = (self.stack_state or {}).get("ocr_timeout_s")
+        return float(stack_value) if isinstance(stack_value, int | float) else self.profile.ocr.timeout_s
+
+    def ocr_grace_s(self) -> float:
+        return self.options.ocr_grace_s if self.options.ocr_grace_s is not None else self.profile.ocr.grace_s
+
+    def _find_logs(self) -> dict[str, LogSource]:
+        found: dict[str, LogSource] = {}
+        log_dir = (self.stack_state or {}).get("log_dir")
+        for service in self.profile.services:
+            container = self.container(service)
+            if container is not None:
+                found[service] = DockerLog(container)
+            elif log_dir and (Path(log_dir) / f"{service}.log").is_file():
+                found[service] = FileLog(Path(log_dir) / f"{service}.log")
+        return found

@@ -1,0 +1,127 @@
+"""One HTTP request and what it proves: status, body excerpt, timing, or why it never answered.
+
+Every smoke check talks to the deployment through ``send``, so every piece of evidence has the
+same shape (``request``, ``status``, ``body``, ``elapsed_ms``, ``error``) and no request can raise:
+a refused connection or a timeout is an answer too, the one the report must name.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+BODY_EXCERPT_CHARS = 200
+"""How much of a response body goes into the evidence."""
+
+Redact = Callable[[str], str]
+
+
+@dataclass
+class Exchange:
+    """A request sent and its answer (``status`` None when there was none; then ``error`` says why)."""
+
+    method: str
+    url: str
+    status: int | None
+    elapsed_ms: float
+    body: str = ""
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    error: str | None = None
+    label: str = ""
+    """What the request was for (``cross-agent token deposito -> negocio``)."""
+
+    @property
+    def answered(self) -> bool:
+        return self.status is not None
+
+    @property
+    def request(self) -> str:
+        return f"{self.method} {self.url}"
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is not JSON (a check never crashes on a bad body)."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def outcome(self) -> str:
+        """One phrase: ``status 401`` or ``connection refused``."""
+        return f"status {self.status}" if self.status is not None else str(self.error)
+
+    def evidence(self, **extra: Any) -> dict[str, Any]:
+        """The evidence dict of this exchange, plus ``extra`` keys (headers seen, expectations...)."""
+        item: dict[str, Any] = {
+            "request": self.request,
+            "status": self.status,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+        }
+        if self.label:
+            item["what"] = self.label
+        if self.error:
+            item["error"] = self.error
+        if self.body:
+            item["body"] = self.body[:BODY_EXCERPT_CHARS]
+        item.update(extra)
+        return item
+
+
+def describe_error(exc: httpx.HTTPError, timeout_s: float | None) -> str:
+    """Why a request got no answer, in the words an operator greps for."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timeout after {timeout_s:g} s" if timeout_s else "timeout"
+    if isinstance(exc, httpx.ConnectError):
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+                return "connection refused"
+            cause = cause.__cause__ or cause.__context__
+        text = str(exc)
+        return "connection refused" if "refused" in text.lower() else f"connect error: {text}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"connection closed without an answer ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    redact: Redact,
+    label: str = "",
+    timeout_s: float | None = None,
+    headers: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> Exchange:
+    """Send one request; never raises for network trouble, which ends up in ``Exchange.error``."""
+    timeout = timeout_s if timeout_s is not None else _client_timeout(client)
+    started = time.perf_counter()
+    try:
+        response = client.request(method, url, headers=headers, timeout=timeout, **kwargs)
+    except httpx.HTTPError as exc:
+        return Exchange(method, url, None, (time.perf_counter() - started) * 1000,
+                        error=redact(describe_error(exc, timeout)), label=label)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return Exchange(method, url, response.status_code, elapsed_ms,
+                    body=redact(response.text), headers=response.headers, label=label)
+
+
+def _client_timeout(client: httpx.Client) -> float | None:
+    return client.timeout.read
+
+
+def unreachable(exchanges: list[Exchange]) -> list[str]:
+    """One problem per origin that did not answer (``http://127.0.0.1:1 unreachable (connection refused)``)."""
+    seen: dict[str, str] = {}
+    for exchange in exchanges:
+        if not exchange.answered:
+            origin = str(httpx.URL(exchange.url).copy_with(path="/", query=None)).rstrip("/")
+            seen.setdefault(origin, str(exchange.error))
+    return [f"{origin} unreachable ({error})" for origin, error in seen.items()]

@@ -1,0 +1,104 @@
+"""§13 security headers: on the dashboard, through the gateway, and on error answers.
+
+Error answers are where headers most often go missing (the as-built 429 comes from a middleware
+outside the one that adds them), so smoke provokes a 401 (no API key) and a 429 (one ``/api`` path
+past the rate limit, bounded in count and time) and checks those too. HSTS is required when the
+URL is HTTPS.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from scenarios.smoke._context import SmokeContext
+from scenarios.smoke._exchange import Exchange, unreachable
+from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
+
+CHECK = "security_headers"
+SECTION = "§13 Headers"
+RATE_LIMIT_MARGIN = 20
+"""Requests past the profile's rate limit before smoke gives up waiting for the 429."""
+RATE_LIMIT_BUDGET_S = 15.0
+
+
+def missing_headers(context: SmokeContext, exchange: Exchange) -> list[str]:
+    """The required headers this answer lacks or carries with another value."""
+    spec = context.profile.headers
+    required = dict(spec.required)
+    if exchange.url.startswith("https://"):
+        required.setdefault(spec.hsts_header, "")
+    missing = []
+    for name, value in required.items():
+        got = exchange.headers.get(name)
+        if got is None or not got.strip():
+            missing.append(name)
+        elif value and got.strip().lower() != value.lower():
+            missing.append(f"{name} ({got!r}, expected {value!r})")
+    return missing
+
+
+def _provoke_429(context: SmokeContext, path: str) -> tuple[Exchange | None, int]:
+    dashboard = context.profile.dashboard
+    url = context.profile.url("dashboard", path)
+    deadline = time.monotonic() + RATE_LIMIT_BUDGET_S
+    headers = context.api_key()
+    for sent in range(1, dashboard.rate_limit_max + RATE_LIMIT_MARGIN + 1):
+        exchange = context.request("GET", url, label=f"rate limit probe #{sent}", headers=headers)
+        if exchange.status == dashboard.rate_limited_status or exchange.status is None:
+            return exchange, sent
+        if time.monotonic() > deadline:
+            break
+    return None, sent
+
+
+def check_headers(context: SmokeContext) -> CheckOutcome:
+    profile = context.profile
+    dashboard = profile.dashboard
+    api_path = dashboard.api_paths[0]
+    probes: list[tuple[str, Severity, Exchange]] = []
+    for page in dashboard.pages:
+        probes.append(("dashboard", "major", context.request("GET", profile.url("dashboard", page),
+                                                              label=f"dashboard page {page}")))
+    probes.append(("dashboard_api", "major", context.request("GET", profile.url("dashboard", api_path),
+                                                             label="dashboard API with key",
+                                                             headers=context.api_key())))
+    problems: list[str] = []
+    notes: list[str] = []
+    if profile.headers.on_error_responses:
+        unauthorized = context.request("GET", profile.url("dashboard", api_path), label="dashboard API without key")
+        if unauthorized.status == dashboard.unauthorized_status:
+            probes.append(("on_401", "major", unauthorized))
+        elif unauthorized.answered:
+            problems.append(f"{api_path} without API key answered {unauthorized.status} "
+                            f"(expected {dashboard.unauthorized_status})")
+            probes.append(("on_401", "major", unauthorized))
+        limited, sent = _provoke_429(context, dashboard.api_paths[-1])
+        if limited is not None:
+            probes.append(("on_429", "major", limited))
+        else:
+            notes.append(f"no {dashboard.rate_limited_status} after {sent} requests to {dashboard.api_paths[-1]}, "
+                         "so headers on rate-limited answers were not checked")
+    if profile.gateway is not None:
+        probes.append(("gateway", "major", context.request("GET", profile.url("gateway", "/"),
+                                                           label="dashboard through the gateway")))
+    evidence: list[dict[str, Any]] = []
+    findings: list[FindingDraft] = []
+    problems += unreachable([exchange for _, _, exchange in probes])
+    for where, severity, exchange in probes:
+        if not exchange.answered:
+            evidence.append(exchange.evidence())
+            continue
+        missing = missing_headers(context, exchange)
+        seen = {name: exchange.headers.get(name) for name in profile.headers.required}
+        evidence.append(exchange.evidence(headers=seen, missing=missing))
+        if missing:
+            text = f"{exchange.request} -> {exchange.status} lacks {', '.join(missing)}"
+            problems.append(f"headers missing on {where.replace('_', ' ')}: {text}")
+            findings.append(FindingDraft(f"security_headers_missing_{where}", SECTION, severity,
+                                         f"headers: {', '.join(missing)} missing on {where.replace('_', ' ')}",
+                                         text, "checklist §13"))
+    return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=notes, evidence=evidence,
+                              findings=findings,
+                              ok_summary=f"security headers present on {len(probes)} answers "
+                                         f"({', '.join(sorted({w for w, _, _ in probes}))})")

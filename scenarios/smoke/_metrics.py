@@ -1,0 +1,84 @@
+"""§12 metrics: the dashboard's Prometheus counters move the way a healthy service's do.
+
+Two scrapes with the API key, one ordinary request in between: ``requests_total`` must grow,
+``errors_total`` must not, and the p95 gauge must be under 500 ms. A metric the profile names but
+the scrape lacks is a finding (the as-built dashboard has no p95 gauge at all).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from scenarios.smoke._context import SmokeContext
+from scenarios.smoke._exchange import Exchange
+from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from stagegate.stream import record
+
+CHECK = "metrics"
+SECTION = "§12 Metrics"
+P95_LIMIT_MS = 500.0
+"""The checklist's ``dashboard_request_duration_ms_p95 < 500ms``."""
+
+
+def parse_samples(text: str, wanted: list[str]) -> dict[str, float]:
+    """Value of each wanted sample name (labelled samples summed); raises ValueError if unparsable."""
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in wanted:
+                values[sample.name] = values.get(sample.name, 0.0) + float(sample.value)
+    return values
+
+
+def _scrape(context: SmokeContext, wanted: list[str], label: str) -> tuple[Exchange, dict[str, float], str | None]:
+    exchange = context.request("GET", context.profile.url("dashboard", context.profile.dashboard.metrics.path),
+                               label=label, headers=context.api_key())
+    if exchange.status != 200:
+        return exchange, {}, f"{label}: {exchange.outcome()}"
+    try:
+        return exchange, parse_samples(exchange.body, wanted), None
+    except ValueError as exc:
+        return exchange, {}, f"{label}: not Prometheus text ({exc})"
+
+
+def check_metrics(context: SmokeContext) -> CheckOutcome:
+    spec = context.profile.dashboard.metrics
+    wanted = [name for name in (spec.requests_total, spec.errors_total, spec.p95_ms, spec.uptime_s) if name]
+    first, before, error_1 = _scrape(context, wanted, "first scrape")
+    context.request("GET", context.profile.url("dashboard", context.profile.services["dashboard"].health_path),
+                    label="one request between the scrapes")
+    second, after, error_2 = _scrape(context, wanted, "second scrape")
+    samples = [record("metrics", time.time(), service="dashboard", values=values, error=error)
+               for values, error in ((before, error_1), (after, error_2))]
+    evidence: list[dict[str, Any]] = [first.evidence(values=before), second.evidence(values=after)]
+    if error_1 or error_2:
+        return CheckOutcome(CHECK, SECTION, "FAIL", "; ".join(e for e in (error_1, error_2) if e), evidence,
+                            records=samples)
+    problems: list[str] = []
+    findings: list[FindingDraft] = []
+    for name in (spec.requests_total, spec.errors_total):
+        if name not in after:
+            problems.append(f"{name} missing")
+            findings.append(FindingDraft(f"metric_missing_{name}", SECTION, "major", f"metrics: {name} is absent",
+                                         f"GET {spec.path} (with key) has no {name} sample", "checklist §12"))
+    requests, errors = spec.requests_total, spec.errors_total
+    if requests in after and requests in before and after[requests] <= before[requests]:
+        problems.append(f"{requests} did not grow ({before[requests]:g} -> {after[requests]:g})")
+    if errors in after and errors in before and after[errors] != before[errors]:
+        problems.append(f"{errors} grew ({before[errors]:g} -> {after[errors]:g})")
+    if spec.p95_ms is None or spec.p95_ms not in after:
+        name = spec.p95_ms or "dashboard_request_duration_ms_p95"
+        problems.append(f"{name} missing, so p95 < {P95_LIMIT_MS:g} ms cannot be checked")
+        findings.append(FindingDraft("p95_metric_absent", SECTION, "major",
+                                     f"metrics: {name} is absent, so the p95 < 500 ms check cannot be made",
+                                     spec.p95_missing or f"GET {spec.path} (with key) has no {name} sample",
+                                     "as-built.md §5.1" if spec.p95_missing else "checklist §12"))
+    elif after[spec.p95_ms] >= P95_LIMIT_MS:
+        problems.append(f"{spec.p95_ms} = {after[spec.p95_ms]:g} ms (limit {P95_LIMIT_MS:g})")
+    summary = ", ".join(f"{name} {before.get(name, 0):g} -> {after.get(name, 0):g}" for name in wanted
+                        if name in after)
+    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+                              records=samples, ok_summary=summary)

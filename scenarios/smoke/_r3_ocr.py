@@ -1,0 +1,124 @@
+"""§9 R3: a heavy invoice posted straight to negocio is cut off at the OCR timeout with a 504.
+
+The 504 must come between the timeout and timeout + grace; a 413 means the body limit stopped the
+invoice before OCR (a finding: the timeout was never exercised); a 404 means the route is not
+served; anything else, or no answer by timeout + grace, is a failure. One normal invoice goes
+first and must be processed, never time out. Route, field and format come from the profile
+(the as-built route wants images).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from generators import InvoiceFile, generate_invoices
+from scenarios.profiles import OcrSpec
+from scenarios.smoke._context import SmokeContext
+from scenarios.smoke._exchange import Exchange, unreachable
+from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from stagegate.stream import record
+
+CHECK = "r3_ocr_timeout"
+SECTION = "§9 R3"
+CLIENT_MARGIN_S = 2.0
+"""How long past timeout + grace the client waits before calling it "no answer"."""
+INVOICE_SEED = 11
+
+
+def classify(exchange: Exchange, kind: str, timeout_s: float, grace_s: float, spec: OcrSpec) -> tuple[str, str]:
+    """(``OcrOutcome.result``, detail) for one upload."""
+    elapsed_s = exchange.elapsed_ms / 1000
+    if exchange.status is None:
+        return "failure", f"no answer within {elapsed_s:.1f} s ({exchange.error})"
+    if exchange.status == spec.timeout_status:
+        if kind == "normal":
+            return "failure", f"normal invoice timed out ({spec.timeout_status} after {elapsed_s:.1f} s)"
+        if elapsed_s < timeout_s:
+            return "failure", f"{spec.timeout_status} after {elapsed_s:.1f} s, before the {timeout_s:g} s timeout"
+        if elapsed_s > timeout_s + grace_s:
+            return "timeout_late", (f"{spec.timeout_status} after {elapsed_s:.1f} s, later than "
+                                    f"{timeout_s:g} s + {grace_s:g} s grace")
+        return "timeout_ok", f"{spec.timeout_status} after {elapsed_s:.1f} s (timeout {timeout_s:g} s)"
+    if exchange.status == 413:
+        return "body_limit", f"413 after {elapsed_s:.1f} s: the body limit refused it before OCR"
+    if 200 <= exchange.status < 300:
+        return "processed", f"{exchange.status} after {elapsed_s:.1f} s"
+    if 400 <= exchange.status < 500:
+        return "rejected", f"{exchange.status} after {elapsed_s:.1f} s: {exchange.body[:80]}"
+    return "failure", f"{exchange.status} after {elapsed_s:.1f} s: {exchange.body[:80]}"
+
+
+def _post(context: SmokeContext, spec: OcrSpec, invoice: InvoiceFile, path: Path, timeout_s: float) -> Exchange:
+    files = {spec.field: (invoice.name, path.read_bytes(), invoice.media_type)}
+    form = dict(spec.extra_form)
+    if invoice.emitter_cuit and "proveedor_cuit" not in form:
+        form["proveedor_cuit"] = invoice.emitter_cuit
+    return context.request("POST", context.profile.url(spec.service, spec.path),
+                           label=f"{invoice.kind} invoice {invoice.name} ({invoice.bytes} bytes)",
+                           headers=context.bearer(spec.service), files=files, data=form, timeout_s=timeout_s)
+
+
+def _problems_for(result: str, detail: str, exchange: Exchange, invoice: InvoiceFile, spec: OcrSpec,
+                  problems: list[str], findings: list[FindingDraft]) -> None:
+    where = f"POST {spec.path}"
+    if invoice.kind == "normal":
+        if result != "processed":
+            problems.append(f"normal invoice: {detail}")
+        return
+    if result == "timeout_ok":
+        return
+    if exchange.status == 404:
+        problems.append(f"route {spec.path} does not exist (404)")
+        findings.append(FindingDraft("ocr_route_missing", SECTION, "critical",
+                                     f"R3: route {spec.path} does not exist (404)",
+                                     f"{exchange.request} -> 404; {spec.missing or 'the OCR route is not served'}",
+                                     "as-built.md §3, §10" if spec.missing else "checklist §9"))
+    elif result == "body_limit":
+        problems.append(f"heavy invoice: {detail}")
+        findings.append(FindingDraft("ocr_body_limit", SECTION, "major",
+                                     f"R3: the heavy invoice ({invoice.bytes} bytes) got 413, so the OCR timeout "
+                                     "was never exercised", f"{where} -> 413", "checklist §9, intended.md §4"))
+    else:
+        problems.append(f"heavy invoice: no timely {spec.timeout_status} ({detail})")
+        findings.append(FindingDraft("ocr_no_timeout", SECTION, "critical",
+                                     f"R3: heavy invoice answered {exchange.outcome()} instead of "
+                                     f"{spec.timeout_status} at the OCR timeout",
+                                     f"{where}: {detail}" + (f"; {spec.timeout_missing}" if spec.timeout_missing
+                                                             else ""),
+                                     "as-built.md §1.2, §3" if spec.timeout_missing else "checklist §9"))
+
+
+def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
+    spec = context.profile.ocr
+    timeout_s, grace_s = context.ocr_timeout_s(), context.ocr_grace_s()
+    evidence: list[dict[str, Any]] = []
+    problems: list[str] = []
+    findings: list[FindingDraft] = []
+    records: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="stagegate-smoke-invoices-") as tmp:
+        manifest = generate_invoices(tmp, kinds=("normal", "heavy"), fmt=spec.upload_format, seed=INVOICE_SEED,
+                                     app_limit_bytes=spec.app_body_limit_bytes)
+        exchanges = []
+        for invoice in (manifest.of_kind("normal")[0], manifest.of_kind("heavy")[0]):
+            exchange = _post(context, spec, invoice, Path(tmp) / invoice.name,
+                             timeout_s + grace_s + CLIENT_MARGIN_S)
+            exchanges.append(exchange)
+            result, detail = classify(exchange, invoice.kind, timeout_s, grace_s, spec)
+            evidence.append(exchange.evidence(result=result, detail=detail))
+            records.append(record("ocr", time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
+                                  size_bytes=invoice.bytes, status=exchange.status,
+                                  latency_ms=round(exchange.elapsed_ms, 1), result=result, detail=detail))
+            if not exchange.answered and exchange.error and "timeout" not in exchange.error:
+                problems += unreachable([exchange])
+                break
+            _problems_for(result, detail, exchange, invoice, spec, problems, findings)
+            if invoice.kind == "heavy" and exchange.status == spec.timeout_status:
+                context.provoked["ocr_timeouts"] = context.provoked.get("ocr_timeouts", 0) + 1
+                context.provoked["5xx"] = context.provoked.get("5xx", 0) + 1
+    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+                              records=records,
+                              ok_summary=f"heavy invoice cut at the timeout: {evidence[-1]['detail']}; "
+                                         f"normal invoice processed")

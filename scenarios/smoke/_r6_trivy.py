@@ -1,0 +1,70 @@
+"""§11 R6: the Trivy report lists no CRITICAL or HIGH vulnerability.
+
+The checklist has a person read the CI log; smoke reads the JSON report Trivy writes
+(``trivy fs --format json``) given with ``--trivy-report``. Without one there is no data, which
+is never a silent pass. A report that cannot be read is the user's to fix: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from scenarios._errors import ScenarioError
+from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+
+CHECK = "r6_trivy"
+SECTION = "§11 R6"
+BLOCKING = ("CRITICAL", "HIGH")
+LISTED_IDS = 10
+
+
+class TrivyReportInvalid(ScenarioError):
+    """The ``--trivy-report`` file is missing, unreadable or not a Trivy JSON report."""
+
+
+def load_trivy_report(path: Path) -> list[dict[str, Any]]:
+    """The vulnerabilities of a Trivy JSON report, each with its ``Target``; one-line error if bad."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TrivyReportInvalid(f"--trivy-report: {path} does not exist") from None
+    except OSError as exc:
+        raise TrivyReportInvalid(f"--trivy-report: {path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise TrivyReportInvalid(f"--trivy-report: {path}:{exc.lineno}: not JSON ({exc.msg})") from None
+    results = data.get("Results") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        raise TrivyReportInvalid(f"--trivy-report: {path}: not a Trivy JSON report (no 'Results' list)")
+    found: list[dict[str, Any]] = []
+    for result in results:
+        if not isinstance(result, dict):
+            continue
+        for vulnerability in result.get("Vulnerabilities") or []:
+            if isinstance(vulnerability, dict):
+                found.append({**vulnerability, "Target": result.get("Target", "")})
+    return found
+
+
+def check_trivy(report: Path | None) -> CheckOutcome:
+    if report is None:
+        return CheckOutcome(CHECK, SECTION, "NO_DATA", "no Trivy report given (--trivy-report FILE)", [])
+    vulnerabilities = load_trivy_report(report)
+    by_severity = Counter(str(v.get("Severity", "UNKNOWN")).upper() for v in vulnerabilities)
+    blocking = [v for v in vulnerabilities if str(v.get("Severity", "")).upper() in BLOCKING]
+    counts = {severity: by_severity.get(severity, 0) for severity in BLOCKING}
+    evidence: list[dict[str, Any]] = [{"request": f"read {report}", "counts": dict(by_severity)}]
+    evidence += [{"id": v.get("VulnerabilityID"), "package": v.get("PkgName"), "severity": v.get("Severity"),
+                  "installed": v.get("InstalledVersion"), "fixed": v.get("FixedVersion"), "target": v["Target"]}
+                 for v in blocking[:LISTED_IDS]]
+    problems, findings = [], []
+    if blocking:
+        ids = ", ".join(str(v.get("VulnerabilityID")) for v in blocking[:LISTED_IDS])
+        problems.append(f"{counts['CRITICAL']} CRITICAL and {counts['HIGH']} HIGH vulnerabilities ({ids})")
+        findings.append(FindingDraft("trivy_blocking_vulnerabilities", SECTION, "critical",
+                                     f"R6: Trivy reports {counts['CRITICAL']} CRITICAL and {counts['HIGH']} HIGH",
+                                     ids, str(report)))
+    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+                              ok_summary=f"no CRITICAL/HIGH among {len(vulnerabilities)} vulnerabilities")

@@ -1,0 +1,180 @@
+"""Run every smoke check once, in the checklist's order, and write them to ``smoke.jsonl``.
+
+The OCR check waits for the deployment's timeout (30 s in staging), so it runs in a thread
+beside the others; the logs check runs last, once everything it looks for has been provoked.
+Records are written as each check ends; ``run_end`` closes the file whatever happens, so the
+analysis can tell a finished smoke run from a dead one.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from scenarios.profiles import AGENTS, Profile
+from scenarios.smoke._context import SmokeContext, SmokeOptions
+from scenarios.smoke._headers import check_headers
+from scenarios.smoke._health import check_health
+from scenarios.smoke._logs import check_logs
+from scenarios.smoke._metrics import check_metrics
+from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._r1_non_root import check_non_root
+from scenarios.smoke._r2_jwt import check_jwt_isolation
+from scenarios.smoke._r3_ocr import check_ocr_timeout
+from scenarios.smoke._r4_inflation import check_inflation
+from scenarios.smoke._r6_trivy import check_trivy, load_trivy_report
+from scenarios.targets import Resolved
+from stagegate import __version__
+from stagegate.stream import Finding, Record, RunHeader, StreamWriter, record
+
+RESULTS_FILE = "smoke.jsonl"
+
+Check = Callable[[SmokeContext], CheckOutcome]
+CHECKS: dict[str, Check] = {
+    "health": check_health,
+    "r1_non_root": check_non_root,
+    "r2_jwt_isolation": check_jwt_isolation,
+    "r3_ocr_timeout": check_ocr_timeout,
+    "r4_inflation": check_inflation,
+    "r6_trivy": lambda context: check_trivy(context.options.trivy_report),
+    "metrics": check_metrics,
+    "security_headers": check_headers,
+    "logs": check_logs,
+}
+"""Every check by its stable id, in the checklist's order (§6 to §14)."""
+CHECK_IDS = tuple(CHECKS)
+BACKGROUND = "r3_ocr_timeout"
+LAST = "logs"
+
+
+@dataclass
+class SmokeReport:
+    """What one smoke run found: outcomes in checklist order, findings, and where they were written."""
+
+    outcomes: list[CheckOutcome]
+    findings: list[FindingDraft]
+    results_file: Path
+    duration_s: float
+    run_id: str
+
+
+def merge_gaps(observed: list[FindingDraft], profile: Profile) -> list[FindingDraft]:
+    """Observed findings first (one per id), then every gap the profile declares that was not observed.
+
+    A gap observed by a check keeps the observation's title and evidence and gains the gap's
+    severity and reference, so the report shows what happened and where the contract says so.
+    """
+    merged: dict[str, FindingDraft] = {}
+    gaps = {gap.id: gap for gap in profile.gaps}
+    for finding in observed:
+        if finding.id in merged:
+            continue
+        gap = gaps.get(finding.id)
+        if gap is not None:
+            finding = FindingDraft(finding.id, gap.section, gap.severity, finding.title, finding.evidence,
+                                   gap.reference)
+        merged[finding.id] = finding
+    for gap in profile.gaps:
+        if gap.id not in merged:
+            merged[gap.id] = FindingDraft(gap.id, gap.section, gap.severity, gap.title,
+                                          f"declared by profile {profile.name} (not observed by this smoke run)",
+                                          gap.reference)
+    return list(merged.values())
+
+
+def _git_commit() -> str:
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False,
+                                timeout=5, cwd=Path(__file__).parent)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def _header(run_id: str, profile: Profile, options: SmokeOptions) -> RunHeader:
+    return cast(RunHeader, record(
+        "run_header", time.time(), run_id=run_id, producer="smoke", profile=profile.name, scenario=None,
+        targets=profile.targets(), settings={"contract": profile.contract, **options.settings()},
+        versions={"stagegate": __version__, "python": platform.python_version(), "git": _git_commit()}))
+
+
+def _smoke_record(outcome: CheckOutcome) -> Record:
+    return cast(Record, record("smoke", time.time(), check=outcome.check, section=outcome.section,
+                               status=outcome.status, summary=outcome.summary, evidence=outcome.evidence))
+
+
+def _finding_record(finding: FindingDraft) -> Finding:
+    return cast(Finding, record("finding", time.time(), id=finding.id, section=finding.section,
+                                severity=finding.severity, title=finding.title, evidence=finding.evidence,
+                                reference=finding.reference))
+
+
+def _write(writer: StreamWriter, outcome: CheckOutcome) -> None:
+    for extra in outcome.records:
+        writer.write(cast(Record, extra))
+    writer.write(_smoke_record(outcome))
+
+
+def run_smoke(
+    resolved: Resolved,
+    *,
+    results_dir: Path,
+    trivy_report: Path | None = None,
+    ocr_grace_s: float | None = None,
+    ocr_timeout_s: float | None = None,
+    on_check: Callable[[CheckOutcome], Any] | None = None,
+) -> SmokeReport:
+    """Run all checks against ``resolved`` and write ``<results_dir>/smoke.jsonl``.
+
+    Bad input (a missing secret, an unreadable Trivy report) raises a ``StagegateError`` before any
+    request is sent. ``on_check`` is called with each outcome as it ends (live progress).
+    """
+    options = SmokeOptions(trivy_report=trivy_report, ocr_grace_s=ocr_grace_s, ocr_timeout_s=ocr_timeout_s)
+    if options.trivy_report is not None:
+        load_trivy_report(options.trivy_report)
+    started = time.monotonic()
+    run_id = time.strftime("%Y%m%d-%H%M%S-smoke-") + uuid.uuid4().hex[:4]
+    context = SmokeContext.open(resolved, options)
+    outcomes: dict[str, CheckOutcome] = {}
+    reason = "failed"
+    try:
+        with StreamWriter(results_dir / RESULTS_FILE) as writer:
+            writer.write(_header(run_id, resolved.profile, options))
+            try:
+                for agent in AGENTS:
+                    context.tokens.grant(agent)
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smoke-ocr") as pool:
+                    background = pool.submit(CHECKS[BACKGROUND], context)
+                    for check_id, check in CHECKS.items():
+                        if check_id in (BACKGROUND, LAST):
+                            continue
+                        outcomes[check_id] = _finish(writer, check(context), on_check)
+                    outcomes[BACKGROUND] = _finish(writer, background.result(), on_check)
+                outcomes[LAST] = _finish(writer, CHECKS[LAST](context), on_check)
+                observed = [f for check_id in CHECK_IDS for f in outcomes[check_id].findings]
+                findings = merge_gaps([*context.tokens.findings(), *observed], resolved.profile)
+                for finding in findings:
+                    writer.write(_finding_record(finding))
+                reason = "completed"
+            finally:
+                writer.write(cast(Record, record("run_end", time.time(), reason=reason,
+                                                 detail=f"{len(outcomes)} of {len(CHECKS)} checks ran")))
+    finally:
+        context.close()
+    return SmokeReport([outcomes[check_id] for check_id in CHECK_IDS], findings, results_dir / RESULTS_FILE,
+                       time.monotonic() - started, run_id)
+
+
+def _finish(writer: StreamWriter, outcome: CheckOutcome,
+            on_check: Callable[[CheckOutcome], Any] | None) -> CheckOutcome:
+    _write(writer, outcome)
+    if on_check is not None:
+        on_check(outcome)
+    return outcome

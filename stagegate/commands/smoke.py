@@ -1,0 +1,125 @@
+"""``stagegate smoke``: the checklist's validation steps (§6-§14) as one fast command.
+
+Runs every smoke check once against the target, writes ``smoke.jsonl`` (smoke results, findings,
+health, token, OCR and metrics records) into the results directory, prints a table, and judges the
+directory with the analysis rules that a smoke run can feed (the ones over Locust traffic windows
+and the stock ledger are left out), ending with the verdict's exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from stagegate.errors import StagegateError
+
+if TYPE_CHECKING:
+    from scenarios.smoke import SmokeReport
+
+STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "NO_DATA": "magenta", "SKIP": "dim"}
+LOAD_ONLY_KINDS = frozenset({"statistic", "sustained", "ledger"})
+"""Rule kinds judged on Locust windows or the stock ledger, which a smoke run does not produce."""
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, e.g. 5 (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
+    return value
+
+
+def _results_dir(path: Path | None) -> Path:
+    directory = path or Path("results") / time.strftime("smoke-%Y%m%d-%H%M%S")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StagegateError(f"--results-dir: cannot create {directory} ({exc.strerror})") from None
+    if (directory / "smoke.jsonl").exists():
+        raise StagegateError(f"--results-dir: {directory / 'smoke.jsonl'} exists; choose a new directory")
+    return directory
+
+
+def _print_outcomes(console: Console, report: SmokeReport) -> None:
+    table = Table(title=f"smoke checks ({report.duration_s:.1f} s)", show_lines=False)
+    for column in ("check", "section", "status", "summary"):
+        table.add_column(column, overflow="fold")
+    for outcome in report.outcomes:
+        style = STATUS_STYLE.get(outcome.status, "")
+        table.add_row(outcome.check, outcome.section, f"[{style}]{outcome.status}[/]", outcome.summary)
+    console.print(table)
+    if report.findings:
+        findings = Table(title=f"findings ({len(report.findings)})")
+        for column in ("id", "section", "severity", "title"):
+            findings.add_column(column, overflow="fold")
+        for finding in report.findings:
+            findings.add_row(finding.id, finding.section, finding.severity, finding.title)
+        console.print(findings)
+    console.print(f"results: {report.results_file}")
+
+
+def _judge(console: Console, results_dir: Path, rules_path: Path | None) -> int:
+    import analysis
+
+    rules = analysis.load_rules(rules_path)
+    smoke_rules = rules.model_copy(update={"rules": {
+        rule_id: rule for rule_id, rule in rules.rules.items() if rule.kind not in LOAD_ONLY_KINDS}})
+    verdict = analysis.evaluate(results_dir, smoke_rules)
+    analysis.write_reports(verdict, results_dir)
+    analysis.print_verdict(verdict, console)
+    return int(verdict.exit_code)
+
+
+def run_smoke_command(args: argparse.Namespace) -> int:
+    import analysis
+    from scenarios.smoke import run_smoke
+    from scenarios.targets import resolve_profile
+
+    if args.rules is not None:
+        analysis.load_rules(args.rules)  # a malformed rules file fails before any request
+    resolved = resolve_profile(args.profile, args.target, env_file=args.env_file)
+    results_dir = _results_dir(args.results_dir)
+    console = Console()
+    report = run_smoke(
+        resolved, results_dir=results_dir, trivy_report=args.trivy_report, ocr_grace_s=args.ocr_grace,
+        ocr_timeout_s=args.ocr_timeout,
+        on_check=lambda outcome: console.print(
+            f"  {outcome.check:<18} [{STATUS_STYLE.get(outcome.status, '')}]{outcome.status}[/]"),
+    )
+    _print_outcomes(console, report)
+    return _judge(console, results_dir, args.rules)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "smoke",
+        help="the checklist's smoke checks (§6-§14) in well under a minute, with a verdict",
+        description=(
+            "Run the staging checklist's validation steps as checks (health, R1 non-root, R2 JWT isolation, "
+            "R3 OCR timeout, R4 inflation, R6 Trivy, metrics, security headers, logs) against the target, "
+            "write smoke.jsonl into the results directory, print the results and findings, and exit with "
+            "the verdict of the analysis rules a smoke run can feed."
+        ),
+        epilog="exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
+    )
+    parser.add_argument("--profile", default="checklist-v0.10.0",
+                        help="target profile: a shipped name (checklist-v0.10.0, as-built) or a TOML file")
+    parser.add_argument("--target", help="'local' (the running reference stack) or SERVICE=URL,... "
+                                         "(default: the profile's URLs)")
+    parser.add_argument("--env-file", type=Path, help="file with the secrets (JWT_SECRET_*, DASHBOARD_API_KEY)")
+    parser.add_argument("--trivy-report", type=Path, help="Trivy JSON report for R6 (without it R6 has no data)")
+    parser.add_argument("--results-dir", type=Path,
+                        help="where smoke.jsonl and the verdict go (default: results/smoke-<time>)")
+    parser.add_argument("--ocr-grace", type=_positive_seconds, metavar="S",
+                        help="how late after the OCR timeout the 504 may come (default: the profile's)")
+    parser.add_argument("--ocr-timeout", type=_positive_seconds, metavar="S",
+                        help="the deployment's OCR timeout (default: the local stack's, else the profile's)")
+    parser.add_argument("--rules", type=Path, help="rules file (default: the checklist's thresholds)")
+    parser.set_defaults(handler=run_smoke_command)
