@@ -122,7 +122,7 @@ def fault_set(service: str, switches: dict[str, Any]) -> FaultSet:
         if name not in FaultSet.model_fields:
             raise FaultInvalid(f"fault: unknown switch {name!r} (known: {', '.join(SWITCHES)})")
         allowed = APPLIES_TO.get(name, SERVICES)
-        if service not in allowed:
+        if service not in allowed and switches[name] != FaultSet.model_fields[name].default:
             raise FaultInvalid(f"fault: {name} does not apply to {service} (applies to: {', '.join(allowed)})")
     try:
         return FaultSet.model_validate(switches)

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from reference_stack._errors import FaultInvalid
 from reference_stack._faults import FaultSet, LiveFaults, fault_set
 
 Scope = MutableMapping[str, Any]
@@ -167,7 +168,7 @@ def install_admin(app: FastAPI, faults: LiveFaults, admin_token: str) -> None:
             if not isinstance(body, dict):
                 raise ValueError("body must be a JSON object of switches")
             faults.replace(fault_set(faults.service, body))
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, ValidationError, FaultInvalid) as exc:
             return JSONResponse({"detail": str(exc)}, status_code=400)
         faults_logger = logging.getLogger(faults.service)
         faults_logger.warning("faults set: %s", faults.current.model_dump_json(exclude_defaults=True))

@@ -1,0 +1,246 @@
+"""Bring the stack up and down: ports, secrets, database, processes, readiness, ``stack.json``.
+
+``start_stack`` leaves the processes running (the CLI's ``stack up`` exits after it);
+``stop_stack`` stops exactly the processes ``stack.json`` names; ``running_stack`` wraps both
+for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from reference_stack import _gateway, _processes, _state
+from reference_stack._config import DEFAULT_OCR_TIMEOUT_S, database_path, log_dir
+from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
+from reference_stack._errors import PortBusy, StackAlreadyRunning, StackError, StackStartFailed
+from reference_stack._faults import FaultSet, fault_args
+from reference_stack._ledger import create_database
+from reference_stack._ocr import DEFAULT_SECONDS_PER_MB
+
+DEFAULT_PORTS = {"deposito": 8001, "negocio": 8002, "ml": 8003, "dashboard": 8080}
+DEFAULT_GATEWAY_PORT = 80
+HOST = "127.0.0.1"
+READY_TIMEOUT_S = 30.0
+GATEWAY = "gateway"
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """How to start the stack. A port of 0 means "any free port"."""
+
+    contract: str = DEFAULT_CONTRACT
+    services: tuple[str, ...] | None = None
+    """Subset of services to run (None: all of the contract's)."""
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    gateway: bool = True
+    """Run nginx in front when it is installed (silently left out when it is not)."""
+    gateway_port: int = DEFAULT_GATEWAY_PORT
+    ocr_timeout_s: float = DEFAULT_OCR_TIMEOUT_S
+    ocr_seconds_per_mb: float = DEFAULT_SECONDS_PER_MB
+    faults: Mapping[str, FaultSet] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Extra environment for the services (``INFLATION_RATE_MONTHLY``, ``DASHBOARD_RATELIMIT_MAX``...)."""
+    ready_timeout_s: float = READY_TIMEOUT_S
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _check_port(name: str, port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError as exc:
+            why = "busy" if exc.errno == errno.EADDRINUSE else f"unusable ({exc.strerror})"
+            raise PortBusy(f"port {port} for {name} is {why} on {HOST}; choose another with --ports/--gateway-port") from None
+
+
+def _assign_ports(names: tuple[str, ...], options: StackOptions, with_gateway: bool) -> dict[str, int]:
+    wanted = {name: int(options.ports.get(name, DEFAULT_PORTS.get(name, 0))) for name in names}
+    if with_gateway:
+        wanted[GATEWAY] = options.gateway_port
+    fixed = [port for port in wanted.values() if port]
+    if len(fixed) != len(set(fixed)):
+        raise StackError(f"ports: two services share a port ({', '.join(f'{n}={p}' for n, p in wanted.items())})")
+    for name, port in wanted.items():
+        if port:
+            _check_port(name, port)
+    return {name: port or _free_port() for name, port in wanted.items()}
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no output"
+    return lines[-1].strip() if lines else "no output"
+
+
+class _Starting:
+    """The processes of a stack being started, so a failure stops every one of them."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, command: list[str], env: Mapping[str, str]) -> None:
+        output = log_dir(self.state_dir) / f"{name}.out"
+        self.children[name] = _processes.spawn(command, env=env, output=output, cwd=self.state_dir)
+        _state.write_pid(self.state_dir, name, self.children[name].pid)
+
+    def wait_ready(self, urls: Mapping[str, str], deadline: float) -> None:
+        pending = dict(urls)
+        with httpx.Client(timeout=2.0, trust_env=False) as client:
+            while pending:
+                for name, url in list(pending.items()):
+                    if self.children[name].poll() is not None:
+                        why = _last_line(log_dir(self.state_dir) / f"{name}.out")
+                        raise StackStartFailed(f"{name} exited during start-up (code {self.children[name].returncode}): {why}")
+                    try:
+                        if client.get(url).status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise StackStartFailed(f"{', '.join(pending)} did not answer its health check in time "
+                                           f"(see {log_dir(self.state_dir)})")
+                if pending:
+                    time.sleep(0.1)
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.children)):
+            _processes.stop_group(self.children[name].pid, child=self.children[name])
+
+
+def _clean_stale(state_dir: Path) -> None:
+    """Refuse to start over a live stack; clear what a killed run left behind."""
+    try:
+        info = _state.read_info(state_dir)
+    except StackError:
+        _state.forget(state_dir)
+        return
+    live = {name: p.pid for name, p in info.processes.items() if _processes.belongs_to(p.pid, str(state_dir))}
+    if live:
+        running = ", ".join(f"{name} (pid {pid})" for name, pid in live.items())
+        raise StackAlreadyRunning(f"a stack is already running from {state_dir}: {running}; run `stagegate stack down`")
+    _state.forget(state_dir)
+
+
+def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tuple[_state.StackInfo, dict[str, subprocess.Popen[bytes]]]:
+    """Start every service (and nginx when wanted and installed), wait for health, write ``stack.json``."""
+    state_dir = state_dir.absolute()
+    contract = load_contract(options.contract)
+    names = options.services or contract.SERVICES
+    unknown = sorted(set(names) - set(contract.SERVICES))
+    if unknown:
+        raise StackError(f"services: unknown service {unknown[0]!r} (known: {', '.join(contract.SERVICES)})")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    _clean_stale(state_dir)
+    nginx = _gateway.nginx_binary() if options.gateway else None
+    ports = _assign_ports(names, options, nginx is not None)
+    logs = log_dir(state_dir)
+    logs.mkdir(parents=True, exist_ok=True)
+    secrets = _state.new_secrets()
+    env_file = state_dir / _state.SECRETS_FILE
+    _state.write_secrets(env_file, secrets)
+    create_database(database_path(state_dir))
+    env = {**_service_env(), **options.env, **secrets}
+    starting = _Starting(state_dir)
+    services = {name: f"http://{HOST}:{ports[name]}" for name in names}
+    try:
+        for name in names:
+            starting.start(name, _serve_command(name, ports[name], state_dir, options), env)
+        deadline = time.monotonic() + options.ready_timeout_s
+        starting.wait_ready({n: services[n] + contract.ready_path(n) for n in names}, deadline)
+        if nginx is not None:
+            prefix = state_dir / GATEWAY
+            conf = _gateway.render(prefix, logs, port=ports[GATEWAY], upstreams={n: ports[n] for n in names})
+            starting.start(GATEWAY, _gateway.command(nginx, prefix, conf, logs), env={"PATH": "/usr/sbin:/usr/bin:/bin"})
+            services[GATEWAY] = f"http://{HOST}:{ports[GATEWAY]}"
+            starting.wait_ready({GATEWAY: services[GATEWAY] + "/health"}, deadline)
+    except BaseException:
+        starting.stop_all()
+        _state.forget(state_dir)
+        raise
+    info = _state.StackInfo(
+        contract=options.contract, services=services,
+        processes={n: _state.ProcessEntry(c.pid, ports[n]) for n, c in starting.children.items()},
+        env_file=str(env_file), log_dir=str(logs), started_at=time.time(),
+    )
+    _state.write_info(state_dir, info)
+    return info, starting.children
+
+
+def _service_env() -> dict[str, str]:
+    """The launcher's environment minus old secrets, with this checkout importable from any cwd."""
+    env = {k: v for k, v in os.environ.items() if k not in _state.SECRET_NAMES}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(PACKAGE_ROOT), env.get("PYTHONPATH"))))
+    return env
+
+
+def _serve_command(name: str, port: int, state_dir: Path, options: StackOptions) -> list[str]:
+    command = [sys.executable, "-m", "reference_stack.serve", "--service", name, "--port", str(port),
+               "--contract", options.contract, "--state-dir", str(state_dir),
+               "--ocr-timeout", str(options.ocr_timeout_s), "--ocr-seconds-per-mb", str(options.ocr_seconds_per_mb)]
+    if name in options.faults:
+        command += ["--faults", fault_args(options.faults[name])]
+    return command
+
+
+def stop_stack(state_dir: Path, children: Mapping[str, subprocess.Popen[bytes]] | None = None) -> list[str]:
+    """Stop every process ``stack.json`` names (gateway first); return the names that were running."""
+    state_dir = state_dir.absolute()
+    info = _state.read_info(state_dir)
+    stopped = []
+    for name in sorted(info.processes, key=lambda n: n != GATEWAY):
+        pid = info.processes[name].pid
+        child = (children or {}).get(name)
+        if _processes.belongs_to(pid, str(state_dir)):
+            _processes.stop_group(pid, child=child)
+            stopped.append(name)
+        elif child is not None:
+            child.poll()  # reap a child that already exited (a crash fault)
+    _state.forget(state_dir)
+    return stopped
+
+
+@dataclass(frozen=True)
+class ProcessStatus:
+    name: str
+    pid: int
+    url: str
+    running: bool
+    health: str
+    """``200`` or another status code, or why the health check got no answer."""
+
+
+def stack_status(state_dir: Path) -> tuple[_state.StackInfo, list[ProcessStatus]]:
+    """Each process of the stack in ``state_dir``: running or not, and what its health check says."""
+    state_dir = state_dir.absolute()
+    info = _state.read_info(state_dir)
+    found = []
+    with httpx.Client(timeout=3.0, trust_env=False) as client:
+        for name, entry in info.processes.items():
+            running = _processes.belongs_to(entry.pid, str(state_dir))
+            url = info.services.get(name, f"http://{HOST}:{entry.port}")
+            try:
+                health = str(client.get(url + "/health").status_code) if running else "not running"
+            except httpx.HTTPError as exc:
+                health = f"no answer ({type(exc).__name__})"
+            found.append(ProcessStatus(name, entry.pid, url, running, health))
+    return info, found

@@ -1,0 +1,102 @@
+"""Starting and stopping the stack's OS processes, each in its own process group.
+
+A pid from ``stack.json`` is only signalled when ``/proc/<pid>/cmdline`` still names the stack's
+state directory, so a pid reused by an unrelated process after a reboot is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+STOP_GRACE_S = 5.0
+
+
+def spawn(command: Sequence[str], *, env: Mapping[str, str], output: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """Start ``command`` in a new session (its own process group), stdout and stderr to ``output``."""
+    with output.open("ab") as out:
+        return subprocess.Popen(
+            list(command), env=dict(env), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=cwd, start_new_session=True,
+        )
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def belongs_to(pid: int, marker: str) -> bool:
+    """Whether the live process ``pid`` was started for the state directory ``marker``."""
+    if not alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return True  # no /proc: trust the pid file
+    return marker in cmdline
+
+
+def stop_group(pid: int, *, grace_s: float = STOP_GRACE_S, child: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGTERM the process group led by ``pid``; SIGKILL it if anything is left after ``grace_s``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            break
+        if _wait_gone(pid, grace_s, child):
+            break
+    if child is not None:
+        child.wait(timeout=grace_s)
+
+
+def _wait_gone(pgid: int, timeout_s: float, child: subprocess.Popen[bytes] | None) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if child is not None:
+            child.poll()  # reap our own child so it does not linger as a zombie
+        if not _group_alive(pgid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _has_live_member(pgid)
+
+
+def _has_live_member(pgid: int) -> bool:
+    """killpg(0) succeeds while zombies remain; look for a non-zombie member in /proc."""
+    proc = Path("/proc")
+    if not proc.exists():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False

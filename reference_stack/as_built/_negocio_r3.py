@@ -1,0 +1,106 @@
+"""The unserved R3 file ``IR/agente_negocio/main_complete.py@c2`` (as-built.md §3), offered as a variant.
+
+``POST /facturas/procesar`` takes the field ``image`` (images only: anything else is 400), reads the
+whole body (over 50 MB: 413), preprocesses in a thread with no timeout, then runs the OCR as
+``asyncio.wait_for(asyncio.to_thread(...), timeout=OCR_TIMEOUT_SECONDS)``: past it, the ERROR line
+``OCR processing timed out after {N}s`` and 504. The thread is not stopped and keeps the worker
+busy, as in the real code. This module's own handler answers errors as ``{"error","timestamp"}``.
+Only ``/health`` and ``/facturas/procesar`` of the file's routes are modelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reference_stack._config import ServiceConfig
+from reference_stack._faults import LiveFaults
+from reference_stack.as_built._agent import agent_app, health_label
+from reference_stack.as_built._auth import container_secret, require_role
+from reference_stack.as_built._envelope import register_error_handlers
+from reference_stack.as_built._invoice_ocr import OcrProcessor, image_size
+from reference_stack.as_built._label import log_banner
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+DEFAULT_INFLATION_RATE = 0.045
+"""``main_complete`` calls this default an "annual" rate (as-built.md §4)."""
+
+log = logging.getLogger("agente_negocio")
+
+
+def timeout_s(config: ServiceConfig) -> float:
+    """``int(os.getenv('OCR_TIMEOUT_SECONDS', '30'))``; the stack's configured timeout when unset."""
+    text = config.env.get("OCR_TIMEOUT_SECONDS")
+    return float(int(text)) if text else config.ocr_timeout_s
+
+
+def _log_startup(seconds: float) -> None:
+    log_banner("negocio", "unserved IR/agente_negocio/main_complete.py@c2 (R3 variant), which cannot even be "
+               "imported in reality (§1.2, §3)")
+    log.info("OCR timeout configured: %g seconds", seconds)
+
+
+async def _error_body(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse({"error": exc.detail, "timestamp": datetime.now(UTC).isoformat()},
+                        status_code=exc.status_code)
+
+
+def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
+    seconds = timeout_s(config)
+    auth = Depends(require_role("negocio", container_secret("negocio", config.env)))
+    app = agent_app("Agente Negocio (main_complete)", lambda: _log_startup(seconds))
+    register_error_handlers(app)
+    app.add_exception_handler(StarletteHTTPException, _error_body)
+
+    @app.get("/health", dependencies=[auth])
+    async def health() -> dict[str, Any]:
+        status = "unhealthy" if faults.current.health_failing else "healthy"
+        return {"status": status, "service": "agente_negocio", "timestamp": datetime.now(UTC).isoformat(),
+                "ocr_timeout_seconds": seconds, **health_label()}
+
+    @app.post("/facturas/procesar", dependencies=[auth])
+    async def procesar_factura(
+        image: UploadFile = File(...),
+        deposito_endpoint: str | None = Form(None),
+        update_stock: bool = Form(False),
+        inflation_rate: float = Form(DEFAULT_INFLATION_RATE),
+    ) -> dict[str, Any]:
+        if not (image.content_type or "").startswith("image/"):
+            raise HTTPException(400, "Invalid file type. Only images are supported (JPG, PNG, TIFF, BMP).")
+        data = await image.read()
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise HTTPException(413, "File too large. Maximum size is 50MB.")
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(image_size, data)  # preprocessing: no timeout, as in the real code
+            processor = OcrProcessor(seconds_per_mb=config.ocr_seconds_per_mb,
+                                     multiplier=faults.current.ocr_cost_multiplier)
+            try:
+                ocr = await asyncio.wait_for(asyncio.to_thread(processor.process_image, data), timeout=seconds)
+            except TimeoutError:
+                log.error("OCR processing timed out after %gs", seconds)
+                raise HTTPException(504, f"OCR processing exceeded timeout ({seconds:g}s). "
+                                         "Try with a clearer image or smaller file.") from None
+            if not ocr["productos"]:
+                raise HTTPException(422, "No se detectaron productos en la factura")
+            total = round(sum(p["cantidad"] * p["precio_unitario"] * (1 + inflation_rate) for p in ocr["productos"]), 2)
+            return {"success": True, "factura_id": str(uuid.uuid4()), "productos": ocr["productos"],
+                    "productos_detectados": len(ocr["productos"]), "total": total, "stock_actualizado": False,
+                    "processing_time_s": round(time.monotonic() - started, 3),
+                    "message": "Factura procesada exitosamente"}
+        except HTTPException:
+            raise
+        except Exception as exc:
+            log.error("Processing failed: %s", exc)
+            return {"success": False, "productos": [], "message": f"Processing failed: {exc}"}
+
+    return app
