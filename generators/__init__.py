@@ -7,7 +7,8 @@ Invoices::
 
 Tokens::
 
-    secrets = load_agent_secrets(agents, env_file="secrets.env")
+    secrets = load_agent_secrets({"deposito": "JWT_SECRET_DEPOSITO", ...}, env_file="secrets.env")
+    agents = [AgentIdentity(name="deposito", issuer="deposito", role="deposito", secret_env="JWT_SECRET_DEPOSITO"), ...]
     catalogue = build_catalogue(agents, secrets, claim_style="iss", rejected_statuses=[401, 403])
     write_catalogue(catalogue, "tokens.json"); catalogue = load_catalogue("tokens.json")
 """
@@ -23,6 +24,16 @@ from generators._errors import (
     SecretMissing,
 )
 from generators._manifest import Expected, InvoiceFile, Manifest, load_manifest
+from generators.secrets import AGENT_SECRET_ENVS, SHARED_SECRET_ENV, AgentSecrets, load_agent_secrets
+from generators.tokens import (
+    ATTACK_NAMES,
+    AgentIdentity,
+    TokenCase,
+    TokenCatalogue,
+    build_catalogue,
+    load_catalogue,
+    write_catalogue,
+)
 from generators.invoices import (
     DEFAULT_APP_LIMIT_BYTES,
     DEFAULT_GATEWAY_LIMIT_BYTES,
@@ -33,6 +44,17 @@ from generators.invoices import (
 )
 
 __all__ = [
+    "AGENT_SECRET_ENVS",
+    "ATTACK_NAMES",
+    "SHARED_SECRET_ENV",
+    "AgentIdentity",
+    "AgentSecrets",
+    "TokenCase",
+    "TokenCatalogue",
+    "build_catalogue",
+    "load_agent_secrets",
+    "load_catalogue",
+    "write_catalogue",
     "DEFAULT_APP_LIMIT_BYTES",
     "DEFAULT_GATEWAY_LIMIT_BYTES",
     "DEFAULT_MIN_SIZE_BYTES",
