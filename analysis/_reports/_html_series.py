@@ -232,9 +232,8 @@ def ocr(data: RunData, line: Timeline) -> OcrSeries | None:
               for o in data.ocr]
     kept = [p for p in points if p.kind != "normal"]
     normal = [p for p in points if p.kind == "normal"]
-    room = max(0, MAX_SCATTER - len(kept))
-    step = max(1, math.ceil(len(normal) / room)) if room else len(normal) + 1
-    kept += normal[::step]
+    room = min(len(normal), max(0, MAX_SCATTER - len(kept)))
+    kept += [normal[i * len(normal) // room] for i in range(room)]
     return OcrSeries(
         x=[i * line.bucket_s + line.bucket_width(i) / 2 for i in range(n)],
         counts={kind: dict(by_result) for kind, by_result in counts.items()},

@@ -167,3 +167,24 @@ def comparison() -> Comparison:
         ComparisonRow(name="negocio GET /precios/consultar", change="no_change", p_value=0.6, shift_ms=0.4,
                       shift_ratio=0.02, error_rate_before=0.0, error_rate_after=0.0, error_p_value=1.0),
     ])
+
+
+def write_long_run(results: Path, seconds: int = 1800, normal_names: int = 6) -> Path:
+    """A 30-minute run at one window per name and second, with OCR every second: the size case."""
+    results.mkdir(parents=True, exist_ok=True)
+    names = [f"deposito GET /productos/{{id}}/{i}" for i in range(normal_names)]
+    with StreamWriter(results / "locust.jsonl") as out:
+        out.write(header())  # type: ignore[arg-type]
+        for s in range(seconds):
+            for i, name in enumerate(names):
+                latencies = [10.0 + i + (s % 97) + k for k in range(20)]
+                out.write(window(T0 + s, name, "normal", latencies, errors=s % 7 == 0))  # type: ignore[arg-type]
+            out.write(window(T0 + s, "negocio GET /api/productos", "forged_token", [5.0], expected=1))  # type: ignore[arg-type]
+            out.write(record("ocr", T0 + s, invoice=f"n{s}", invoice_kind="normal",  # type: ignore[arg-type]
+                             size_bytes=200_000 + s, status=200, latency_ms=800.0 + s % 300,
+                             result="processed", detail=""))
+            if s % 30 == 0:
+                out.write(record("health", T0 + s, check="ml", ok=s % 60 == 0, status=200,  # type: ignore[arg-type]
+                                 detail="200", latency_ms=3.0))
+        out.write(record("run_end", T0 + seconds, reason="completed", detail=""))  # type: ignore[arg-type]
+    return results

@@ -8,7 +8,7 @@ from pathlib import Path
 from analysis import Verdict, load_results
 from analysis._reports import html
 from stagegate.stream import StreamWriter, record
-from tests.reports.synthetic import T0, TARGETS, full_rules, full_verdict, header, rule
+from tests.reports.synthetic import T0, TARGETS, full_rules, full_verdict, header, rule, write_long_run
 
 CHARTS = ("chart-rps", "chart-error-rate", "chart-p95", "chart-health", "chart-ocr-outcomes",
           "chart-ocr-scatter", "chart-jwt", "chart-capacity", "chart-comparison")
@@ -131,3 +131,11 @@ def test_promote_banner_says_why(tmp_path):
     page = written(results, verdict)
     assert '<header class="banner PROMOTE"' in page
     assert "Every completion criterion passed and no rollback trigger fired." in page
+
+
+def test_a_30_minute_run_stays_under_3_mb(tmp_path):
+    results = write_long_run(tmp_path / "long")
+    page = written(results, full_verdict(results))
+    assert len(page.encode("utf-8")) < 3_000_000
+    assert "Each point covers 3 s" in page
+    assert "1500 of 1800 invoices drawn." in page
