@@ -1,0 +1,155 @@
+"""``stagegate stack up|down|status``: the embedded reference stack from the command line.
+
+``up`` starts it and returns (the services keep running), ``down`` stops exactly what ``up``
+started, ``status`` shows each process and its health. State lives in ``--state-dir``
+(default ``$STAGEGATE_STATE_DIR`` or ``.stagegate/stack``): ``stack.json``, ``secrets.env``, logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from reference_stack import (
+    CONTRACTS,
+    DEFAULT_CONTRACT,
+    DEFAULT_GATEWAY_PORT,
+    DEFAULT_PORTS,
+    SWITCHES,
+    StackNotRunning,
+    StackOptions,
+    default_state_dir,
+    parse_fault_args,
+    stack_status,
+    start_stack,
+    stop_stack,
+)
+from stagegate.errors import EXIT_USAGE
+
+FAULTS_ENV = "STAGEGATE_FAULTS"
+FAULT_HELP = (
+    "a fault switch as SERVICE.SWITCH=VALUE (repeatable; also $STAGEGATE_FAULTS, space-separated). "
+    f"Switches: {', '.join(SWITCHES)}. Latency: fixed:MS, uniform:LOW-HIGH or lognormal:MEDIAN[:SIGMA], "
+    "optionally @/route/{id}"
+)
+
+
+def _ports(text: str) -> dict[str, int]:
+    if text == "auto":
+        return {name: 0 for name in DEFAULT_PORTS}
+    ports: dict[str, int] = {}
+    for item in filter(None, text.split(",")):
+        name, sep, value = item.partition("=")
+        if not sep or name not in DEFAULT_PORTS or not value.isdigit() or not 0 <= int(value) < 65536:
+            raise argparse.ArgumentTypeError(
+                f"expected SERVICE=PORT[,...] with services {', '.join(DEFAULT_PORTS)}, or 'auto' (got {item!r})"
+            )
+        ports[name] = int(value)
+    return {**DEFAULT_PORTS, **ports}
+
+
+def _env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE (got {text!r})")
+    return name, value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("stack", help="start, stop or inspect the reference stack",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(handler=lambda args: _no_action(parser))
+    actions = parser.add_subparsers(title="actions", metavar="ACTION")
+
+    up = actions.add_parser("up", help="start the stack and wait until every health check answers",
+                            description="Start deposito, negocio, ml and dashboard (and nginx when installed), "
+                                        "wait for their health checks, write stack.json, print the URLs.")
+    _state_dir_option(up)
+    up.add_argument("--contract", choices=sorted(CONTRACTS), default=DEFAULT_CONTRACT,
+                    help="contract the services implement (default: %(default)s)")
+    up.add_argument("--ports", type=_ports, default=dict(DEFAULT_PORTS), metavar="SERVICE=PORT,...|auto",
+                    help="service ports (default: the contract's 8001, 8002, 8003, 8080; 'auto': free ports)")
+    up.add_argument("--gateway-port", type=int, default=DEFAULT_GATEWAY_PORT,
+                    help="nginx gateway port (default: %(default)s; 0: a free port)")
+    up.add_argument("--no-gateway", action="store_true", help="do not start nginx even when it is installed")
+    up.add_argument("--ocr-timeout", type=float, default=30.0, metavar="SECONDS",
+                    help="OCR_TIMEOUT_SECONDS of negocio (default: %(default)s)")
+    up.add_argument("--inflation-rate", metavar="RATE", help="INFLATION_RATE_MONTHLY of ml and negocio (default 0.045)")
+    up.add_argument("--fault", action="append", default=[], metavar="SERVICE.SWITCH=VALUE", help=FAULT_HELP)
+    up.add_argument("--env", action="append", default=[], type=_env_pair, metavar="NAME=VALUE",
+                    help="extra environment for the services (e.g. DASHBOARD_RATELIMIT_MAX=120)")
+    up.set_defaults(handler=_up)
+
+    down = actions.add_parser("down", help="stop every process the stack started",
+                              description="Stop exactly the processes stack.json names (process groups).")
+    _state_dir_option(down)
+    down.set_defaults(handler=_down)
+
+    status = actions.add_parser("status", help="show each process and its health check",
+                                description="Show each process of the stack; exit 1 when one is down or unhealthy.")
+    _state_dir_option(status)
+    status.add_argument("--json", action="store_true", help="print stack.json plus each process's state as JSON")
+    status.set_defaults(handler=_status)
+
+
+def _state_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", type=Path, default=None,
+                        help="state directory (default: $STAGEGATE_STATE_DIR or .stagegate/stack)")
+
+
+def _no_action(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_USAGE
+
+
+def _state_dir(args: argparse.Namespace) -> Path:
+    return (args.state_dir or default_state_dir()).absolute()
+
+
+def _up(args: argparse.Namespace) -> int:
+    fault_items = [*os.environ.get(FAULTS_ENV, "").split(), *args.fault]
+    env = dict(args.env)
+    if args.inflation_rate is not None:
+        env["INFLATION_RATE_MONTHLY"] = args.inflation_rate
+    options = StackOptions(
+        contract=args.contract, ports=args.ports, gateway=not args.no_gateway, gateway_port=args.gateway_port,
+        ocr_timeout_s=args.ocr_timeout, faults=parse_fault_args(fault_items), env=env,
+    )
+    state_dir = _state_dir(args)
+    info, _ = start_stack(state_dir, options)
+    print(f"stack up: contract {info.contract}, state in {state_dir}")
+    for name, url in info.services.items():
+        print(f"  {name:<10} {url}")
+    if "gateway" not in info.services:
+        print(f"  {'gateway':<10} not started ({'--no-gateway' if args.no_gateway else 'nginx is not installed'})")
+    for service, faults in options.faults.items():
+        print(f"  fault      {service}: {faults.model_dump_json(exclude_defaults=True)}")
+    print(f"secrets: {info.env_file} (mode 0600)")
+    print(f"logs:    {info.log_dir}")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    state_dir = _state_dir(args)
+    try:
+        stopped = stop_stack(state_dir)
+    except StackNotRunning:
+        print(f"stack down: no stack running in {state_dir}")
+        return 0
+    print(f"stack down: stopped {', '.join(stopped) if stopped else 'nothing (no process was left)'}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    info, processes = stack_status(_state_dir(args))
+    healthy = all(p.running and p.health == "200" for p in processes)
+    if args.json:
+        print(json.dumps({**info.to_json(), "status": [vars(p) for p in processes], "healthy": healthy}, indent=2))
+    else:
+        print(f"stack ({info.contract}) in {_state_dir(args)}")
+        for p in processes:
+            state = "running" if p.running else "stopped"
+            print(f"  {p.name:<10} pid {p.pid:<8} {state:<8} health {p.health:<12} {p.url}")
+    return 0 if healthy else 1
