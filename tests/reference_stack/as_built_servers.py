@@ -6,6 +6,7 @@ and start-up in milliseconds. The launcher test starts real processes instead.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -21,18 +22,46 @@ from reference_stack._http import ASGIApp
 from tests.conftest import free_port
 
 SECRETS = {
-    "JWT_SECRET_DEPOSITO": "secret-deposito-0123456789abcdef",
-    "JWT_SECRET_NEGOCIO": "secret-negocio-0123456789abcdef",
-    "JWT_SECRET_ML": "secret-ml-0123456789abcdef0123",
-    "JWT_SECRET_KEY": "secret-shared-0123456789abcdef0",
+    "JWT_SECRET_DEPOSITO": "secret-deposito-0123456789abcdef-0123",
+    "JWT_SECRET_NEGOCIO": "secret-negocio-0123456789abcdef-01234",
+    "JWT_SECRET_ML": "secret-ml-0123456789abcdef0123-0123456",
+    "JWT_SECRET_KEY": "secret-shared-0123456789abcdef0-012345",
     "STAGEGATE_ADMIN_TOKEN": "admin-token-for-tests",
 }
 SECRET_OF = {"deposito": "JWT_SECRET_DEPOSITO", "negocio": "JWT_SECRET_NEGOCIO", "ml": "JWT_SECRET_ML"}
 
 
-def config(service: str, state_dir: Path, **env: str) -> ServiceConfig:
+def config(service: str, state_dir: Path, *, ocr_seconds_per_mb: float = 3.0, **env: str) -> ServiceConfig:
     return ServiceConfig(service=service, port=0, contract="as-built", state_dir=state_dir,
-                         env={**SECRETS, **env})
+                         ocr_seconds_per_mb=ocr_seconds_per_mb, env={**SECRETS, **env})
+
+
+class LogLines(logging.Handler):
+    """Collects every log message of the process while installed (the servers run in threads)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname} {record.name} {record.getMessage()}")
+
+    def matching(self, text: str) -> list[str]:
+        return [line for line in self.lines if text in line]
+
+
+@contextmanager
+def captured_logs() -> Iterator[LogLines]:
+    handler = LogLines()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
 
 
 def token(agent: str, role: str, *, ttl_s: int = 600, **claims: Any) -> str:
