@@ -27,12 +27,14 @@ import json
 import random
 import string
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from generators._errors import CatalogueInvalid
@@ -139,9 +141,15 @@ class _Context:
         claims.update(changes)
         return {key: value for key, value in claims.items() if value is not None}
 
-    def signed(self, agent: AgentIdentity, claims: dict[str, Any], **header: Any) -> str:
-        """A well-formed HS256 token over ``claims`` with ``agent``'s own secret, made by PyJWT."""
-        return jwt.encode(claims, self.secrets[agent.name], algorithm="HS256", headers=header or None)
+    def signed(self, agent: AgentIdentity, claims: dict[str, Any]) -> str:
+        """A well-formed HS256 token over ``claims`` with ``agent``'s own secret, made by PyJWT.
+
+        PyJWT warns about keys under 32 bytes; the warning would go to the user's terminal and
+        tell the length of a real secret, so it is silenced here.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            return jwt.encode(claims, self.secrets[agent.name], algorithm="HS256")
 
     def padding(self, chars: int) -> str:
         return "".join(self.filler.choices(string.ascii_letters, k=chars))
