@@ -61,14 +61,14 @@ def predict_demand(request: DemandaRequest, rate: float) -> dict[str, Any]:
     daily = max(product.stock_minimo / 7, 1.0) if product is not None else 3.0
     features = inflation_features(rate, request.dias_prediccion)
     today = datetime.now(UTC).date()
-    curve = [{"fecha": (today + timedelta(days=d + 1)).isoformat(),
-              "demanda": round(daily * features["poder_adquisitivo"] * (1.1 if (today.weekday() + d) % 7 >= 4 else 1), 2)}
-             for d in range(request.dias_prediccion)]
+    demand = [round(daily * features["poder_adquisitivo"] * (1.1 if (today.weekday() + d) % 7 >= 4 else 1), 2)
+              for d in range(request.dias_prediccion)]
+    curve = [{"fecha": (today + timedelta(days=d + 1)).isoformat(), "demanda": value} for d, value in enumerate(demand)]
     body: dict[str, Any] = {
         "producto_id": request.producto_id,
         "dias_prediccion": request.dias_prediccion,
         "prediccion": curve,
-        "demanda_total": round(sum(point["demanda"] for point in curve), 2),
+        "demanda_total": round(sum(demand), 2),
         "features": features,
         "contexto_argentino": {"inflacion_mensual_estimada": f"{rate * 100:.1f}%",
                                "moneda": "ARS", "zona_horaria": "America/Argentina/Buenos_Aires"},

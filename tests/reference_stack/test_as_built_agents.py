@@ -31,20 +31,24 @@ def _png(side_px: int) -> bytes:
     return out.getvalue()
 
 
-def _start(module, state_dir: Path, switches: AsBuiltSwitches = AsBuiltSwitches(), **kwargs):
+def _start(module, state_dir: Path, switches: AsBuiltSwitches | None = None, **kwargs):
     cfg = config(module.__name__.rsplit(".", 1)[1], state_dir, **kwargs)
     if not cfg.database.exists():
         create_database(cfg.database)
     faults = LiveFaults(cfg.service, FaultSet())
-    return serve(module.build(cfg, faults, logging.getLogger(cfg.service), switches))
+    return serve(module.build(cfg, faults, logging.getLogger(cfg.service), switches or AsBuiltSwitches()))
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     state = tmp_path_factory.mktemp("as-built")
-    with captured_logs() as logs, _start(deposito, state) as dep_url:
-        with _start(negocio, state, AGENTE_DEPOSITO_URL=dep_url) as neg_url, _start(ml, state) as ml_url:
-            yield {"deposito": dep_url, "negocio": neg_url, "ml": ml_url, "logs": logs}
+    with (
+        captured_logs() as logs,
+        _start(deposito, state) as dep_url,
+        _start(negocio, state, AGENTE_DEPOSITO_URL=dep_url) as neg_url,
+        _start(ml, state) as ml_url,
+    ):
+        yield {"deposito": dep_url, "negocio": neg_url, "ml": ml_url, "logs": logs}
 
 
 def get(stack, service: str, path: str, **kwargs) -> httpx.Response:
