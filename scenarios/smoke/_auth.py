@@ -1,53 +1,41 @@
-"""Control tokens: the JWT each agent must accept, got the way the profile says.
+"""Tokens: the forged-token catalogue for this profile, and the control token of each agent.
 
-With ``auth.mode = "login"`` smoke logs in on each agent (the checklist's step 8); a failed login
-is reported and smoke mints the token from the agent's secret instead, so the other checks still
-run. With ``"mint"`` (the as-built contract has no login route) it signs the token itself and
-records the missing route as a finding. Tokens are credentials: they never reach the evidence.
+The catalogue (``generators.build_catalogue``) holds every forged and cross-agent case plus one
+valid control per agent, signed with the agents' secrets in the profile's claim style. With
+``auth.mode = "login"`` smoke logs in on each agent (the checklist's step 8) and uses that token
+as the control; a failed login is reported and the catalogue's control is used instead, so the
+other checks still run. With ``"mint"`` (the as-built contract has no login route) the
+catalogue's control is the token and the missing route is a finding. Tokens are credentials:
+they never reach the evidence.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
-import jwt
 
-from scenarios.profiles import Profile
+from generators import AgentIdentity, TokenCatalogue, build_catalogue, load_agent_secrets
+from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._exchange import Exchange, Redact, send
 from scenarios.smoke._outcome import FindingDraft
 from scenarios.targets import Secrets
 
-SMOKE_SUBJECT = "stagegate-smoke"
+SECTION = "§8 R2"
+REDACTED = "***"
 
 
-def agent_secret_name(profile: Profile, agent: str, secrets: Secrets) -> str:
-    """The variable holding ``agent``'s signing secret: its own, or the profile's shared fallback."""
-    own = profile.services[agent].secret_env
-    shared = profile.auth.shared_secret_env
-    if own and (own in secrets or not shared):
-        return own
-    if shared:
-        return shared
-    return own or f"JWT_SECRET_{agent.upper()}"
-
-
-def control_claims(profile: Profile, agent: str, now: float) -> dict[str, Any]:
-    """The claims an agent accepts in this contract (``iss`` only where the contract checks it)."""
-    spec = profile.services[agent]
-    claims: dict[str, Any] = {"sub": SMOKE_SUBJECT, "role": spec.role, "iat": int(now),
-                              "exp": int(now) + profile.auth.token_ttl_s}
-    if profile.auth.claims == "iss":
-        claims["iss"] = spec.issuer
-    return claims
-
-
-def mint(profile: Profile, agent: str, secrets: Secrets) -> str:
-    """A token ``agent`` must accept, signed HS256 with its secret."""
-    secret = secrets.require(agent_secret_name(profile, agent, secrets), f"signing {agent} control tokens")
-    return jwt.encode(control_claims(profile, agent, time.time()), secret, algorithm="HS256")
+def catalogue_for(profile: Profile, secrets: Secrets) -> TokenCatalogue:
+    """Every token case for the profile's agents; ``SecretMissing`` (one line) if a secret is unset."""
+    agents = [AgentIdentity(name=agent, issuer=profile.services[agent].issuer or agent,
+                            role=profile.services[agent].role or agent,
+                            secret_env=profile.services[agent].secret_env or f"JWT_SECRET_{agent.upper()}")
+              for agent in AGENTS]
+    agent_secrets = load_agent_secrets({agent.name: agent.secret_env for agent in agents},
+                                       fallback_env=profile.auth.shared_secret_env, environ=secrets)
+    return build_catalogue(agents, agent_secrets, claim_style=profile.auth.claims,
+                           rejected_statuses=profile.auth.rejected_statuses, ttl_s=profile.auth.token_ttl_s,
+                           profile=profile.name)
 
 
 @dataclass
@@ -56,7 +44,7 @@ class Grant:
 
     agent: str
     token: str
-    how: str  # "login" or "minted"
+    how: str  # "login" or "catalogue"
     login: Exchange | None = None
 
 
@@ -66,6 +54,7 @@ class TokenBroker:
 
     profile: Profile
     secrets: Secrets
+    catalogue: TokenCatalogue
     client: httpx.Client
     redact: Redact
     grants: dict[str, Grant] = field(default_factory=dict)
@@ -80,17 +69,19 @@ class TokenBroker:
 
     def _obtain(self, agent: str) -> Grant:
         auth = self.profile.auth
-        if auth.mode == "login" and auth.login_path:
-            password = self.secrets.get(auth.password_env, auth.password)
-            exchange = send(self.client, "POST", self.profile.url(agent, auth.login_path), redact=self.redact,
-                            label=f"login on {agent} as {auth.username}",
-                            json={"username": auth.username, "password": password})
-            body = exchange.json()
-            token = body.get("access_token") if exchange.status == 200 and isinstance(body, dict) else None
-            if isinstance(token, str) and token:
-                return Grant(agent, token, "login", exchange)
-            return Grant(agent, mint(self.profile, agent, self.secrets), "minted", exchange)
-        return Grant(agent, mint(self.profile, agent, self.secrets), "minted")
+        control = self.catalogue.case(f"control__{agent}").token
+        if auth.mode != "login" or not auth.login_path:
+            return Grant(agent, control, "catalogue")
+        password = self.secrets.get(auth.password_env, auth.password)
+        exchange = send(self.client, "POST", self.profile.url(agent, auth.login_path), redact=self.redact,
+                        label=f"login on {agent} as {auth.username}",
+                        json={"username": auth.username, "password": password})
+        body = exchange.json()
+        token = body.get("access_token") if exchange.status == 200 and isinstance(body, dict) else None
+        if isinstance(token, str) and token:
+            exchange.body = exchange.body.replace(token, REDACTED)
+            return Grant(agent, token, "login", exchange)
+        return Grant(agent, control, "catalogue", exchange)
 
     def findings(self) -> list[FindingDraft]:
         """The login gap: declared by the profile (``auth.missing``) or seen (a login that failed)."""
@@ -98,16 +89,16 @@ class TokenBroker:
         if auth.mode == "mint":
             if not auth.missing:
                 return []
-            return [FindingDraft("no_login_route", "§8 R2", "major", "the checklist's login step cannot run: "
-                                 "control tokens were minted from the agents' secrets", auth.missing,
-                                 "profile auth.missing")]
-        failed = [grant for grant in self.grants.values() if grant.how == "minted" and grant.login is not None]
+            return [FindingDraft("no_login_route", SECTION, "major",
+                                 "R2: the checklist's login step cannot run; control tokens were minted from "
+                                 "the agents' secrets", auth.missing, "profile auth.missing")]
+        failed = [grant for grant in self.grants.values() if grant.how != "login" and grant.login is not None]
         if not failed:
             return []
         detail = "; ".join(f"{g.agent}: {g.login.request} -> {g.login.outcome()}" for g in failed if g.login)
-        return [FindingDraft("login_failed", "§8 R2", "major",
-                             f"login on {', '.join(g.agent for g in failed)} failed; control tokens were minted "
-                             "from the secrets instead", detail, "checklist §8 step 1")]
+        return [FindingDraft("login_failed", SECTION, "major",
+                             f"R2: login on {', '.join(g.agent for g in failed)} failed; control tokens were "
+                             "minted from the secrets instead", detail, "checklist §8 step 1")]
 
     def issued(self) -> list[str]:
         return [grant.token for grant in self.grants.values()]

@@ -7,21 +7,24 @@ run), and the options. ``redact`` scrubs every secret and issued token out of ev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from scenarios.profiles import AGENTS, Profile
-from scenarios.smoke._auth import TokenBroker, agent_secret_name
+from generators import TokenCatalogue
+from scenarios.profiles import Profile
+from scenarios.smoke._auth import REDACTED, TokenBroker, catalogue_for
 from scenarios.smoke._docker import DockerAccess
 from scenarios.smoke._exchange import Exchange, send
 from scenarios.smoke._logsource import DockerLog, FileLog, LogSource
 from scenarios.targets import Resolved, Secrets
 
 DEFAULT_HTTP_TIMEOUT_S = 5.0
-REDACTED = "***"
+OCR_TIMEOUT_LOG = re.compile(r"OCR timeout configured: ([0-9.]+) s", re.IGNORECASE)
+"""The start-up line of negocio (as-built.md §3 and the reference stack) naming its OCR timeout."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class SmokeOptions:
     ocr_grace_s: float | None = None
     """Allowed lateness of the 504 after the OCR timeout; None: the profile's ``ocr.grace_s``."""
     ocr_timeout_s: float | None = None
-    """The deployment's OCR timeout; None: the profile's, or the local stack's when it says."""
+    """The deployment's OCR timeout; None: from negocio's start-up log when reachable, else the profile's."""
     http_timeout_s: float = DEFAULT_HTTP_TIMEOUT_S
 
     def settings(self) -> dict[str, Any]:
@@ -48,6 +51,7 @@ class SmokeContext:
     stack_state: dict[str, Any] | None
     options: SmokeOptions
     client: httpx.Client
+    catalogue: TokenCatalogue
     docker: DockerAccess = field(default_factory=DockerAccess)
     tokens: TokenBroker = field(init=False)
     logs: dict[str, LogSource] = field(default_factory=dict)
@@ -55,17 +59,16 @@ class SmokeContext:
     """What the checks provoked on purpose (``jwt_rejections``, ``ocr_timeouts``), for the logs check."""
 
     def __post_init__(self) -> None:
-        self.tokens = TokenBroker(self.profile, self.secrets, self.client, self.redact)
+        self.tokens = TokenBroker(self.profile, self.secrets, self.catalogue, self.client, self.redact)
 
     @classmethod
     def open(cls, resolved: Resolved, options: SmokeOptions) -> SmokeContext:
         """Check the secrets every check needs (one-line error if one is missing), then open clients."""
         profile, secrets = resolved.profile, resolved.secrets
-        for agent in AGENTS:
-            secrets.require(agent_secret_name(profile, agent, secrets), f"{agent} tokens (R2)")
+        catalogue = catalogue_for(profile, secrets)
         secrets.require(profile.dashboard.api_key_env, "the dashboard API (metrics, headers)")
         client = httpx.Client(timeout=options.http_timeout_s, follow_redirects=False, trust_env=False)
-        context = cls(profile, secrets, resolved.stack_state, options, client)
+        context = cls(profile, secrets, resolved.stack_state, options, client, catalogue)
         context.logs = context._find_logs()
         for source in context.logs.values():
             source.mark()
@@ -108,10 +111,15 @@ class SmokeContext:
         return processes if isinstance(processes, dict) else {}
 
     def ocr_timeout_s(self) -> float:
+        """The deployment's OCR timeout: the option, else its start-up log line, else the profile's."""
         if self.options.ocr_timeout_s is not None:
             return self.options.ocr_timeout_s
-        stack_value = (self.stack_state or {}).get("ocr_timeout_s")
-        return float(stack_value) if isinstance(stack_value, int | float) else self.profile.ocr.timeout_s
+        source = self.logs.get(self.profile.ocr.service)
+        for line in reversed(source.everything() if source else []):
+            match = OCR_TIMEOUT_LOG.search(line)
+            if match:
+                return float(match.group(1))
+        return self.profile.ocr.timeout_s
 
     def ocr_grace_s(self) -> float:
         return self.options.ocr_grace_s if self.options.ocr_grace_s is not None else self.profile.ocr.grace_s

@@ -1,9 +1,177 @@
-"""placeholder until generators.tokens lands"""
+"""§8 R2: each agent accepts its own token and refuses every forged or cross-agent one with 401/403.
+
+Every case of the token catalogue goes to the agent it targets, on a JWT-protected route of that
+agent (negocio's ``/api/productos``, the checklist's probe target, where the profile has it). A
+2xx on a forged token is a breach, a 5xx (or any other status) a wrong rejection; both are
+rollback triggers. Where the agents' logs are reachable, a token refused only for its ``iss`` must
+leave an ``issuer mismatch`` line. Each case also becomes a ``token`` record for the analysis.
+"""
+
 from __future__ import annotations
 
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from generators import TokenCase
+from generators.catalogue import CATALOGUE
+from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._outcome import CheckOutcome
+from scenarios.smoke._exchange import Exchange, unreachable
+from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
+from stagegate.stream import record
+
+CHECK = "r2_jwt_isolation"
+SECTION = "§8 R2"
+CHECKLIST_PROBE = "negocio_products"
+"""The checklist's cross-agent probe: ``GET :8002/api/productos`` with a deposito token."""
+ISSUER_ONLY_ATTACK = "shared_secret_wrong_iss"
+LISTED_CASES = 12
+PLACEHOLDERS = {"{id}": str(CATALOGUE[0].id), "{codigo}": CATALOGUE[0].codigo}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The protected route a token is presented on."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    json_body: dict[str, Any] | None
+
+
+def _fill(text: str) -> str:
+    for placeholder, value in PLACEHOLDERS.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def probe_route(profile: Profile, agent: str) -> Probe:
+    """A JWT-protected GET of ``agent`` that exists in this contract (the prediction for ml)."""
+    names = [CHECKLIST_PROBE] if agent == "negocio" else []
+    names += [name for name in profile.calls if name != CHECKLIST_PROBE]
+    for name in names:
+        call = profile.calls.get(name)
+        if call and call.service == agent and call.auth == "jwt" and call.method == "GET" and not call.missing:
+            return Probe("GET", _fill(call.path), {key: _fill(str(value)) for key, value in call.query.items()},
+                         None)
+    predict = profile.predict
+    if predict.service == agent:
+        return Probe(predict.method, predict.path, {}, dict(predict.json_body))
+    return Probe("GET", profile.services[agent].health_path, {}, None)
+
+
+def classify(case: TokenCase, exchange: Exchange) -> str:
+    """``TokenOutcome.result`` of one case."""
+    status = exchange.status
+    if status is None:
+        return "error"
+    if case.expect == "accept":
+        return "control_ok" if 200 <= status < 300 else "control_refused"
+    if 200 <= status < 300:
+        return "breach"
+    return "rejected" if status in case.expected_statuses else "wrong_rejection"
+
+
+def _present(context: SmokeContext, agent: str, token: str, label: str, probe: Probe) -> Exchange:
+    return context.request(probe.method, context.profile.url(agent, probe.path), label=label,
+                           headers={"Authorization": f"Bearer {token}"}, params=probe.params or None,
+                           json=probe.json_body)
+
+
+def _finding(finding_id: str, what: str, hits: list[tuple[TokenCase, Exchange, Probe]], expected: str,
+             severity: Severity) -> FindingDraft:
+    case, exchange, probe = hits[0]
+    more = f" (and {len(hits) - 1} more cases)" if len(hits) > 1 else ""
+    title = (f"R2: {case.attack.replace('_', '-')} token answered {exchange.outcome()} (expected {expected}) on "
+             f"{case.target} {probe.path}{more}")
+    evidence = "; ".join(f"{c.id}: {e.request} -> {e.outcome()}" for c, e, _ in hits[:LISTED_CASES])
+    return FindingDraft(finding_id, SECTION, severity, title, f"{what}: {evidence}",
+                        "checklist §8, intended.md §2")
+
+
+def _issuer_log(context: SmokeContext, rejected_iss_only: set[str], problems: list[str],
+                evidence: list[dict[str, Any]], findings: list[FindingDraft]) -> None:
+    phrase = context.profile.logs.issuer_mismatch
+    if not phrase or context.profile.logs.missing or context.profile.auth.claims != "iss":
+        return
+    for agent in sorted(rejected_iss_only):
+        source = context.logs.get(agent)
+        if source is None:
+            continue
+        lines = [line for line in source.since_mark() if phrase.lower() in line.lower()]
+        evidence.append({"request": f"grep '{phrase}' in {source.where}", "lines": len(lines),
+                         "example": context.redact(lines[0])[:160] if lines else None})
+        if not lines:
+            problems.append(f"{agent} refused a token with a foreign iss but logged no '{phrase}'")
+            findings.append(FindingDraft("issuer_mismatch_not_logged", SECTION, "major",
+                                         f"R2: {agent} logs no '{phrase}' line for a token with a foreign iss",
+                                         f"{source.where}: no line matching '{phrase}' after "
+                                         f"{ISSUER_ONLY_ATTACK}__*_to_{agent}", "checklist §8 step 4"))
 
 
 def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
-    return CheckOutcome("r2_jwt_isolation", "§8 R2", "SKIP", "not yet", [])
+    profile = context.profile
+    probes = {agent: probe_route(profile, agent) for agent in AGENTS}
+    evidence: list[dict[str, Any]] = []
+    problems: list[str] = []
+    findings: list[FindingDraft] = [*context.tokens.findings()]
+    records: list[dict[str, Any]] = []
+    results: dict[str, list[tuple[TokenCase, Exchange, Probe]]] = {}
+    rejected_iss_only: set[str] = set()
+    for agent in AGENTS:
+        cases = context.catalogue.for_target(agent)
+        grant = context.tokens.grant(agent)
+        if grant.login is not None:
+            evidence.append(grant.login.evidence(token_from=grant.how))
+        if grant.how == "login":
+            control = context.catalogue.case(f"control__{agent}")
+            cases.insert(0, control.model_copy(update={"id": f"login_control__{agent}", "token": grant.token}))
+        for case in cases:
+            exchange = _present(context, agent, case.token, case.id, probes[agent])
+            if case.expect == "accept":
+                evidence.append(exchange.evidence(case=case.id, result=classify(case, exchange)))
+            if not exchange.answered and "timeout" not in str(exchange.error):
+                problems += unreachable([exchange])
+                break
+            result = classify(case, exchange)
+            results.setdefault(result, []).append((case, exchange, probes[agent]))
+            if result == "rejected" and case.attack == ISSUER_ONLY_ATTACK:
+                rejected_iss_only.add(agent)
+            records.append(record("token", time.time(), case_id=case.id, target=agent, status=exchange.status,
+                                  result=result, severity=case.severity,
+                                  detail=f"{probes[agent].method} {probes[agent].path} -> {exchange.outcome()}"))
+    rejected_statuses = "/".join(str(s) for s in profile.auth.rejected_statuses)
+    if control_refused := results.get("control_refused", []):
+        problems.append("control token refused by " + ", ".join(
+            f"{c.target} ({e.outcome()})" for c, e, _ in control_refused))
+    kinds: list[tuple[str, str, str, Severity]] = [
+        ("breach", "jwt_forged_accepted", "accepted", "critical"),
+        ("wrong_rejection", "jwt_wrong_rejection", f"answered with other than {rejected_statuses}", "critical"),
+        ("error", "jwt_no_answer", "got no answer", "major")]
+    for result, finding_id, what, severity in kinds:
+        hits = results.get(result, [])
+        if not hits:
+            continue
+        by_target = Counter(c.target for c, _, _ in hits)
+        problems.append(f"{len(hits)} forged/cross-agent tokens {what} ("
+                        + ", ".join(f"{t}: {n}" for t, n in sorted(by_target.items())) + ")")
+        findings.append(_finding(finding_id, what, hits, rejected_statuses, severity))
+        evidence += [exchange.evidence(case=case.id, result=result) for case, exchange, _ in hits[:LISTED_CASES]]
+    missing_probe = profile.calls.get(CHECKLIST_PROBE)
+    if missing_probe is not None and missing_probe.missing:
+        findings.append(FindingDraft("cross_agent_target_missing", SECTION, "minor",
+                                     f"R2: the checklist's probe target {missing_probe.path} does not exist on "
+                                     f"negocio; tokens went to {probes['negocio'].path}",
+                                     missing_probe.missing, "as-built.md §10"))
+    _issuer_log(context, rejected_iss_only, problems, evidence, findings)
+    context.provoked["jwt_rejections"] = sum(len(results.get(r, [])) for r in ("rejected", "wrong_rejection"))
+    counts = {result: len(hits) for result, hits in results.items()}
+    evidence.insert(0, {"request": f"{sum(counts.values())} catalogue cases to {', '.join(AGENTS)}",
+                        "counts": counts,
+                        "routes": {agent: f"{p.method} {p.path}" for agent, p in probes.items()}})
+    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+                              records=records,
+                              ok_summary=f"controls accepted; {counts.get('rejected', 0)} forged/cross-agent "
+                                         f"tokens refused with {rejected_statuses}")

@@ -120,6 +120,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--ocr-grace", type=_positive_seconds, metavar="S",
                         help="how late after the OCR timeout the 504 may come (default: the profile's)")
     parser.add_argument("--ocr-timeout", type=_positive_seconds, metavar="S",
-                        help="the deployment's OCR timeout (default: the local stack's, else the profile's)")
+                        help="the deployment's OCR timeout (default: from negocio's start-up log, else the profile's)")
     parser.add_argument("--rules", type=Path, help="rules file (default: the checklist's thresholds)")
     parser.set_defaults(handler=run_smoke_command)
