@@ -95,7 +95,7 @@ def _time_axis(ax: Axes, line: Timeline, spans: Sequence[ChaosSpan]) -> None:
     ax.set_xlabel("time since start (m:ss)")
     for span in spans:
         ax.axvspan(span.x0, max(span.x1, span.x0 + line.length_s / 400), color=COLOURS["chaos"],
-                   alpha=0.13, lw=0, zorder=0.5)
+                   alpha=0.14, lw=0, zorder=2.5)
         ax.text(span.x0, 0.98, " " + span.label + ("" if span.reverted else " (not reverted)"),
                 transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=7,
                 color=COLOURS["chaos"], clip_on=True)

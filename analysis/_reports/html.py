@@ -82,9 +82,19 @@ def render(verdict: Verdict, run_data: RunData | None, *, siblings: dict[str, li
         if verdict.comparison and verdict.comparison.rows else None,
         start=line.start if line else verdict.run.started_at,
         problems=[str(p) for p in run_data.problems] if run_data is not None else [],
+        coverage=coverage(run_data),
         siblings=siblings,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     )
+
+
+def coverage(data: RunData | None) -> list[tuple[str, int]]:
+    """How many records of each part the run holds, so a reader sees at once what is missing."""
+    if data is None:
+        return []
+    return [("request windows", len(data.windows)), ("health", len(data.health)), ("chaos", len(data.chaos)),
+            ("OCR uploads", len(data.ocr)), ("tokens", len(data.tokens)), ("smoke checks", len(data.smoke)),
+            ("ledger", len(data.ledger)), ("metrics", len(data.metrics)), ("findings", len(data.findings))]
 
 
 def environment() -> Environment:
@@ -128,8 +138,13 @@ def format_clock(epoch: float, start: float | None) -> str:
 
 
 def format_value(value: Any) -> str:
+    """A threshold or evidence value as a person writes it: 0.05, "normal, heavy_invoice", "a=1, b=2"."""
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) or "none"
     return str(value)
 
 
@@ -238,7 +253,7 @@ def _time_charts(verdict: Verdict, data: RunData | None, line: series.Timeline |
                             caption=down or "Every check stayed up."))
     else:
         result.append(Chart("health", titles["health"], None, "No health records: the health watcher did not run."))
-    if not spans:
+    if not spans and result[0].svg is not None:
         result[0] = Chart(result[0].id, result[0].title, result[0].svg, result[0].missing,
                           (result[0].caption + " No chaos step in this run.").strip())
     return result
