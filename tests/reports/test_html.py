@@ -56,6 +56,7 @@ def test_thresholds_and_chaos_are_drawn_with_their_labels(full_run):
     assert "kill_negocio: kill negocio" in page
     assert "pause_ml: pause ml (not reverted)" in page
     assert "negocio down 40 s" in page
+    assert '<span class="pill have">chaos 4</span>' in page
 
 
 def test_page_has_no_script_and_no_external_url(full_run):
@@ -110,6 +111,8 @@ def test_missing_parts_say_what_is_missing(tmp_path):
         "No baseline comparison:",
         "No finding: no gap between the deployment and the checklist was recorded in this run.",
         "No Locust HTML report or CSV files beside this report.",
+        '<span class="pill none">request windows 0</span>',
+        '<span class="pill none">tokens 0</span>',
     ):
         assert sentence in page, sentence
 
