@@ -1,0 +1,50 @@
+"""stagegate's locustfile: the staging gate's traffic, checks and recorder.
+
+    locust -f locustfiles/staging.py                      # web UI, local reference stack
+    locust -f locustfiles/staging.py --headless -u 20 -t 2m --scenario steady --results-dir out/
+    locust -f locustfiles/staging.py --headless --processes 2 -t 60s --profile as-built
+
+It stays thin: users, shape and listeners live in ``scenarios``; the options are Locust options
+(command line, ``locust.conf``, ``[tool.locust]``, ``STAGEGATE_*`` variables); ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+from locust import events  # noqa: E402
+
+from scenarios.traffic import (  # noqa: E402,F401  (Locust finds users and the shape in this module)
+    DashboardUser,
+    DepositoUser,
+    HealthWatcher,
+    HeavyInvoiceUser,
+    MlUser,
+    NegocioUser,
+    StagesShape,
+    TokenForgerUser,
+    add_arguments,
+    install,
+)
+from stagegate.errors import EXIT_USAGE, StagegateError  # noqa: E402
+
+
+@events.init_command_line_parser.add_listener
+def _harness_options(parser: Any, **_: Any) -> None:
+    add_arguments(parser)
+
+
+@events.init.add_listener
+def _install(environment: Any, **_: Any) -> None:
+    try:
+        install(environment)
+    except StagegateError as exc:
+        options = environment.parsed_options
+        if options is not None and options.worker and options.processes:
+            sys.exit(1)  # a forked worker: its master has the same options and says it once
+        sys.stderr.write(f"stagegate: error: {exc}\n")
+        sys.exit(EXIT_USAGE)

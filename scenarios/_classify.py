@@ -1,0 +1,89 @@
+"""What an answer means: the outcome classes of heavy invoices, forged tokens and failed requests.
+
+Pure functions of status, latency and the profile's numbers, so the rules are tested without a
+server and read in one place. Users call them and write the result; the recorder only counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+OcrResult = Literal["timeout_ok", "timeout_late", "processed", "body_limit", "rejected", "failure"]
+TokenResult = Literal["rejected", "wrong_rejection", "breach", "control_ok", "control_refused", "error"]
+
+EARLY_TOLERANCE_S = 0.05
+"""A timeout answer may come this much before the configured timeout (clock and rounding slack)."""
+
+
+@dataclass(frozen=True)
+class Classified:
+    """A result, whether it is what the harness provoked on purpose, and a short human detail."""
+
+    result: str
+    expected: bool
+    failure: bool
+    detail: str
+
+
+def classify_ocr(
+    status: int | None, latency_s: float, *, timeout_s: float, grace_s: float, timeout_status: int = 504,
+    size_bytes: int = 0, body_limit_bytes: int | None = None,
+) -> Classified:
+    """Classify a heavy-invoice upload (checklist R3).
+
+    - ``timeout_status`` between the timeout and timeout + grace: ``timeout_ok`` (the app's timeout works);
+    - ``timeout_status`` later than that: ``timeout_late`` (something in front cut it, not the app);
+    - 200: ``processed`` within the time it took; 413: ``body_limit`` (a limit in front of the app);
+    - 400/415: ``rejected`` as not a document; anything else, a 5xx or no answer: ``failure``.
+    """
+    took = f"after {latency_s:.2f} s"
+    if status is None:
+        return Classified("failure", False, True, f"no answer {took}")
+    if status == timeout_status:
+        if latency_s < timeout_s - EARLY_TOLERANCE_S:
+            return Classified("failure", False, True, f"{status} {took}, before the {timeout_s:g} s OCR timeout")
+        if latency_s <= timeout_s + grace_s:
+            return Classified("timeout_ok", True, False, f"{status} {took} (timeout {timeout_s:g} s + grace {grace_s:g} s)")
+        return Classified("timeout_late", False, True,
+                          f"{status} {took}, later than timeout {timeout_s:g} s + grace {grace_s:g} s")
+    if status == 200:
+        return Classified("processed", False, False, f"200 {took}")
+    if status == 413:
+        over = body_limit_bytes is not None and size_bytes > body_limit_bytes
+        return Classified("body_limit", over, not over, f"413 for {size_bytes} bytes")
+    if status in (400, 415):
+        return Classified("rejected", False, True, f"{status} {took}")
+    return Classified("failure", False, True, f"status {status} {took}")
+
+
+def classify_token(status: int | None, *, rejected_statuses: Collection[int], control: bool = False) -> Classified:
+    """Classify one token presented to one agent (checklist R2).
+
+    A forged token must get one of ``rejected_statuses`` (401/403): ``rejected``; a 2xx is a
+    ``breach``; a 5xx is a ``wrong_rejection`` (refused, but by crashing). A control token (a valid
+    one) must get a 2xx: ``control_ok``, else ``control_refused``.
+    """
+    if status is None:
+        return Classified("error", False, True, "no answer")
+    if control:
+        if 200 <= status < 300:
+            return Classified("control_ok", False, False, f"{status}")
+        return Classified("control_refused", False, True, f"valid token refused with {status}")
+    if status in rejected_statuses:
+        return Classified("rejected", True, False, f"{status}")
+    if 200 <= status < 300:
+        return Classified("breach", False, True, f"forged token accepted with {status}")
+    if status >= 500:
+        return Classified("wrong_rejection", False, True, f"forged token refused by a server error {status}")
+    return Classified("error", False, True, f"unexpected status {status}")
+
+
+def error_class(status: int | None, exception: BaseException | None) -> str:
+    """A short, low-cardinality name for a failed request: ``status 503`` or the exception type."""
+    if status:
+        return f"status {status}"
+    if exception is None:
+        return "unknown"
+    return type(exception).__name__

@@ -1,0 +1,82 @@
+"""Everything a run's users and listeners share, built once per Locust process by ``install``.
+
+Users reach it with ``run_context(self.environment)``; it is kept per ``Environment`` (not in a
+global) so tests with fresh environments never see each other's runs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from weakref import WeakKeyDictionary
+
+from locust.env import Environment
+
+from scenarios._auth import Credentials
+from scenarios._pacing import ArrivalSchedule
+from scenarios._recorder import Recorder
+from scenarios._scenario_file import ScenarioFile
+from scenarios.profiles import Profile
+from scenarios.targets import Secrets
+
+
+@dataclass(frozen=True)
+class InvoiceFile:
+    """One invoice to upload: where it is, what kind it is, and how to send it."""
+
+    path: Path
+    kind: Literal["normal", "heavy", "hostile"]
+    content_type: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class TokenCase:
+    """One token to present: a forged case (must be refused) or a control (must be accepted)."""
+
+    case_id: str
+    token: str = field(repr=False)
+    severity: str
+    targets: tuple[str, ...]
+    """Agents to present it to (every agent when the case does not say)."""
+    expected_statuses: tuple[int, ...] = (401, 403)
+    """Answers that count as right: the refusals of a forged case, the 2xx of a control."""
+    control: bool = False
+
+
+@dataclass
+class RunContext:
+    """The run as this process sees it."""
+
+    profile: Profile
+    secrets: Secrets
+    credentials: Credentials
+    scenario: ScenarioFile
+    shape: str
+    recorder: Recorder
+    ocr_timeout_s: float
+    ocr_grace_s: float
+    invoices: list[InvoiceFile] = field(default_factory=list)
+    token_cases: list[TokenCase] = field(default_factory=list)
+    schedule: ArrivalSchedule | None = None
+    rng: random.Random = field(default_factory=random.Random)
+
+    def invoices_of(self, kind: str) -> list[InvoiceFile]:
+        return [invoice for invoice in self.invoices if invoice.kind == kind]
+
+
+_CONTEXTS: WeakKeyDictionary[Environment, RunContext] = WeakKeyDictionary()
+
+
+def attach(environment: Environment, context: RunContext) -> None:
+    _CONTEXTS[environment] = context
+
+
+def run_context(environment: Environment) -> RunContext:
+    """The context ``install`` attached to ``environment``."""
+    try:
+        return _CONTEXTS[environment]
+    except KeyError:
+        raise RuntimeError("scenarios.install(environment) has not run for this environment") from None

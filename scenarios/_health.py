@@ -1,0 +1,90 @@
+"""``HealthWatcher``: exactly one user (also across workers) polling every health check.
+
+Every ``health_interval_s`` it asks each service's health route (with the auth the profile says
+it needs) and the gateway's, all at once, and writes a ``HealthTransition`` whenever a check's
+state changes, the first observation included, with the time it was seen.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import cast
+
+import gevent
+from locust.env import Environment
+
+from scenarios._base_user import StagegateUser
+from scenarios._context import run_context
+from scenarios.profiles import Profile
+from stagegate.stream import HealthTransition, record
+
+HEALTH_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    check: str
+    """``deposito``, ``negocio``, ``ml``, ``dashboard`` or ``gateway``."""
+    path: str
+    auth: str
+    ok_statuses: tuple[int, ...]
+
+
+def health_checks(profile: Profile) -> list[HealthCheck]:
+    """The checks of the profile: its services, then the gateway when there is one."""
+    checks = [HealthCheck(name, spec.health_path, spec.health_auth, tuple(spec.health_ok_statuses))
+              for name, spec in profile.services.items()]
+    if profile.gateway is not None:
+        checks.append(HealthCheck("gateway", profile.gateway.health_path, "none", (200,)))
+    return checks
+
+
+class HealthWatcher(StagegateUser):
+    """Polls the health checks and records each change of state."""
+
+    fixed_count = 1
+
+    def __init__(self, environment: Environment) -> None:
+        self.network_timeout = HEALTH_TIMEOUT_S
+        self.connection_timeout = HEALTH_TIMEOUT_S
+        super().__init__(environment)
+        self.checks = health_checks(run_context(environment).profile)
+        self.state: dict[str, bool] = {}
+
+    def wait_time(self) -> float:
+        return self.harness.scenario.health_interval_s
+
+    def poll_health(self) -> None:
+        gevent.joinall([gevent.spawn(self.poll, check) for check in self.checks])
+
+    def poll(self, check: HealthCheck) -> None:
+        seen = time.time()
+        with self.send("GET", check.check, check.path, auth=check.auth, traffic="health") as response:
+            status = response.status_code or None
+            ok = status in check.ok_statuses
+            if ok:
+                response.success()
+                detail = str(status)
+            else:
+                detail = _detail(status, getattr(response, "error", None), response.text if status else "")
+                response.failure(detail)
+            latency_ms = round((time.time() - seen) * 1000.0, 3) if status else None
+        if self.state.get(check.check) != ok:
+            self.state[check.check] = ok
+            self.emit(cast(HealthTransition, record(
+                "health", seen, check=check.check, ok=ok, status=status, detail=detail, latency_ms=latency_ms,
+            )))
+
+    tasks = [poll_health]
+
+
+def _detail(status: int | None, error: object, text: str | None) -> str:
+    if status:
+        return f"status {status}: {(text or '').strip()[:80]}".rstrip(": ")
+    name = type(error).__name__ if error else "no answer"
+    if "timeout" in name.lower():
+        return f"timeout after {HEALTH_TIMEOUT_S:g} s"
+    if "refused" in name.lower() or "ConnectionRefused" in str(error):
+        return "connection refused"
+    return name

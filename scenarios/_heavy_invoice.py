@@ -1,0 +1,72 @@
+"""``HeavyInvoiceUser``: posts heavy invoices to the OCR route and classifies each answer (R3).
+
+A 504 between the OCR timeout and timeout + grace is what the checklist wants (the app's timeout
+works): an ``expected`` outcome, a success for Locust. The other classes are in
+``scenarios._classify.classify_ocr``; each upload is written as an ``OcrOutcome``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import cast
+
+from locust.env import Environment
+
+from scenarios._base_user import StagegateUser, mark_expected
+from scenarios._classify import classify_ocr
+from scenarios._context import run_context
+from scenarios._uploads import multipart
+from stagegate.stream import OcrOutcome, record
+
+CLIENT_TIMEOUT_MARGIN_S = 30.0
+"""The client waits this long past timeout + grace, so a late 504 is seen rather than cut by us."""
+
+
+class HeavyInvoiceUser(StagegateUser):
+    """Uploads the heavy (and hostile) invoices of ``--invoices`` one after the other."""
+
+    service = "negocio"
+    fixed_count = 1
+
+    def __init__(self, environment: Environment) -> None:
+        run = run_context(environment)
+        self.network_timeout = run.ocr_timeout_s + run.ocr_grace_s + CLIENT_TIMEOUT_MARGIN_S
+        super().__init__(environment)
+        self._turn = 0
+
+    def wait_time(self) -> float:
+        return 1.0
+
+    def on_start(self) -> None:
+        self.invoices = self.harness.invoices_of("heavy") + self.harness.invoices_of("hostile")
+
+    def upload_heavy_invoice(self) -> None:
+        if not self.invoices:
+            return
+        invoice = self.invoices[self._turn % len(self.invoices)]
+        self._turn += 1
+        ocr = self.harness.profile.ocr
+        gateway = self.harness.profile.gateway
+        body, content_type = multipart(ocr, invoice)
+        started = time.time()
+        with self.send("POST", ocr.service, ocr.path, auth="jwt", traffic="heavy_invoice", data=body,
+                       headers={"Content-Type": content_type}) as response:
+            latency_s = time.time() - started
+            status = response.status_code or None
+            verdict = classify_ocr(
+                status, latency_s, timeout_s=self.harness.ocr_timeout_s, grace_s=self.harness.ocr_grace_s,
+                timeout_status=ocr.timeout_status, size_bytes=invoice.size_bytes,
+                body_limit_bytes=gateway.body_limit_bytes if gateway else ocr.app_body_limit_bytes,
+            )
+            if verdict.expected:
+                mark_expected(response)
+            elif verdict.failure:
+                response.failure(f"ocr {verdict.result}")
+            else:
+                response.success()
+        self.emit(cast(OcrOutcome, record(
+            "ocr", started, invoice=invoice.path.name, invoice_kind=invoice.kind, size_bytes=invoice.size_bytes,
+            status=status, latency_ms=round(latency_s * 1000.0, 3), result=verdict.result, detail=verdict.detail,
+        )))
+
+    tasks = [upload_heavy_invoice]

@@ -1,0 +1,219 @@
+"""``install(environment)``: turn a Locust environment into a stagegate run.
+
+Called from the locustfile's ``init`` listener in every process. It registers the recorder first
+(so in Locust's reversed ``quitting`` it flushes last), then the ledger tracker, chaos and the live
+abort when those packages are present; it configures the user classes (task weights, fixed
+counts) and the shape from the scenario file. The standalone or master process resolves the target
+and refuses to start, with one ``StagegateError`` line, when nothing answers. Workers take the
+master's options, so they build their part when the master starts the test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import platform
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import locust
+from locust.env import Environment
+from locust.runners import WorkerRunner
+
+from scenarios._auth import Credentials
+from scenarios._context import RunContext, attach
+from scenarios._errors import ScenarioError, TargetUnreachable
+from scenarios._health import HealthWatcher
+from scenarios._heavy_invoice import HeavyInvoiceUser
+from scenarios._inputs import load_invoices, load_token_cases
+from scenarios._ledger import LedgerTracker
+from scenarios._pacing import ArrivalSchedule
+from scenarios._recorder import STREAM_FILE, Recorder
+from scenarios._scenario_file import ScenarioFile, load_scenario_file
+from scenarios._service_users import SERVICE_USERS
+from scenarios._shapes import StagesShape
+from scenarios._token_forger import TokenForgerUser
+from scenarios.profiles import AGENTS, Profile, load_profile
+from scenarios.smoke._auth import catalogue_for
+from scenarios.targets import Secrets, resolve_profile
+from stagegate import __version__
+from stagegate.stream import RunHeader, record
+
+REACHABILITY_TIMEOUT_S = 2.0
+
+log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per setup request drowns Locust's own output
+
+
+def install(environment: Environment) -> Recorder:
+    """Make ``environment`` a stagegate run; raises ``StagegateError`` (one line) on bad input."""
+    options = environment.parsed_options
+    if options is None:
+        raise ScenarioError("scenarios.install needs Locust's parsed options (run it from a locustfile)")
+    worker = isinstance(environment.runner, WorkerRunner)
+    scenario = load_scenario_file(Path(options.scenario_file) if options.scenario_file else None)
+    configure_classes(environment, scenario, load_profile(options.profile), options)
+    if worker:
+        recorder = Recorder(environment, results_dir=None, header=None)
+        recorder.install()
+
+        def build_on_start(**_: Any) -> None:
+            if not _has_context(environment):
+                _build_context(environment, recorder, scenario)
+
+        environment.events.test_start.add_listener(build_on_start)
+        return recorder
+    results_dir = _results_dir(options.results_dir)
+    resolved = _resolve(options)
+    check_reachable(resolved.profile, local=options.target == "local")
+    recorder = Recorder(environment, results_dir=results_dir, header=run_header(options, resolved.profile))
+    recorder.install()
+    context = _build_context(environment, recorder, scenario)
+    LedgerTracker(recorder, context.profile, context.credentials, scenario.ledger_products).install(environment)
+    _install_optional(environment, "scenarios.chaos", when=bool(options.chaos_plan))
+    _install_optional(environment, "scenarios._abort", when=bool(options.abort_on_rollback))
+    return recorder
+
+
+def configure_classes(environment: Environment, scenario: ScenarioFile, profile: Profile, options: Any) -> None:
+    """Task weights, class weights and fixed counts from the scenario file; the chosen shape.
+
+    Tasks whose route the profile marks missing (a gap the smoke checks report) are left out.
+    """
+    for service, user_class in SERVICE_USERS.items():
+        weights = {name: w for name, w in scenario.tasks.get(service, {}).items() if w > 0 and served(profile, name)}
+        user_class.tasks = [getattr(user_class, name) for name, weight in weights.items() for _ in range(weight)]
+        user_class.weight = scenario.users.get(service, 0) if user_class.tasks else 0
+    actors = scenario.actors
+    for actor, count in ((HealthWatcher, actors.health_watcher), (TokenForgerUser, actors.token_forger),
+                         (HeavyInvoiceUser, actors.heavy_invoice if options.invoices and not profile.ocr.missing else 0)):
+        actor.weight, actor.fixed_count = 0, count
+    StagesShape.stages = list(scenario.shapes[options.scenario].stages)
+    StagesShape.headless_options = {
+        "peak_users": options.num_users, "spawn_rate": options.spawn_rate, "run_time_s": options.run_time,
+    }
+    if environment.user_classes:
+        environment.user_classes[:] = [cls for cls in environment.user_classes if cls.weight or cls.fixed_count]
+
+
+def served(profile: Profile, task: str) -> bool:
+    """Whether the deployment serves the route behind ``task`` (per the profile's ``missing`` marks)."""
+    if task == "ocr_normal":
+        return not profile.ocr.missing
+    call = profile.calls.get(task)
+    return call is None or not call.missing
+
+
+def _build_context(environment: Environment, recorder: Recorder, scenario: ScenarioFile) -> RunContext:
+    options = environment.parsed_options
+    resolved = _resolve(options)
+    profile = resolved.profile
+    invoices = load_invoices(Path(options.invoices)) if options.invoices else []
+    timeout_s = options.ocr_timeout or profile.ocr.timeout_s
+    grace_s = options.ocr_grace if options.ocr_grace >= 0 else profile.ocr.grace_s
+    catalogue = catalogue_for(profile, resolved.secrets)
+    credentials = Credentials(profile, resolved.secrets, catalogue)
+    if not options.worker:
+        for agent in AGENTS:  # a login that fails stops the run before it starts, in one line
+            credentials.token(agent)
+    schedule = None
+    if options.open_model_rps > 0:
+        processes = max(1, int(getattr(options, "expect_workers", 1) or 1)) if options.worker else 1
+        schedule = ArrivalSchedule(options.open_model_rps / processes)
+    context = RunContext(
+        profile=profile, secrets=resolved.secrets, credentials=credentials, scenario=scenario,
+        shape=options.scenario, recorder=recorder, ocr_timeout_s=timeout_s, ocr_grace_s=grace_s,
+        invoices=invoices, token_cases=load_token_cases(options.tokens, catalogue),
+        schedule=schedule,
+    )
+    attach(environment, context)
+    return context
+
+
+def _has_context(environment: Environment) -> bool:
+    from scenarios._context import _CONTEXTS
+
+    return environment in _CONTEXTS
+
+
+def _resolve(options: Any) -> Any:
+    target = None if options.target in ("", "profile") else options.target
+    resolved = resolve_profile(options.profile, target, env_file=Path(options.env_file) if options.env_file else None)
+    if options.login_password:
+        secrets = Secrets({**resolved.secrets, resolved.profile.auth.password_env: options.login_password})
+        resolved = type(resolved)(profile=resolved.profile, secrets=secrets, stack_state=resolved.stack_state)
+    return resolved
+
+
+def check_reachable(profile: Any, *, local: bool) -> None:
+    """``TargetUnreachable`` in one line when no service of the target answers at all."""
+    urls = [spec.url for spec in profile.services.values()]
+    for url in urls:
+        try:
+            httpx.get(url + "/", timeout=REACHABILITY_TIMEOUT_S)
+            return
+        except httpx.HTTPError:
+            continue
+    hint = "; start the reference stack with: stagegate stack up" if local else ""
+    raise TargetUnreachable(f"target unreachable: nothing answers at {', '.join(urls)}{hint}")
+
+
+def _results_dir(option: str) -> Path:
+    directory = Path(option) if option else Path("results") / time.strftime("%Y%m%d-%H%M%S")
+    stream = directory / STREAM_FILE
+    if stream.exists() and stream.stat().st_size > 0:
+        raise ScenarioError(f"--results-dir: {stream} already holds a run; choose another directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(f"--results-dir: cannot create {directory} ({exc.strerror or exc})") from None
+    return directory
+
+
+def run_header(options: Any, profile: Any) -> RunHeader:
+    """The stream's first record: enough to judge the results directory again later."""
+    settings = {
+        "target": options.target, "scenario_file": options.scenario_file or "shop_day.toml",
+        "invoices": options.invoices or None, "tokens": options.tokens or None,
+        "ocr_timeout_s": options.ocr_timeout or profile.ocr.timeout_s,
+        "ocr_grace_s": options.ocr_grace if options.ocr_grace >= 0 else profile.ocr.grace_s,
+        "open_model_rps": options.open_model_rps or None, "users": options.num_users,
+        "spawn_rate": options.spawn_rate, "run_time_s": options.run_time,
+        "processes": getattr(options, "processes", None), "abort_on_rollback": options.abort_on_rollback,
+        "chaos_plan": options.chaos_plan or None,
+    }
+    return cast(RunHeader, record(
+        "run_header", time.time(), run_id=_run_id(options), producer="locust", profile=profile.name,
+        scenario=options.scenario, targets=profile.targets(), settings=settings, versions=_versions(),
+    ))
+
+
+def _run_id(options: Any) -> str:
+    return Path(options.results_dir).name if options.results_dir else uuid.uuid4().hex[:12]
+
+
+def _versions() -> dict[str, str]:
+    versions = {"stagegate": __version__, "locust": locust.__version__, "python": platform.python_version()}
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(__file__).parent)
+        if commit.returncode == 0:
+            versions["git"] = commit.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return versions
+
+
+def _install_optional(environment: Environment, module_name: str, *, when: bool) -> None:
+    """Install a listener package that other engineers own, when it exists and is asked for."""
+    if not when:
+        return
+    if importlib.util.find_spec(module_name) is None:
+        raise ScenarioError(f"{module_name} is not available in this installation")
+    module = importlib.import_module(module_name)
+    module.install(environment)

@@ -1,0 +1,172 @@
+"""The recorder: every request and check result of a Locust run, as the results stream.
+
+It is a set of Locust listeners, as Locust's own stats are (``locust/stats.py``):
+
+- ``request``: each request lands in the one-second window of its name (``WindowBook``), with its
+  outcome class (``ok``, ``error`` or ``expected``, read from the request context the users set);
+- standalone or master: a greenlet writes the closed windows every second to
+  ``<results-dir>/locust.jsonl`` (``StreamWriter`` flushes each line);
+- worker: ``report_to_master`` ships its windows and its other records (health, token, OCR,
+  ledger) under the ``stagegate`` key, and writes nothing;
+- master: ``worker_report`` merges the windows of all workers (sketch merge) before writing, so
+  that one process and many give the same totals;
+- ``quitting``: the rest is written, then ``RunEnd``. Installed first, it runs last in Locust's
+  reversed ``quitting``.
+
+Request context keys the recorder reads: ``service``, ``traffic`` (default ``normal``),
+``expected`` (True when the harness provoked this failure on purpose and it came out as it
+should) and ``due`` (open model: the epoch time the request was due; latency is counted from it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, cast
+
+import gevent
+from locust.env import Environment
+from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
+
+from scenarios._classify import error_class
+from scenarios._windows import WINDOW_S, Outcome, SeriesWindow, WindowBook
+from stagegate.stream import Record, RunEnd, RunHeader, StreamWriter, Traffic, record
+
+STREAM_FILE = "locust.jsonl"
+REPORT_KEY = "stagegate"
+"""Key of the recorder's part in a worker report (Locust uses ``stats`` and ``errors``)."""
+MASTER_LAG_S = WORKER_REPORT_INTERVAL + 2.0
+"""How long the master keeps a closed window open for late worker reports before writing it."""
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    """Windows and records of one Locust process, written (or shipped) as the results stream."""
+
+    def __init__(self, environment: Environment, *, results_dir: Path | None, header: RunHeader | None) -> None:
+        self.environment = environment
+        runner = environment.runner
+        self.role = ("worker" if isinstance(runner, WorkerRunner)
+                     else "master" if isinstance(runner, MasterRunner) else "local")
+        self.book = WindowBook()
+        self.end_reason: RunEnd["reason"] = "completed"
+        self.end_detail = ""
+        self._outbox: list[Record] = []
+        self._written_before = 0.0
+        self._lag_s = MASTER_LAG_S if self.role == "master" else 0.0
+        self._writer: StreamWriter | None = None
+        self.path: Path | None = None
+        self._flusher: gevent.Greenlet | None = None
+        if self.role != "worker":
+            if results_dir is None:
+                raise ValueError("the recorder of a master or standalone process needs a results directory")
+            self._writer = StreamWriter(Path(results_dir) / STREAM_FILE)
+            self.path = self._writer.path
+            if header is not None:
+                self._writer.write(header)
+
+    def install(self) -> None:
+        """Register the listeners and, where the stream is written, start the per-second flush."""
+        events = self.environment.events
+        events.request.add_listener(self.on_request)
+        events.quitting.add_listener(self.on_quitting)
+        if self.role == "worker":
+            events.report_to_master.add_listener(self.on_report_to_master)
+        else:
+            if self.role == "master":
+                events.worker_report.add_listener(self.on_worker_report)
+            self._flusher = gevent.spawn(self._flush_every_window)
+
+    # -- producing ---------------------------------------------------------------------------
+
+    def on_request(self, request_type: str, name: str, response_time: float, response_length: int,
+                   exception: BaseException | None = None, context: dict[str, Any] | None = None,
+                   response: Any = None, start_time: float | None = None, **_: Any) -> None:
+        context = context or {}
+        latency_ms = float(response_time or 0.0)
+        due = context.get("due")
+        if due is not None and start_time is not None and start_time > due:
+            latency_ms += (start_time - due) * 1000.0
+        outcome: Outcome
+        problem = None
+        if exception is not None:
+            outcome = "error"
+            problem = error_class(getattr(response, "status_code", None), exception)
+        elif context.get("expected"):
+            outcome = "expected"
+        else:
+            outcome = "ok"
+        self.book.add(
+            end_t=time.time(), name=name, service=context.get("service") or name.split(" ", 1)[0],
+            traffic=cast(Traffic, context.get("traffic", "normal")), latency_ms=latency_ms, outcome=outcome,
+            size_bytes=int(response_length or 0), error_class=problem,
+        )
+
+    def emit(self, rec: Record) -> None:
+        """Put a non-window record (health, token, OCR, ledger, chaos) into the stream."""
+        if self._writer is not None:
+            self._writer.write(rec)
+        else:
+            self._outbox.append(rec)
+
+    # -- distributed ---------------------------------------------------------------------------
+
+    def on_report_to_master(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
+        windows = [window.to_record() for window in self.book.take_all()]
+        records, self._outbox = self._outbox, []
+        data[REPORT_KEY] = {"windows": windows, "records": records}
+
+    def on_worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
+        part = data.get(REPORT_KEY)
+        if not part:
+            return
+        for rec in part.get("records", ()):
+            self.emit(rec)
+        for rec in part.get("windows", ()):
+            window = SeriesWindow.from_record(rec)
+            if window.t + WINDOW_S <= self._written_before:
+                # later than the master's lag: written on its own, the analysis adds same-second records
+                self._write_windows([window])
+            else:
+                self.book.merge(window)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def flush(self, *, everything: bool = False) -> None:
+        """Write the closed windows (all of them with ``everything``)."""
+        if self._writer is None:
+            return
+        if everything:
+            self._written_before = float("inf")
+            self._write_windows(self.book.take_all())
+        else:
+            self._written_before = time.time() - self._lag_s
+            self._write_windows(self.book.take_closed(self._written_before))
+
+    def _write_windows(self, windows: list[SeriesWindow]) -> None:
+        assert self._writer is not None
+        for window in windows:
+            self._writer.write(window.to_record())
+
+    def _flush_every_window(self) -> None:
+        while True:
+            gevent.sleep(WINDOW_S - time.time() % WINDOW_S + 0.01)
+            try:
+                self.flush()
+            except Exception:  # a full disk must not kill the run silently: say it once a second
+                log.exception("stagegate recorder: writing %s failed", self.path)
+
+    def on_quitting(self, environment: Environment | None = None, **_: Any) -> None:
+        """Write what is left and ``RunEnd``; a worker ships its last windows in its final report."""
+        if self._flusher is not None:
+            self._flusher.kill(block=False)
+            self._flusher = None
+        if self._writer is None:
+            return
+        self.flush(everything=True)
+        end = cast(RunEnd, record("run_end", time.time(), reason=self.end_reason, detail=self.end_detail))
+        self._writer.write(end)
+        self._writer.close()
+        self._writer = None

@@ -1,0 +1,175 @@
+"""One user per service, with the tasks of a shop's day; their weights come from the scenario file.
+
+Each task is one business call (``StagegateUser.call``) judged by the profile's good statuses;
+the ML task also checks the inflation rate in every answer, and the stock task records each
+acknowledged movement for the ledger check.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from typing import Any, cast
+
+from scenarios._base_user import StagegateUser, judge
+from scenarios._ledger import ledger_entry
+from scenarios._uploads import multipart
+from generators.catalogue import CATALOGUE
+
+SALIDA_SHARE = 0.4
+"""Share of stock movements that take stock out (the rest bring it in)."""
+
+
+class DepositoUser(StagegateUser):
+    """The warehouse: reads products, lists them, moves stock with idempotency keys."""
+
+    service = "deposito"
+
+    def on_start(self) -> None:
+        self._pending: dict[str, Any] | None = None
+
+    def product_get(self) -> None:
+        with self.call("product_get", id=self.harness.rng.choice(CATALOGUE).id) as response:
+            judge(response, self.harness.profile.calls["product_get"].ok_statuses)
+
+    def product_list(self) -> None:
+        with self.call("product_list") as response:
+            judge(response, self.harness.profile.calls["product_list"].ok_statuses)
+
+    def stock_critical(self) -> None:
+        with self.call("stock_critical") as response:
+            judge(response, self.harness.profile.calls["stock_critical"].ok_statuses)
+
+    def stock_update(self) -> None:
+        rng = self.harness.rng
+        salida = rng.random() < SALIDA_SHARE
+        cantidad = rng.randint(1, 3)
+        self._pending = {
+            "id": rng.choice(self.harness.scenario.ledger_products), "tipo": "salida" if salida else "entrada",
+            "cantidad": cantidad, "key": f"sg-{uuid.uuid4().hex}",
+        }
+        self._move(self._pending)
+        self._pending = None
+
+    def on_stop(self) -> None:
+        """A movement cut off by the end of the run is sent again with its key: the server answers
+        the first result if it was applied, so the ledger knows about every applied movement."""
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending is not None:
+            self._move(pending)
+
+    def _move(self, values: dict[str, Any]) -> None:
+        spec = self.harness.profile.calls["stock_update"]
+        with self.call("stock_update", **values) as response:
+            if response.status_code == 400 and values["tipo"] == "salida":
+                response.success()  # not enough stock on hand: the contract's answer, nothing moved
+                return
+            if not judge(response, spec.ok_statuses):
+                return
+            delta = values["cantidad"] if values["tipo"] == "entrada" else -values["cantidad"]
+            body = _json(response)
+            self.emit(ledger_entry(time.time(), values["id"], delta, values["key"], body))
+
+
+class NegocioUser(StagegateUser):
+    """The business agent: price lookups, its product list, a normal invoice now and then."""
+
+    service = "negocio"
+
+    def price_lookup(self) -> None:
+        with self.call("price_lookup", codigo=self.harness.rng.choice(CATALOGUE).codigo) as response:
+            judge(response, self.harness.profile.calls["price_lookup"].ok_statuses)
+
+    def negocio_products(self) -> None:
+        with self.call("negocio_products") as response:
+            judge(response, self.harness.profile.calls["negocio_products"].ok_statuses)
+
+    def ocr_normal(self) -> None:
+        normal = self.harness.invoices_of("normal")
+        if not normal:
+            return
+        ocr = self.harness.profile.ocr
+        body, content_type = multipart(ocr, self.harness.rng.choice(normal))
+        with self.send("POST", ocr.service, ocr.path, auth="jwt", data=body,
+                       headers={"Content-Type": content_type}) as response:
+            judge(response, (200,))
+
+
+class MlUser(StagegateUser):
+    """Demand predictions; every answer must carry the configured inflation rate (R4)."""
+
+    service = "ml"
+
+    def predict(self) -> None:
+        spec = self.harness.profile.predict
+        with self.send(spec.method, spec.service, spec.path, auth="jwt", json=spec.json_body) as response:
+            if not judge(response, (200,)):
+                return
+            problem = inflation_problem(_json(response), spec.json_body, spec)
+            if problem:
+                response.failure(problem)
+
+
+class DashboardUser(StagegateUser):
+    """The web dashboard: pages, its JSON API and a Prometheus scrape, with the API key."""
+
+    service = "dashboard"
+
+    def page(self) -> None:
+        with self.send("GET", "dashboard", self.harness.rng.choice(self.harness.profile.dashboard.pages)) as response:
+            judge(response, (200,))
+
+    def api(self) -> None:
+        path = self.harness.rng.choice(self.harness.profile.dashboard.api_paths)
+        with self.send("GET", "dashboard", path, auth="api_key") as response:
+            judge(response, (200,))
+
+    def metrics(self) -> None:
+        with self.send("GET", "dashboard", self.harness.profile.dashboard.metrics.path, auth="api_key") as response:
+            judge(response, (200,))
+
+
+SERVICE_USERS: dict[str, type[StagegateUser]] = {
+    "deposito": DepositoUser, "negocio": NegocioUser, "ml": MlUser, "dashboard": DashboardUser,
+}
+
+
+def inflation_problem(body: Any, request: dict[str, Any], spec: Any) -> str | None:
+    """Why a prediction's inflation rate or adjustment is not the configured one (None when it is)."""
+    rate = _dotted(body, spec.rate_field)
+    if spec.rate_format == "percent_string":
+        try:
+            rate = float(str(rate).rstrip("%")) / 100.0
+        except ValueError:
+            return f"inflation rate {rate!r} is not a percentage"
+        tolerance = 0.0005  # one decimal of a percentage
+    else:
+        tolerance = 1e-9
+    if not isinstance(rate, (int, float)):
+        return f"no inflation rate at {spec.rate_field}"
+    if abs(rate - spec.expected_rate) > tolerance:
+        return f"inflation rate {rate:g}, expected {spec.expected_rate:g}"
+    if spec.adjustment_field:
+        days = request.get(spec.days_field, 30)
+        adjustment = _dotted(body, spec.adjustment_field)
+        wanted = (1 + spec.expected_rate) ** (days / 30) - 1
+        if not isinstance(adjustment, (int, float)) or not math.isclose(adjustment, wanted, rel_tol=1e-6):
+            return f"inflation adjustment {adjustment!r}, expected {wanted:.6f} for {days} days"
+    return None
+
+
+def _dotted(body: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(body, dict):
+            return None
+        body = body.get(part)
+    return body
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return cast(dict[str, Any], body) if isinstance(body, dict) else {}

@@ -1,0 +1,72 @@
+"""``TokenForgerUser``: presents every forged token of the catalogue to every agent (R2).
+
+A forged or cross-agent token must be refused with 401/403 (``rejected``, an ``expected``
+outcome); a 2xx is a ``breach``; a 5xx is a ``wrong_rejection``. Control cases (valid tokens) must
+be accepted. Each case and agent gives one ``TokenOutcome``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import cast
+
+from locust.contrib.fasthttp import ResponseContextManager
+
+from generators.catalogue import CATALOGUE
+from scenarios._base_user import StagegateUser, mark_expected
+from scenarios._classify import classify_token
+from scenarios._context import TokenCase
+from scenarios.profiles import AGENTS
+from stagegate.stream import TokenOutcome, record
+
+PROBE_CALLS = {"deposito": ("product_list",), "negocio": ("negocio_products", "price_lookup")}
+"""The protected business call each agent is probed on (the first one the profile serves)."""
+
+
+class TokenForgerUser(StagegateUser):
+    """Cycles the token catalogue, one case against its agents per task."""
+
+    service = "deposito"
+    fixed_count = 1
+
+    def wait_time(self) -> float:
+        return 1.0
+
+    def on_start(self) -> None:
+        self._turn = 0
+
+    def present_next_case(self) -> None:
+        cases = self.harness.token_cases
+        if not cases:
+            return
+        case = cases[self._turn % len(cases)]
+        self._turn += 1
+        for agent in case.targets or AGENTS:
+            self.present(case, agent)
+
+    def present(self, case: TokenCase, agent: str) -> None:
+        started = time.time()
+        with self._probe(agent, {"Authorization": f"Bearer {case.token}"}) as response:
+            status = response.status_code or None
+            verdict = classify_token(status, rejected_statuses=case.expected_statuses, control=case.control)
+            if verdict.expected:
+                mark_expected(response)
+            elif verdict.failure:
+                response.failure(f"token {verdict.result}")
+            else:
+                response.success()
+        self.emit(cast(TokenOutcome, record(
+            "token", started, case_id=case.case_id, target=agent, status=status, result=verdict.result,
+            severity=case.severity, detail=verdict.detail,
+        )))
+
+    def _probe(self, agent: str, headers: dict[str, str]) -> ResponseContextManager:
+        traffic = "forged_token"
+        if agent == "ml":
+            spec = self.harness.profile.predict
+            return self.send(spec.method, "ml", spec.path, traffic=traffic, headers=headers, json=spec.json_body)
+        calls = self.harness.profile.calls
+        name = next(n for n in PROBE_CALLS[agent] if n in calls and not calls[n].missing)
+        return self.call(name, traffic=traffic, auth="none", headers=headers, codigo=CATALOGUE[0].codigo)
+
+    tasks = [present_next_case]

@@ -1,0 +1,30 @@
+"""Invoice uploads: the multipart body the OCR route wants, built once per file and kept.
+
+FastHttpUser sends raw bodies, so the multipart encoding is done here (urllib3's encoder, which
+Locust already depends on). Heavy invoices are tens of megabytes: each file is read once per process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from urllib3.filepost import encode_multipart_formdata
+
+from scenarios._context import InvoiceFile
+from scenarios.profiles import OcrSpec
+
+CACHED_BODIES = 16
+
+
+def multipart(ocr: OcrSpec, invoice: InvoiceFile) -> tuple[bytes, str]:
+    """``(body, content type)`` of an upload of ``invoice`` in the profile's field, with its extra form."""
+    return _encoded(ocr.field, tuple(sorted(ocr.extra_form.items())), invoice)
+
+
+@lru_cache(maxsize=CACHED_BODIES)
+def _encoded(field: str, extra: tuple[tuple[str, str], ...], invoice: InvoiceFile) -> tuple[bytes, str]:
+    content = invoice.path.read_bytes()
+    fields: dict[str, str | tuple[str, bytes, str]] = {field: (invoice.path.name, content, invoice.content_type)}
+    fields.update(extra)
+    body, content_type = encode_multipart_formdata(fields)
+    return body, content_type
