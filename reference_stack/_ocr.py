@@ -1,7 +1,7 @@
 """negocio's invoice OCR model (intended.md §4, R3): a cost that grows with the document.
 
-No OCR engine is needed: the model makes one real pass over the bytes (it inflates the PDF's
-content streams and reads catalogue codes from them) and then takes ``seconds_per_mb`` per MB
+No OCR engine is needed: the model makes one real pass over the bytes (it hashes them and reads
+catalogue codes from the PDF's text layer, see ``_document``) and then takes ``seconds_per_mb`` per MB
 of document, times the ``ocr_cost_multiplier`` fault. A one-page invoice of a few hundred KB takes
 about a second; a 12 MB scan takes well over the 30 s timeout. The work waits in short slices and
 stops as soon as ``cancel`` is set, so a timed-out job does not keep a core busy.
@@ -13,31 +13,21 @@ import hashlib
 import re
 import threading
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from generators.catalogue import CATALOGUE
+from reference_stack._document import DocumentRejected, inspect_document
 
 ACCEPTED_TYPES = ("application/pdf", "image/png", "image/jpeg")
 DEFAULT_SECONDS_PER_MB = 3.0
 """A 300 KB invoice: ~0.9 s; a 12 MB heavy invoice: ~36 s, past the default 30 s timeout."""
 APP_BODY_LIMIT_BYTES = 50 * 1024 * 1024
 _MAGIC = {"application/pdf": (b"%PDF-",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
-_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
 _CODE = re.compile(rb"(?<!\d)(\d{13})(?!\d)")
 _BY_CODE = {p.codigo.encode(): p for p in CATALOGUE}
 _SLICE_S = 0.05
 _CHUNK = 1024 * 1024
-
-
-class DocumentRejected(Exception):
-    """Not a document the OCR accepts: ``status`` is 415 (wrong type) or 400 (content does not match)."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 class OcrCancelled(Exception):
@@ -67,16 +57,32 @@ def ocr_cost_s(size_bytes: int, *, seconds_per_mb: float, multiplier: float) -> 
 
 
 def run_ocr(
-    data: bytes, media: str, *, seconds_per_mb: float, multiplier: float, cancel: threading.Event
+    data: bytes,
+    media: str,
+    *,
+    seconds_per_mb: float,
+    multiplier: float,
+    cancel: threading.Event,
+    refuse_hostile: bool = False,
 ) -> OcrResult:
-    """Read ``data`` and take its modelled time; ``OcrCancelled`` once ``cancel`` is set."""
+    """Read ``data`` and take its modelled time; ``OcrCancelled`` once ``cancel`` is set.
+
+    With ``refuse_hostile`` a decompression bomb or nested-filter PDF raises ``DocumentRejected``
+    (the intended contract); without, it is read as a document with no items.
+    """
     deadline = time.monotonic() + ocr_cost_s(len(data), seconds_per_mb=seconds_per_mb, multiplier=multiplier)
     digest = hashlib.sha256()
     for start in range(0, len(data), _CHUNK):
         if cancel.is_set():
             raise OcrCancelled
         digest.update(data[start:start + _CHUNK])
-    items = _read_items(data) if media == "application/pdf" else []
+    try:
+        text = inspect_document(data, media).text
+    except DocumentRejected:
+        if refuse_hostile:
+            raise
+        text = b""
+    items = _read_items(text)
     while (left := deadline - time.monotonic()) > 0:
         if cancel.wait(min(left, _SLICE_S)):
             raise OcrCancelled
@@ -84,19 +90,12 @@ def run_ocr(
     return OcrResult(items=items, total=total, size_bytes=len(data), digest=digest.hexdigest()[:16])
 
 
-def _read_items(pdf: bytes) -> list[dict[str, Any]]:
-    """Catalogue products whose barcode appears in the PDF's text, raw or Flate-compressed."""
-    texts = [pdf]
-    for match in _STREAM.finditer(pdf):
-        try:
-            texts.append(zlib.decompress(match.group(1).rstrip(b"\r\n")))
-        except zlib.error:
-            continue
+def _read_items(text: bytes) -> list[dict[str, Any]]:
+    """Catalogue products whose barcode appears in the document's text, one line per occurrence."""
     found: dict[bytes, int] = {}
-    for text in texts:
-        for code in _CODE.findall(text):
-            if code in _BY_CODE:
-                found[code] = found.get(code, 0) + 1
+    for code in _CODE.findall(text):
+        if code in _BY_CODE:
+            found[code] = found.get(code, 0) + 1
     return [
         {"producto_id": _BY_CODE[code].id, "codigo": code.decode(), "nombre": _BY_CODE[code].nombre,
          "cantidad": count, "precio_unitario": _BY_CODE[code].precio_compra}

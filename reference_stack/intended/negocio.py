@@ -21,7 +21,7 @@ from reference_stack._config import ServiceConfig
 from reference_stack._faults import LiveFaults
 from reference_stack._http import ASGIApp, wrap
 from reference_stack._ledger import Ledger, ProductNotFound
-from reference_stack._ocr import APP_BODY_LIMIT_BYTES, DocumentRejected, OcrCancelled, check_document, run_ocr
+from reference_stack._ocr import APP_BODY_LIMIT_BYTES, DocumentRejected, check_document, run_ocr
 from reference_stack.intended._agent import agent_app, token_check
 
 OCR_WORKERS = 16
@@ -80,15 +80,16 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
         cancel = threading.Event()
         job = asyncio.get_running_loop().run_in_executor(
             pool, lambda: run_ocr(data, media, seconds_per_mb=config.ocr_seconds_per_mb,
-                                  multiplier=faults.current.ocr_cost_multiplier, cancel=cancel))
+                                  multiplier=faults.current.ocr_cost_multiplier, cancel=cancel,
+                                  refuse_hostile=True))
         try:
             result = await (job if faults.current.ocr_timeout_disabled else asyncio.wait_for(job, timeout_s))
         except TimeoutError:
             cancel.set()
             logger.error("OCR processing exceeded timeout (%gs) on a %d-byte document", timeout_s, len(data))
             raise HTTPException(504, f"OCR processing exceeded timeout ({timeout_s:g}s)") from None
-        except OcrCancelled:  # only when the process is shutting down
-            raise HTTPException(503, "OCR cancelled") from None
+        except DocumentRejected as exc:
+            raise HTTPException(exc.status, exc.detail) from None
         return {"factura_id": f"FAC-{uuid.uuid4().hex[:12]}", "items": result.items, "total": result.total,
                 "size_bytes": result.size_bytes, "proveedor_cuit": form.get("proveedor_cuit")}
 
