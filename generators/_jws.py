@@ -50,6 +50,11 @@ def _unb64url(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def with_signature(token: str, signature: str) -> str:
-    header, payload, _ = token.split(".")
-    return f"{header}.{payload}.{signature}"
+def cut_signature(token: str, keep_bytes: int) -> str:
+    """``token`` with only the first ``keep_bytes`` bytes of its signature, re-encoded canonically.
+
+    Cutting the base64 text instead would leave non-canonical padding bits, which PyJWT and other
+    strict decoders refuse as malformed before any signature check: a different defect.
+    """
+    header, payload, signature = token.split(".")
+    return f"{header}.{payload}.{b64url(_unb64url(signature)[:keep_bytes])}"

@@ -38,7 +38,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from generators._errors import CatalogueInvalid
-from generators._jws import b64url, decoded_parts, hmac_signed, unsigned, with_claims, with_signature
+from generators._jws import b64url, cut_signature, decoded_parts, hmac_signed, unsigned, with_claims
 from stagegate.tomlfile import describe_validation_error
 
 ClaimStyle = Literal["iss", "role"]
@@ -180,7 +180,7 @@ def _tampered(c: _Context) -> str:
 
 def _cut(c: _Context) -> str:
     token = c.signed(c.target, c.claims(c.target))
-    return with_signature(token, token.rsplit(".", 1)[1][:21])
+    return cut_signature(token, keep_bytes=16)
 
 
 def _oversized(c: _Context) -> str:
@@ -258,7 +258,7 @@ _ATTACKS: tuple[_Attack, ...] = (
     ),
     _Attack(
         "signature_cut", False, "critical", "target",
-        "valid {target} token with its signature cut to 21 characters",
+        "valid {target} token with its signature cut in half (16 of its 32 bytes)",
         _cut,
     ),
     _Attack(
