@@ -295,3 +295,26 @@ def comparison_chart(comparison: Comparison) -> str:
         ax.set_xlabel("latency shift against the baseline (ms, Hodges-Lehmann)")
         _legend(ax, [Patch(color=c, label=k.replace("_", " ")) for k, c in CHANGE_COLOURS.items()])
     return out[0]
+
+
+VERDICT_COLOURS = {"PROMOTE": "#1b7f3b", "HOLD": "#b26a00", "ROLLBACK": "#b71c1c"}
+
+
+def trend_chart(labels: Sequence[str], p95_ms: Sequence[float | None], error_rate: Sequence[float | None],
+                verdicts: Sequence[str]) -> str:
+    """Runs oldest to newest: worst normal p95 above, error rate below, points coloured by verdict."""
+    with _figure("chart-trend", 3.4) as (fig, out):
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        xs = list(range(len(labels)))
+        colours = [VERDICT_COLOURS.get(v, "#9e9e9e") for v in verdicts]
+        for ax, values, ylabel in ((top, p95_ms, "p95 ms\n(slowest normal)"), (bottom, error_rate, "error rate\n(normal)")):
+            ys = [v if v is not None else float("nan") for v in values]
+            ax.plot(xs, ys, color="#8c959f", lw=1, zorder=2)
+            ax.scatter(xs, ys, c=colours, s=40, zorder=3)
+            ax.set_ylabel(ylabel)
+            ax.set_ylim(bottom=0, top=max([v for v in values if v is not None] + [0.0]) * 1.2 or 1)
+            ax.set_xlim(-0.5, len(xs) - 0.5)
+        bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        bottom.set_xticks(xs, labels, rotation=20, ha="right", fontsize=7)
+        _legend(top, [Patch(color=c, label=v) for v, c in VERDICT_COLOURS.items()], ncols=3)
+    return out[0]

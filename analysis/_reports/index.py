@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from analysis._errors import ResultsDirInvalid
+from analysis._reports import _html_charts as charts
 from analysis._reports.html import environment
 from analysis._verdict import RequestRow, Verdict
 
@@ -68,11 +70,21 @@ def write_index(reports_dir: Path) -> Path:
         raise ResultsDirInvalid(f"{reports_dir}: not a reports directory (missing or not a directory)")
     rows = sorted(runs(reports_dir), key=lambda r: (r.sort_time, r.name), reverse=True)
     html = environment().get_template("index.html.j2").render(
-        rows=rows, folder=reports_dir.resolve().name,
+        rows=rows, folder=reports_dir.resolve().name, trend=trend(rows),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
     path = reports_dir / INDEX_NAME
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def trend(rows: list[RunRow]) -> Markup | None:
+    """The trend chart over the readable runs, oldest first; None with fewer than two."""
+    readable = [r for r in reversed(rows) if r.verdict is not None]
+    if len(readable) < 2:
+        return None
+    return Markup(charts.trend_chart(
+        [r.name for r in readable], [r.worst_p95_ms for r in readable], [r.error_rate for r in readable],
+        [r.verdict.verdict for r in readable if r.verdict is not None]))
 
 
 def runs(reports_dir: Path) -> list[RunRow]:

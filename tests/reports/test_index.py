@@ -41,6 +41,7 @@ def test_index_lists_runs_newest_first_with_figures_and_relative_links(tmp_path)
     row = page[page.index('id="run-c-new"'):page.index('id="run-b-mid"')]
     for figure in ("10.0", "5.00 %", "705", "2 min 0 s", "jwt_forged_accepted", "p95_normal"):
         assert figure in row, figure
+    assert page.count('aria-label="chart-trend"') == 1
     assert "http" not in page and "<script" not in page
 
 
@@ -50,6 +51,7 @@ def test_an_unreadable_verdict_is_listed_with_the_reason(tmp_path):
     (tmp_path / "broken" / "verdict.json").write_text('{"schema": 1, "verdict": "MAYBE"}')
     page = write_index(tmp_path).read_text(encoding="utf-8")
     assert '<span class="pill UNREADABLE">UNREADABLE</span>' in page
+    assert "chart-trend" not in page  # one readable run: no trend to draw
     assert "verdict.json is not a stagegate verdict (verdict: Input should be &#39;PROMOTE&#39;" in page
 
 
