@@ -45,6 +45,11 @@ def judge_rule(rule_id: str, rule: _Rule, data: RunData) -> RuleResult:
         found = Judgement("NO_DATA", f"run lasted {duration:.0f} s, rule needs {rule.min_duration_s:.0f} s")
     else:
         found = evaluate_kind(rule, data)
+    return to_result(rule_id, rule, found)
+
+
+def to_result(rule_id: str, rule: _Rule, found: Judgement) -> RuleResult:
+    """A judgement as the rule's result; for an ``alert`` rule a FAIL becomes a WARN."""
     status = "WARN" if rule.role == "alert" and found.status == "FAIL" else found.status
     return RuleResult(
         id=rule_id, title=rule.title, kind=str(getattr(rule, "kind")), role=rule.role, status=status,

@@ -18,7 +18,7 @@ from typing import Any, cast, get_type_hints
 from ddsketch.ddsketch import BaseDDSketch
 
 from analysis._errors import ResultsDirInvalid
-from analysis._sketches import merge_encoded
+from analysis._sketches import Bins, merge_bins, parse, to_sketch
 from stagegate import stream
 from stagegate.stream import (
     ChaosEvent,
@@ -45,6 +45,12 @@ REQUIRED_KEYS: dict[str, frozenset[str]] = {
     kind: frozenset(get_type_hints(typed)) for kind, typed in _TYPED.items()
 }
 """Every field of each record kind: a record lacking one is a stream problem, not a crash later."""
+_BUCKETS: dict[str, str] = {
+    "run_header": "headers", "run_end": "ends", "window": "windows", "health": "health", "token": "tokens",
+    "ocr": "ocr", "ledger": "ledger", "ledger_snapshot": "snapshots", "chaos": "chaos", "smoke": "smoke",
+    "finding": "findings", "metrics": "metrics",
+}
+"""Record kind -> the ``RunData`` list holding it."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,13 @@ class Series:
 
 @dataclass
 class RunData:
-    """Everything one results directory holds, by record kind, in file order."""
+    """Everything one results directory holds, by record kind, in file order.
+
+    Window records are kept as read except ``sketch``: the loader replaces the base64 text by its
+    decoded ``analysis._sketches.Bins`` (non-empty bins only), which is what keeps a one-hour run
+    small. Merge sketches with ``analysis._sketches.merge_encoded`` (accepts both forms), or ask
+    ``bins(name)`` / ``sketch(name)`` / ``merged_sketch(names)`` for whole-run merges.
+    """
 
     results_dir: Path
     files: list[Path] = field(default_factory=list)
@@ -133,24 +145,22 @@ class RunData:
             if (traffic is None or s.traffic in traffic) and (names is None or s.name in names)
         ]
 
-    def sketch(self, name: str) -> BaseDDSketch | None:
-        """The merged latency sketch of one request name over the whole run (cached)."""
-        if name not in self._sketch_cache:
+    def bins(self, name: str) -> Bins | None:
+        """The merged latency bins of one request name over the whole run (cached); None if unknown."""
+        if name not in self._bins_cache:
             series = self.series.get(name)
-            self._sketch_cache[name] = merge_encoded(w["sketch"] for w in series.windows) if series else None
-        return self._sketch_cache[name]
+            self._bins_cache[name] = merge_bins(w["sketch"] for w in series.windows) if series else None
+        return self._bins_cache[name]
+
+    def sketch(self, name: str) -> BaseDDSketch | None:
+        """The merged latency sketch of one request name over the whole run; None if unknown."""
+        bins = self.bins(name)
+        return to_sketch(bins) if bins is not None else None
 
     def merged_sketch(self, names: Iterable[str]) -> BaseDDSketch | None:
-        """One sketch over several request names (None when none has data)."""
-        merged: BaseDDSketch | None = None
-        for name in names:
-            one = self.sketch(name)
-            if one is None or one.count == 0:
-                continue
-            if merged is None:
-                merged = merge_encoded(())
-            merged.merge(one)
-        return merged
+        """One sketch over several request names (None when none has a latency)."""
+        merged = merge_bins(b for n in names if (b := self.bins(n)) is not None)
+        return to_sketch(merged) if merged.count else None
 
     def per_second(self, names: Collection[str]) -> list[SecondTotals]:
         """Outcome totals per window start over the named series, in time order (seconds without traffic omitted)."""
@@ -165,8 +175,30 @@ class RunData:
                 row[3] += outcomes.get("expected", 0)
         return [SecondTotals(t, *row) for t, row in sorted(acc.items())]
 
+    def add(self, rec: Any) -> None:
+        """Append one validated record to its list and widen ``start``/``end``."""
+        self._lists[rec["kind"]].append(rec)
+        t = rec["t"]
+        stop = t + rec["duration_s"] if rec["kind"] == "window" else t
+        self.start = t if self.start is None or t < self.start else self.start
+        self.end = stop if self.end is None or stop > self.end else self.end
+
+    def between(self, start: float, end: float) -> RunData:
+        """The records with ``start <= t < end`` (headers and stream problems kept), e.g. one load step."""
+        part = RunData(self.results_dir, files=self.files, headers=self.headers, problems=self.problems)
+        for bucket in _BUCKETS.values():
+            if bucket in ("headers",):
+                continue
+            getattr(part, bucket).extend(r for r in getattr(self, bucket) if start <= r["t"] < end)
+        part.start, part.end = start, end
+        return part
+
     @cached_property
-    def _sketch_cache(self) -> dict[str, BaseDDSketch | None]:
+    def _lists(self) -> dict[str, list[Any]]:
+        return {kind: getattr(self, name) for kind, name in _BUCKETS.items()}
+
+    @cached_property
+    def _bins_cache(self) -> dict[str, Bins | None]:
         return {}
 
 
@@ -186,35 +218,47 @@ def load_results(results_dir: Path) -> RunData:
     if not files:
         raise ResultsDirInvalid(f"{results_dir}: no stream file (*.jsonl) in it")
     data = RunData(results_dir=results_dir, files=files)
-    buckets: dict[str, list[Any]] = {
-        "run_header": data.headers, "run_end": data.ends, "window": data.windows, "health": data.health,
-        "token": data.tokens, "ocr": data.ocr, "ledger": data.ledger, "ledger_snapshot": data.snapshots,
-        "chaos": data.chaos, "smoke": data.smoke, "finding": data.findings, "metrics": data.metrics,
-    }
-    first: float | None = None
-    last: float | None = None
     for path in files:
         try:
             for ordinal, item in enumerate(stream.read_file(path), start=1):
-                if isinstance(item, StreamProblem):
-                    data.problems.append(item)
-                    continue
-                rec = cast(dict[str, Any], item)
-                missing = REQUIRED_KEYS[rec["kind"]] - rec.keys()
-                if missing:
-                    data.problems.append(StreamProblem(
-                        path, _line_number(path, ordinal),
-                        f"{rec['kind']} record without {', '.join(sorted(missing))}"))
-                    continue
-                buckets[rec["kind"]].append(rec)
-                t = rec["t"]
-                stop = t + rec["duration_s"] if rec["kind"] == "window" else t
-                first = t if first is None or t < first else first
-                last = stop if last is None or stop > last else last
+                problem = item if isinstance(item, StreamProblem) else record_problem(item)
+                if problem is None and item["kind"] == "window":
+                    problem = _decode_sketch(cast(dict[str, Any], item))
+                if problem is None:
+                    data.add(item)
+                elif isinstance(problem, str):
+                    data.problems.append(StreamProblem(path, _line_number(path, ordinal), problem))
+                else:
+                    data.problems.append(problem)
         except OSError as exc:
             data.problems.append(StreamProblem(path, 0, f"cannot read ({exc.strerror or exc})"))
-    data.start, data.end = first, last
     return data
+
+
+def _decode_sketch(window: dict[str, Any]) -> str | None:
+    """Replace the window's encoded sketch by its ``Bins``; a problem when it is not a sketch."""
+    try:
+        window["sketch"] = parse(window["sketch"])
+    except ValueError as exc:
+        return f"window record with a bad sketch ({exc})"
+    return None
+
+
+def record_problem(rec: Any) -> str | None:
+    """Why a parsed record cannot be used (a missing field, a time or count that is not a number)."""
+    if rec.get("kind") not in REQUIRED_KEYS:
+        return f"unknown record kind {rec.get('kind')!r}"
+    missing = REQUIRED_KEYS[rec["kind"]] - rec.keys()
+    if missing:
+        return f"{rec['kind']} record without {', '.join(sorted(missing))}"
+    if not isinstance(rec["t"], int | float):
+        return f"{rec['kind']} record with a non-numeric time {rec['t']!r}"
+    if rec["kind"] == "window" and not (
+        isinstance(rec["count"], int) and isinstance(rec["outcomes"], dict)
+        and isinstance(rec["duration_s"], int | float) and isinstance(rec["sketch"], str)
+    ):
+        return "window record with a malformed count, outcomes, duration_s or sketch"
+    return None
 
 
 def _line_number(path: Path, ordinal: int) -> int:

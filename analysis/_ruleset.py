@@ -179,12 +179,46 @@ Rule = Annotated[
 ]
 
 
-class RuleSet(BaseModel):
-    """A rules file: rules by id, judged in file order."""
+RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class CapacitySettings(BaseModel):
+    """How a step-shape run is cut into steps and which SLOs each step must hold.
+
+    ``settle_s``: seconds skipped at the start of each step while users spawn. ``slo``: rules
+    judged on each step alone (any kind; statistics suit short steps best).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rules: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Rule] = Field(min_length=1)
+    settle_s: float = Field(ge=0)
+    slo: dict[RuleId, Rule] = Field(min_length=1)
+
+
+class CompareSettings(BaseModel):
+    """Baseline comparison: significance level and the changes that count as a regression.
+
+    ``latency_tolerance``: relative shift of the Hodges-Lehmann estimate (0.1 = 10 %) below which a
+    significant change is still "no change". ``error_rate_tolerance``: absolute error-rate rise
+    tolerated. ``min_count``: fewer requests than this in either run gives NO_DATA for that name.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alpha: float = Field(gt=0, lt=1)
+    latency_tolerance: float = Field(ge=0)
+    error_rate_tolerance: float = Field(ge=0, le=1)
+    min_count: int = Field(ge=1)
+
+
+class RuleSet(BaseModel):
+    """A rules file: rules by id, judged in file order; optional capacity and compare settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: dict[RuleId, Rule] = Field(min_length=1)
+    capacity: CapacitySettings | None = None
+    compare: CompareSettings | None = None
 
 
 def load_rules(path: Path | None = None) -> RuleSet:

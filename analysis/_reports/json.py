@@ -1,0 +1,13 @@
+"""``verdict.json``: the verdict model as JSON, schema 1 (documented in README.md, "Analysis")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from analysis._verdict import Verdict
+
+
+def write(verdict: Verdict, path: Path) -> None:
+    path.write_text(json.dumps(verdict.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
