@@ -188,3 +188,12 @@ def write_long_run(results: Path, seconds: int = 1800, normal_names: int = 6) ->
                                  detail="200", latency_ms=3.0))
         out.write(record("run_end", T0 + seconds, reason="completed", detail=""))  # type: ignore[arg-type]
     return results
+
+
+def write_header_only(results: Path, producer: str = "locust") -> Path:
+    """A run that recorded nothing but its start and end: every part of the report is missing."""
+    results.mkdir(parents=True, exist_ok=True)
+    with StreamWriter(results / f"{producer}.jsonl") as out:
+        out.write(header(producer=producer))  # type: ignore[arg-type]
+        out.write(record("run_end", T0 + 5, reason="completed", detail=""))  # type: ignore[arg-type]
+    return results

@@ -7,8 +7,14 @@ from pathlib import Path
 
 from analysis import Verdict, load_results
 from analysis._reports import html
-from stagegate.stream import StreamWriter, record
-from tests.reports.synthetic import T0, TARGETS, full_rules, full_verdict, header, rule, write_long_run
+from tests.reports.synthetic import (
+    TARGETS,
+    full_rules,
+    full_verdict,
+    rule,
+    write_header_only,
+    write_long_run,
+)
 
 CHARTS = ("chart-rps", "chart-error-rate", "chart-p95", "chart-health", "chart-ocr-outcomes",
           "chart-ocr-scatter", "chart-jwt", "chart-capacity", "chart-comparison")
@@ -78,10 +84,7 @@ def test_locust_files_and_outputs_are_relative_links(full_run):
 
 
 def test_secrets_never_reach_the_page(tmp_path):
-    results = tmp_path / "run"
-    results.mkdir()
-    with StreamWriter(results / "locust.jsonl") as out:
-        out.write(header())  # type: ignore[arg-type]
+    results = write_header_only(tmp_path / "run")
     verdict = full_verdict(results)
     verdict.run.targets["deposito"] = "http://stage:hunter2@127.0.0.1:8001/?api_key=k3y#frag"
     page = written(results, verdict)
@@ -91,11 +94,7 @@ def test_secrets_never_reach_the_page(tmp_path):
 
 
 def test_missing_parts_say_what_is_missing(tmp_path):
-    results = tmp_path / "run"
-    results.mkdir()
-    with StreamWriter(results / "smoke.jsonl") as out:
-        out.write(header(producer="smoke"))  # type: ignore[arg-type]
-        out.write(record("run_end", T0 + 5, reason="completed", detail=""))  # type: ignore[arg-type]
+    results = write_header_only(tmp_path / "run", producer="smoke")
     rules = [rule("error_rate_sustained", "rollback", "NO_DATA", kind="sustained", summary="no windows")]
     verdict = full_verdict(results, rules=rules).model_copy(update={"findings": [], "requests": [], "notes": []})
     page = written(results, verdict)
@@ -126,10 +125,7 @@ def test_a_verdict_without_run_data_still_renders(tmp_path):
 
 
 def test_promote_banner_says_why(tmp_path):
-    results = tmp_path / "run"
-    results.mkdir()
-    with StreamWriter(results / "locust.jsonl") as out:
-        out.write(header())  # type: ignore[arg-type]
+    results = write_header_only(tmp_path / "run")
     verdict = full_verdict(results, rules=[rule("p95_normal", "completion", "PASS")])
     page = written(results, verdict)
     assert '<header class="banner PROMOTE"' in page
