@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from scenarios.smoke import SmokeReport
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "NO_DATA": "magenta", "SKIP": "dim"}
+VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "ROLLBACK": "bold red"}
 LOAD_ONLY_KINDS = frozenset({"statistic", "sustained", "ledger"})
 """Rule kinds judged on Locust windows or the stock ledger, which a smoke run does not produce."""
 
@@ -71,9 +72,14 @@ def _judge(console: Console, results_dir: Path, rules_path: Path | None) -> int:
     rules = analysis.load_rules(rules_path)
     smoke_rules = rules.model_copy(update={"rules": {
         rule_id: rule for rule_id, rule in rules.rules.items() if rule.kind not in LOAD_ONLY_KINDS}})
-    verdict = analysis.evaluate(results_dir, smoke_rules)
-    analysis.write_reports(verdict, results_dir)
-    analysis.print_verdict(verdict, console)
+    data = analysis.load_results(results_dir)
+    verdict = analysis.evaluate(data, smoke_rules)
+    analysis.write_reports(verdict, results_dir, data)
+    style = VERDICT_STYLE.get(verdict.verdict, "")
+    console.print(f"verdict: [{style}]{verdict.verdict}[/] (exit {verdict.exit_code})")
+    for reason in verdict.reasons:
+        console.print(f"  - {reason}")
+    console.print(f"reports: {results_dir}")
     return int(verdict.exit_code)
 
 

@@ -1,0 +1,55 @@
+"""One reference stack for the smoke tests (faults flipped at run time), and a way to run smoke on it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reference_stack._handle import StackHandle, running_stack
+from scenarios.smoke import SmokeReport, run_smoke
+from scenarios.targets import resolve_profile
+
+OCR_TIMEOUT_S = 1.0
+OCR_GRACE_S = 1.0
+OCR_SECONDS_PER_MB = 0.5
+"""A 0.5 MB normal invoice takes ~0.25 s; the ~13 MB heavy one ~7 s, cut at the 1 s timeout."""
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
+    with pytest.MonkeyPatch.context() as patch:
+        state_dir = tmp_path_factory.mktemp("smoke-stack")
+        patch.setenv("STAGEGATE_STATE_DIR", str(state_dir))
+        with running_stack(state_dir, ocr_timeout_s=OCR_TIMEOUT_S, ocr_seconds_per_mb=OCR_SECONDS_PER_MB) as handle:
+            yield handle
+
+
+@pytest.fixture(scope="session")
+def clean_trivy_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("trivy") / "trivy.json"
+    path.write_text(json.dumps({"SchemaVersion": 2, "Results": [
+        {"Target": "requirements.txt", "Class": "lang-pkgs", "Type": "pip", "Vulnerabilities": []}]}))
+    return path
+
+
+def smoke_on(stack: StackHandle, results_dir: Path, profile: str = "checklist-v0.10.0", **options: Any) -> SmokeReport:
+    """Run smoke against ``stack`` (``--target local``) with the test stack's short OCR timeout."""
+    resolved = resolve_profile(profile, "local")
+    options.setdefault("ocr_grace_s", OCR_GRACE_S)
+    return run_smoke(resolved, results_dir=results_dir, **options)
+
+
+def statuses(report: SmokeReport) -> dict[str, str]:
+    return {outcome.check: outcome.status for outcome in report.outcomes}
+
+
+def outcome(report: SmokeReport, check: str) -> Any:
+    return next(o for o in report.outcomes if o.check == check)
+
+
+def records(results_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (results_dir / "smoke.jsonl").read_text().splitlines()]

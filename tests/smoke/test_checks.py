@@ -1,0 +1,121 @@
+"""Smoke against the real reference stack: clean, then with each fault switch flipped at run time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from reference_stack._handle import StackHandle
+from scenarios.smoke import CHECK_IDS
+from tests.smoke.conftest import outcome, records, smoke_on, statuses
+
+RUNS_AS_ROOT = os.geteuid() == 0
+"""The reference stack's processes run as the user who started them: as root, R1 rightly fails."""
+
+
+def clean_statuses() -> dict[str, str]:
+    expected = dict.fromkeys(CHECK_IDS, "PASS")
+    if RUNS_AS_ROOT:
+        expected["r1_non_root"] = "FAIL"
+    return expected
+
+
+def test_clean_stack_passes_every_check(stack: StackHandle, tmp_path: Path, clean_trivy_report: Path) -> None:
+    report = smoke_on(stack, tmp_path, trivy_report=clean_trivy_report)
+
+    assert statuses(report) == clean_statuses(), {o.check: o.summary for o in report.outcomes}
+    assert report.findings == []
+    if RUNS_AS_ROOT:
+        assert "runs as root" in outcome(report, "r1_non_root").summary
+    found = records(tmp_path)
+    kinds = [r["kind"] for r in found]
+    assert kinds[0] == "run_header" and kinds[-1] == "run_end" and found[-1]["reason"] == "completed"
+    assert [r["check"] for r in found if r["kind"] == "smoke"] == sorted(CHECK_IDS, key=_written_order)
+    tokens = [r for r in found if r["kind"] == "token"]
+    assert {t["result"] for t in tokens} == {"rejected", "control_ok"}
+    assert {t["target"] for t in tokens} == {"deposito", "negocio", "ml"}
+    ocr = {r["invoice_kind"]: r for r in found if r["kind"] == "ocr"}
+    assert ocr["heavy"]["result"] == "timeout_ok" and ocr["heavy"]["status"] == 504
+    assert ocr["normal"]["result"] == "processed"
+    assert {h["check"] for h in found if h["kind"] == "health"} >= {"deposito", "negocio", "ml", "dashboard"}
+    samples = [m for m in found if m["kind"] == "metrics"]
+    assert len(samples) == 2 and samples[1]["values"]["dashboard_requests_total"] > samples[0]["values"][
+        "dashboard_requests_total"]
+
+
+def _written_order(check: str) -> int:
+    """R3 runs beside the others and is written when it ends; logs comes last."""
+    order = [c for c in CHECK_IDS if c not in ("r3_ocr_timeout", "logs")] + ["r3_ocr_timeout", "logs"]
+    return order.index(check)
+
+
+def test_no_secret_or_token_reaches_the_stream(stack: StackHandle, tmp_path: Path) -> None:
+    smoke_on(stack, tmp_path)
+    text = (tmp_path / "smoke.jsonl").read_text()
+
+    for value in stack.secrets.values():
+        assert value not in text
+    assert "eyJ" not in text  # no JWT (base64 of '{"') anywhere, login answers included
+
+
+FAULTS: list[tuple[str, dict[str, Any], set[str], str]] = [
+    ("negocio", {"jwt_accept_cross_agent": True}, {"r2_jwt_isolation"}, "tokens accepted (negocio:"),
+    ("ml", {"jwt_accept_alg_none": True}, {"r2_jwt_isolation"}, "tokens accepted (ml: 1)"),
+    ("deposito", {"jwt_invalid_500": True}, {"r2_jwt_isolation", "logs"}, "answered with other than 401/403"),
+    ("negocio", {"ocr_timeout_disabled": True}, {"r3_ocr_timeout"}, "heavy invoice: no timely 504 (no answer"),
+    ("dashboard", {"security_headers_missing": True}, {"security_headers"}, "lacks Content-Security-Policy"),
+    ("ml", {"inflation_ignored": True}, {"r4_inflation"}, "(inflation ignored)"),
+    ("deposito", {"health_failing": True}, {"health", "logs"}, "deposito unhealthy (status 503"),
+    ("negocio", {"ocr_cost_multiplier": 20.0}, {"r3_ocr_timeout", "logs"}, "normal invoice timed out (504"),
+]
+
+
+@pytest.mark.parametrize(("service", "switches", "failing", "evidence"), FAULTS,
+                         ids=[next(iter(f[1])) for f in FAULTS])
+def test_each_fault_fails_its_check_and_only_it(stack: StackHandle, tmp_path: Path, clean_trivy_report: Path,
+                                               service: str, switches: dict[str, Any], failing: set[str],
+                                               evidence: str) -> None:
+    stack.set_fault(service, **switches)
+    try:
+        report = smoke_on(stack, tmp_path, trivy_report=clean_trivy_report)
+    finally:
+        stack.clear_faults(service)
+
+    expected = {check: "FAIL" if check in failing else status for check, status in clean_statuses().items()}
+    assert statuses(report) == expected, {o.check: o.summary for o in report.outcomes}
+    first = sorted(failing - {"logs"})[0]
+    assert evidence in outcome(report, first).summary
+
+
+def test_cross_agent_breach_is_a_finding_naming_the_case(stack: StackHandle, tmp_path: Path) -> None:
+    stack.set_fault("negocio", jwt_accept_cross_agent=True)
+    try:
+        report = smoke_on(stack, tmp_path)
+    finally:
+        stack.clear_faults("negocio")
+
+    finding = next(f for f in report.findings if f.id == "jwt_forged_accepted")
+    assert finding.severity == "critical"
+    assert finding.title.startswith("R2: cross-agent token answered status 200 (expected 401/403) on negocio")
+    breaches = [r for r in records(tmp_path) if r["kind"] == "token" and r["result"] == "breach"]
+    assert breaches and {r["target"] for r in breaches} == {"negocio"}
+    assert all(r["case_id"].startswith(("cross_agent__", "shared_secret_wrong_"))
+               for r in breaches)
+
+
+def test_login_token_is_a_real_token_of_the_agent(stack: StackHandle, tmp_path: Path) -> None:
+    """The control R2 uses comes from the agent's login and verifies with that agent's own secret."""
+    from scenarios.smoke._context import SmokeContext, SmokeOptions
+    from scenarios.targets import resolve_profile
+
+    context = SmokeContext.open(resolve_profile("checklist-v0.10.0", "local"), SmokeOptions())
+    try:
+        grant = context.tokens.grant("negocio")
+    finally:
+        context.close()
+    claims = jwt.decode(grant.token, stack.secrets["JWT_SECRET_NEGOCIO"], algorithms=["HS256"], issuer="negocio")
+    assert grant.how == "login" and claims["sub"] == "admin"
