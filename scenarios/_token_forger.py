@@ -8,6 +8,7 @@ be accepted. Each case and agent gives one ``TokenOutcome``.
 from __future__ import annotations
 
 import time
+from itertools import zip_longest
 from typing import cast
 
 from locust.contrib.fasthttp import ResponseContextManager
@@ -21,6 +22,8 @@ from stagegate.stream import TokenOutcome, record
 
 PROBE_CALLS = {"deposito": ("product_list",), "negocio": ("negocio_products", "price_lookup")}
 """The protected business call each agent is probed on (the first one the profile serves)."""
+PACE_S = 0.25
+"""Pause between cases: refusals are cheap, and the whole catalogue should pass in a short run."""
 
 
 class TokenForgerUser(StagegateUser):
@@ -30,16 +33,16 @@ class TokenForgerUser(StagegateUser):
     fixed_count = 1
 
     def wait_time(self) -> float:
-        return 1.0
+        return PACE_S
 
     def on_start(self) -> None:
         self._turn = 0
+        self.cases = interleaved(self.harness.token_cases)
 
     def present_next_case(self) -> None:
-        cases = self.harness.token_cases
-        if not cases:
+        if not self.cases:
             return
-        case = cases[self._turn % len(cases)]
+        case = self.cases[self._turn % len(self.cases)]
         self._turn += 1
         for agent in case.targets or AGENTS:
             self.present(case, agent)
@@ -70,3 +73,11 @@ class TokenForgerUser(StagegateUser):
         return self.call(name, traffic=traffic, auth="none", headers=headers, codigo=CATALOGUE[0].codigo)
 
     tasks = [present_next_case]
+
+
+def interleaved(cases: list[TokenCase]) -> list[TokenCase]:
+    """The cases taking the agents in turn, so that a short run reaches every agent early."""
+    by_target: dict[tuple[str, ...], list[TokenCase]] = {}
+    for case in cases:
+        by_target.setdefault(case.targets, []).append(case)
+    return [case for group in zip_longest(*by_target.values()) for case in group if case is not None]
