@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from analysis._load import RunData
-from analysis._sketches import merge_encoded
+from analysis._sketches import Bins, merge_encoded
 
 MAX_POINTS = 600
 """Most points one time series is drawn with (a 30-minute run: one point per 3 s)."""
@@ -142,7 +142,7 @@ def traffic(data: RunData, line: Timeline) -> TrafficSeries | None:
         return None
     n = line.buckets
     ok, err, count, other = [0] * n, [0] * n, [0] * n, [0] * n
-    sketches: list[list[str]] = [[] for _ in range(n)]
+    sketches: list[list[str | Bins]] = [[] for _ in range(n)]  # the loader keeps them as Bins
     for window in data.windows:
         i = min(n - 1, line.bucket(window["t"]))
         if window["traffic"] != "normal":
@@ -164,7 +164,7 @@ def traffic(data: RunData, line: Timeline) -> TrafficSeries | None:
     )
 
 
-def _p95(encoded: list[str]) -> float | None:
+def _p95(encoded: list[str | Bins]) -> float | None:
     if not encoded:
         return None
     merged = merge_encoded(encoded)
