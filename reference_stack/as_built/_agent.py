@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -36,18 +36,25 @@ from reference_stack._http import (
 from reference_stack.as_built._label import MODEL_LABEL
 
 Payload = dict[str, Any]
+READY_PATH = "/__admin/ready"
+"""Answers 200 without credentials once the model is up: the launcher's readiness probe, since the
+real agents have no such route (``/health`` needs a JWT, and deposito may answer 400 to anything)."""
 
 
-def agent_app(title: str, on_startup: Callable[[], None]) -> FastAPI:
-    """A FastAPI app with the real code's defaults (``/docs``, ``/redoc``, ``/openapi.json`` on) that
-    runs ``on_startup`` (the banner and the real start-up log lines) when uvicorn starts it."""
+def startup_lifespan(on_startup: Callable[[], None]) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan that runs ``on_startup`` (the banner and the real start-up lines) when uvicorn starts."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         on_startup()
         yield
 
-    return FastAPI(title=title, description=f"{title}: {MODEL_LABEL}", lifespan=lifespan)
+    return lifespan
+
+
+def agent_app(title: str, on_startup: Callable[[], None]) -> FastAPI:
+    """A FastAPI app with the real code's defaults: ``/docs``, ``/redoc``, ``/openapi.json`` on."""
+    return FastAPI(title=title, description=f"{title}: {MODEL_LABEL}", lifespan=startup_lifespan(on_startup))
 
 
 class PrometheusRequests:
@@ -106,11 +113,21 @@ class _AdminBeside:
         await target(scope, receive, send)
 
 
-def outer(app: ASGIApp, config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
-    """The reference stack's layers around a model app: request log, fault injection, admin endpoint."""
+def with_admin(app: ASGIApp, config: ServiceConfig, faults: LiveFaults) -> ASGIApp:
+    """The model app with the reference stack's ``/__admin`` endpoints beside it."""
     admin = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     install_admin(admin, faults, config.env.get(ADMIN_TOKEN_ENV, ""))
-    return RequestLog(FaultInjection(_AdminBeside(app, admin), faults, logger), logger)
+
+    @admin.get(READY_PATH)
+    async def ready() -> Payload:
+        return {"ready": True, "service": faults.service, **health_label()}
+
+    return _AdminBeside(app, admin)
+
+
+def outer(app: ASGIApp, config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
+    """An agent's layers: the reference stack's request log and fault injection, and the admin endpoint."""
+    return RequestLog(FaultInjection(with_admin(app, config, faults), faults, logger), logger)
 
 
 def health_label() -> Payload:

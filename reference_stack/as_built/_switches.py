@@ -1,24 +1,27 @@
 """Switches of the as-built model: the choices as-built.md leaves open about the real code.
 
 They differ from the reference stack's fault switches (``reference_stack._faults``): a fault is a
-defect injected into a clean service; these pick which documented behaviour of the real code the
-model shows. Defaults make every service usable; each switch reproduces a documented state::
+defect injected into a clean service; these pick which documented state of the real code the
+model shows. They are environment variables, so ``stagegate stack up --contract as-built --env
+NAME=VALUE`` and ``running_stack(contract="as-built", env={...})`` both set them::
 
-    AsBuiltSwitches(not_started=frozenset({"negocio"}))   # negocio refuses connections, as in reality
-    AsBuiltSwitches(negocio_variant="r3-main-complete")   # the unserved R3 file's /facturas/procesar
+    STAGEGATE_AS_BUILT_NOT_STARTED=negocio,ml          # these agents refuse connections, as in reality
+    STAGEGATE_AS_BUILT_NEGOCIO_VARIANT=r3-main-complete  # the unserved R3 file's /facturas/procesar
+    STAGEGATE_AS_BUILT_DEPOSITO_CORS_ORIGINS=http://localhost:8080  # compose default: 400 on every route
+
+Defaults make every service usable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reference_stack._errors import FaultInvalid
 
-AGENTS = ("deposito", "negocio", "ml")
-NEGOCIO_VARIANTS = ("served-main", "r3-main-complete")
+ENV_PREFIX = "STAGEGATE_AS_BUILT_"
 
 
 class AsBuiltSwitches(BaseModel):
@@ -27,26 +30,26 @@ class AsBuiltSwitches(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     not_started: frozenset[Literal["deposito", "negocio", "ml"]] = frozenset()
-    """Agents that do not start, as in reality (as-built.md §0): nothing listens on their port."""
-    deposito_cors_origins: str = "*"
-    """deposito's ``CORS_ORIGINS``, which it also uses as TrustedHost patterns: ``*`` keeps it usable;
-    the compose default ``http://localhost:8080`` reproduces ``400 Invalid host header`` on every route."""
+    """Agents that do not start, as in reality (as-built.md §0, §7): their port refuses connections."""
     negocio_variant: Literal["served-main", "r3-main-complete"] = "served-main"
     """``served-main``: negocio ``main.py`` (field ``file``, 500 TypeError, no timeout);
     ``r3-main-complete``: the unserved R3 file (field ``image``, 400/413/504)."""
+    deposito_cors_origins: str = "*"
+    """deposito's ``CORS_ORIGINS``, which it also uses as TrustedHost patterns: ``*`` keeps it usable;
+    the compose default ``http://localhost:8080`` reproduces ``400 Invalid host header`` on every route."""
 
-
-def parse_switch_args(items: Iterable[str]) -> AsBuiltSwitches:
-    """``["not_started=deposito,ml", "negocio_variant=r3-main-complete"]`` -> validated switches."""
-    raw: dict[str, object] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise FaultInvalid(f"as-built switch: {item!r}: expected NAME=VALUE (e.g. not_started=negocio)")
-        raw[name] = [part for part in value.split(",") if part] if name == "not_started" else value
-    try:
-        return AsBuiltSwitches.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise FaultInvalid(f"as-built switch: {key}: {first['msg']}") from None
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AsBuiltSwitches:
+        """The switches set as ``STAGEGATE_AS_BUILT_<NAME>`` variables; ``FaultInvalid`` names a bad one."""
+        raw: dict[str, object] = {}
+        for key, value in env.items():
+            if not key.startswith(ENV_PREFIX) or not value:
+                continue
+            name = key.removeprefix(ENV_PREFIX).lower()
+            raw[name] = [part.strip() for part in value.split(",") if part.strip()] if name == "not_started" else value
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "?"
+            raise FaultInvalid(f"{ENV_PREFIX}{name.upper()}: {first['msg']}") from None

@@ -94,7 +94,7 @@ def _log_startup(config: ServiceConfig) -> None:
     logger.info("Factor stock temporada: %s", _SEASON_FACTOR[season])
 
 
-def build_app(config: ServiceConfig, faults: LiveFaults, switches: AsBuiltSwitches) -> FastAPI:
+def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
     """The model app alone (no reference-stack layers): routes, envelope, TrustedHost, CORS, metrics."""
     table = ProductTable(config.database)
     table.add_real_columns()
@@ -106,7 +106,7 @@ def build_app(config: ServiceConfig, faults: LiveFaults, switches: AsBuiltSwitch
     # add_middleware puts the last one outermost: log_requests/metrics, then TrustedHost, then CORS.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"],
                        allow_headers=["*"])
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=switches.deposito_cors_origins.split(","))
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=AsBuiltSwitches.from_env(config.env).deposito_cors_origins.split(","))
     add_metrics(app, "agente_deposito")
 
     @app.get("/health", dependencies=[auth])
@@ -168,5 +168,5 @@ def build_app(config: ServiceConfig, faults: LiveFaults, switches: AsBuiltSwitch
     return app
 
 
-def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger, switches: AsBuiltSwitches) -> ASGIApp:
-    return outer(build_app(config, faults, switches), config, faults, logger)
+def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
+    return outer(build_app(config, faults), config, faults, logger)

@@ -34,7 +34,6 @@ from reference_stack.as_built._predictor import (
     read_rate,
     startup_line,
 )
-from reference_stack.as_built._switches import AsBuiltSwitches
 
 VERSION = "1.0.0"
 
@@ -101,5 +100,5 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
     return app
 
 
-def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger, switches: AsBuiltSwitches) -> ASGIApp:
+def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
     return outer(build_app(config, faults), config, faults, logger)

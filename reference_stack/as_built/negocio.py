@@ -26,7 +26,7 @@ from reference_stack.as_built._auth import container_secret, require_role
 from reference_stack.as_built._envelope import register_error_handlers
 from reference_stack.as_built._invoice_ocr import OcrProcessor
 from reference_stack.as_built._label import log_banner
-from reference_stack.as_built._security import AgentSecurityHeaders
+from reference_stack.as_built._security import AddHeaders, agent_headers
 from reference_stack.as_built._switches import AsBuiltSwitches
 
 INFLACION_MENSUAL = 4.5
@@ -79,7 +79,7 @@ def _served_main(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
     origins = [o for o in config.env.get("CORS_ORIGINS", "*").split(",") if o]
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=True, allow_methods=["*"],
                        allow_headers=["*"])
-    app.add_middleware(AgentSecurityHeaders, prod=config.env.get("ENV") == "prod")
+    app.add_middleware(AddHeaders, headers=agent_headers(prod=config.env.get("ENV") == "prod"))
 
     @app.get("/health", dependencies=[auth])
     async def health() -> dict[str, Any]:
@@ -124,12 +124,12 @@ def _served_main(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
     return app
 
 
-def build_app(config: ServiceConfig, faults: LiveFaults, switches: AsBuiltSwitches) -> FastAPI:
+def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
     """The model app alone, for the variant the switches pick."""
-    if switches.negocio_variant == "r3-main-complete":
+    if AsBuiltSwitches.from_env(config.env).negocio_variant == "r3-main-complete":
         return _negocio_r3.build_app(config, faults)
     return _served_main(config, faults)
 
 
-def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger, switches: AsBuiltSwitches) -> ASGIApp:
-    return outer(build_app(config, faults, switches), config, faults, logger)
+def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
+    return outer(build_app(config, faults), config, faults, logger)

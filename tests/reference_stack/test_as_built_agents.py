@@ -14,10 +14,10 @@ import jwt
 import pytest
 from PIL import Image
 
-from reference_stack._errors import ConfigInvalid
+from reference_stack._errors import ConfigInvalid, FaultInvalid
 from reference_stack._faults import FaultSet, LiveFaults
 from reference_stack._ledger import create_database
-from reference_stack.as_built import MODEL_LABEL, AsBuiltSwitches, deposito, ml, negocio
+from reference_stack.as_built import MODEL_LABEL, AsBuiltSwitches, deposito, ml, negocio, ready_path
 from tests.reference_stack.as_built_servers import SECRETS, bearer, captured_logs, config, serve, token
 
 DEPOSITO = bearer("deposito", "deposito")
@@ -31,12 +31,12 @@ def _png(side_px: int) -> bytes:
     return out.getvalue()
 
 
-def _start(module, state_dir: Path, switches: AsBuiltSwitches | None = None, **kwargs):
+def _start(module, state_dir: Path, **kwargs):
     cfg = config(module.__name__.rsplit(".", 1)[1], state_dir, **kwargs)
     if not cfg.database.exists():
         create_database(cfg.database)
     faults = LiveFaults(cfg.service, FaultSet())
-    return serve(module.build(cfg, faults, logging.getLogger(cfg.service), switches or AsBuiltSwitches()))
+    return serve(module.build(cfg, faults, logging.getLogger(cfg.service)))
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ def test_no_secret_at_all_stops_start_up(tmp_path: Path) -> None:
     cfg = config("deposito", tmp_path, JWT_SECRET_DEPOSITO="", JWT_SECRET_KEY="")
     create_database(cfg.database)
     with pytest.raises(ConfigInvalid, match="JWT_SECRET_KEY is not set"):
-        deposito.build_app(cfg, LiveFaults("deposito", FaultSet()), AsBuiltSwitches())
+        deposito.build_app(cfg, LiveFaults("deposito", FaultSet()))
 
 
 # --- §1.1 deposito ----------------------------------------------------------------------------
@@ -189,8 +189,7 @@ def test_deposito_metrics_are_open_and_use_the_real_names(stack) -> None:
 
 
 def test_deposito_trusted_host_switch_gives_400_invalid_host_header(tmp_path: Path) -> None:
-    switches = AsBuiltSwitches(deposito_cors_origins="http://localhost:8080")
-    with _start(deposito, tmp_path, switches) as url:
+    with _start(deposito, tmp_path, STAGEGATE_AS_BUILT_DEPOSITO_CORS_ORIGINS="http://localhost:8080") as url:
         for path in ("/metrics", "/health", "/productos"):
             answer = httpx.get(url + path, headers=DEPOSITO)
             assert (answer.status_code, answer.text) == (400, "Invalid host header"), path
@@ -249,9 +248,8 @@ def test_negocio_start_up_banner_names_the_wrong_port(stack) -> None:
 @pytest.fixture(scope="module")
 def r3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     state = tmp_path_factory.mktemp("r3")
-    switches = AsBuiltSwitches(negocio_variant="r3-main-complete")
-    with captured_logs() as logs, _start(negocio, state, switches, ocr_seconds_per_mb=40.0,
-                                         OCR_TIMEOUT_SECONDS="1") as url:
+    with captured_logs() as logs, _start(negocio, state, ocr_seconds_per_mb=40.0, OCR_TIMEOUT_SECONDS="1",
+                                         STAGEGATE_AS_BUILT_NEGOCIO_VARIANT="r3-main-complete") as url:
         yield {"negocio": url, "logs": logs}
 
 
@@ -318,3 +316,25 @@ def test_ml_rate_without_percent_detection(tmp_path: Path) -> None:
     assert logs.matching("ML Predictor initialized with inflation rate: 450.00% monthly")
     with pytest.raises(ConfigInvalid, match="could not convert string to float: 'abc'"):
         ml.build_app(config("ml", tmp_path, INFLATION_RATE_MONTHLY="abc"), LiveFaults("ml", FaultSet()))
+
+
+# --- switches and readiness -------------------------------------------------------------------
+
+def test_readiness_answers_without_credentials_even_when_deposito_answers_400(tmp_path: Path) -> None:
+    with _start(deposito, tmp_path, STAGEGATE_AS_BUILT_DEPOSITO_CORS_ORIGINS="http://localhost:8080") as url:
+        answer = httpx.get(url + ready_path("deposito"))
+    assert answer.status_code == 200 and answer.json()["model"] == MODEL_LABEL
+
+
+def test_switches_come_from_the_environment_with_one_line_errors() -> None:
+    switches = AsBuiltSwitches.from_env({"STAGEGATE_AS_BUILT_NOT_STARTED": "negocio, ml",
+                                         "STAGEGATE_AS_BUILT_NEGOCIO_VARIANT": "r3-main-complete"})
+    assert switches.not_started == {"negocio", "ml"} and switches.negocio_variant == "r3-main-complete"
+    assert AsBuiltSwitches.from_env({}) == AsBuiltSwitches()
+    with pytest.raises(FaultInvalid) as bad:
+        AsBuiltSwitches.from_env({"STAGEGATE_AS_BUILT_NEGOCIO_VARIANT": "r9"})
+    assert str(bad.value) == (
+        "STAGEGATE_AS_BUILT_NEGOCIO_VARIANT: Input should be 'served-main' or 'r3-main-complete'")
+    with pytest.raises(FaultInvalid) as unknown:
+        AsBuiltSwitches.from_env({"STAGEGATE_AS_BUILT_NOT_STARTD": "ml"})
+    assert str(unknown.value) == "STAGEGATE_AS_BUILT_NOT_STARTD: Extra inputs are not permitted"
