@@ -58,8 +58,8 @@ class StackInfo:
 
 
 def new_secrets() -> dict[str, str]:
-    """Fresh random values for every secret the stack needs."""
-    return {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
+    """Fresh random values for every secret the stack needs (64 characters: long enough even for HS512)."""
+    return {name: secrets.token_urlsafe(48) for name in SECRET_NAMES}
 
 
 def write_secrets(path: Path, values: dict[str, str]) -> None:
