@@ -24,6 +24,14 @@ from generators._errors import (
     SecretMissing,
 )
 from generators._manifest import Expected, InvoiceFile, Manifest, load_manifest
+from generators.invoices import (
+    DEFAULT_APP_LIMIT_BYTES,
+    DEFAULT_GATEWAY_LIMIT_BYTES,
+    DEFAULT_MIN_SIZE_BYTES,
+    KINDS,
+    generate_invoices,
+    plan_heavy,
+)
 from generators.secrets import AGENT_SECRET_ENVS, SHARED_SECRET_ENV, AgentSecrets, load_agent_secrets
 from generators.tokens import (
     ATTACK_NAMES,
@@ -34,31 +42,17 @@ from generators.tokens import (
     load_catalogue,
     write_catalogue,
 )
-from generators.invoices import (
-    DEFAULT_APP_LIMIT_BYTES,
-    DEFAULT_GATEWAY_LIMIT_BYTES,
-    DEFAULT_MIN_SIZE_BYTES,
-    KINDS,
-    generate_invoices,
-    plan_heavy,
-)
 
 __all__ = [
     "AGENT_SECRET_ENVS",
     "ATTACK_NAMES",
-    "SHARED_SECRET_ENV",
-    "AgentIdentity",
-    "AgentSecrets",
-    "TokenCase",
-    "TokenCatalogue",
-    "build_catalogue",
-    "load_agent_secrets",
-    "load_catalogue",
-    "write_catalogue",
     "DEFAULT_APP_LIMIT_BYTES",
     "DEFAULT_GATEWAY_LIMIT_BYTES",
     "DEFAULT_MIN_SIZE_BYTES",
     "KINDS",
+    "SHARED_SECRET_ENV",
+    "AgentIdentity",
+    "AgentSecrets",
     "CatalogueInvalid",
     "EnvFileUnreadable",
     "Expected",
@@ -68,7 +62,13 @@ __all__ = [
     "Manifest",
     "ManifestInvalid",
     "SecretMissing",
+    "TokenCase",
+    "TokenCatalogue",
+    "build_catalogue",
     "generate_invoices",
+    "load_agent_secrets",
+    "load_catalogue",
     "load_manifest",
     "plan_heavy",
+    "write_catalogue",
 ]

@@ -91,7 +91,7 @@ class Factura:
 
     @property
     def subtotal(self) -> Decimal:
-        return sum((line.amount for line in self.lines), Decimal("0"))
+        return sum((line.amount for line in self.lines), Decimal(0))
 
     @property
     def iva(self) -> dict[Decimal, Decimal]:
@@ -99,13 +99,13 @@ class Factura:
         if self.letter == "C":
             return {}
         return {
-            rate: money(sum((ln.amount for ln in self.lines if ln.iva_rate == rate), Decimal("0")) * rate)
+            rate: money(sum((ln.amount for ln in self.lines if ln.iva_rate == rate), Decimal(0)) * rate)
             for rate in IVA_RATES
         }
 
     @property
     def total(self) -> Decimal:
-        return self.subtotal + sum(self.iva.values(), Decimal("0"))
+        return self.subtotal + sum(self.iva.values(), Decimal(0))
 
 
 def make_factura(rng: random.Random, *, letter: Letter, line_count: int) -> Factura:

@@ -75,7 +75,7 @@ class Manifest(_Model):
     app_limit_bytes: int
     gateway_limit_bytes: int
     files: list[InvoiceFile]
-    directory: str = Field("", exclude=True)
+    directory: str = Field(default="", exclude=True)
     """Where the manifest was loaded from (set by ``load_manifest``, not stored)."""
 
     def of_kind(self, kind: Kind) -> list[InvoiceFile]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from reportlab.lib.utils import _digester
-from reportlab.pdfbase import pdfdoc
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.lib.utils import _digester  # type: ignore[import-untyped]
+from reportlab.pdfbase import pdfdoc  # type: ignore[import-untyped]
+from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
+from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from generators._layout import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Page
 from generators._scan import PageImage

@@ -15,10 +15,9 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-import reportlab
+import reportlab  # type: ignore[import-untyped]
 from PIL import Image, ImageDraw, ImageFont
 
 from generators._layout import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Page
@@ -40,8 +39,8 @@ class PageImage:
     width_px: int
     height_px: int
     data: bytes
-    filters: tuple[Literal["FlateDecode", "DCTDecode"], ...]
-    """PDF filters in decoding order: the first is undone first."""
+    filters: tuple[str, ...]
+    """PDF filter names (``FlateDecode``, ``DCTDecode``) in decoding order: the first is undone first."""
 
 
 def page_pixels(dpi: int) -> tuple[int, int]:
@@ -81,7 +80,7 @@ def scan(page: Page, *, dpi: int, rng: np.random.Generator, noise_bits: int = 5)
     height, width = mask.shape
     coverage = np.arange(256, dtype=np.uint16)
     tone = (PAPER_LEVEL - coverage * (PAPER_LEVEL - INK_LEVEL) // 255).astype(np.uint8)
-    pixels = tone[mask]
+    pixels: np.ndarray = tone[mask]
     pixels += np.linspace(0, LIGHT_FALLOFF, height, dtype=np.uint8)[:, None]
     grain = np.frombuffer(rng.bytes(width * height), dtype=np.uint8).reshape(height, width)
     pixels += grain & np.uint8((1 << noise_bits) - 1)

@@ -37,8 +37,8 @@ from generators._manifest import (
     Outcome,
     write_manifest,
 )
-from generators._scan import PageImage, flate, jpeg, page_pixels, png, scan
 from generators._pdf import write_pdf
+from generators._scan import PageImage, flate, jpeg, page_pixels, png, scan
 from stagegate.errors import HarnessFailure
 
 MIB = 1024 * 1024
@@ -102,12 +102,14 @@ def plan_heavy(min_size_bytes: int, fmt: Format) -> tuple[int, int]:
         pages = max(1, math.ceil(min_size_bytes / per_page))
     else:
         pages = 1
-    dpi = max(MIN_SCAN_DPI, math.floor(math.sqrt(min_size_bytes / (pages * GUARANTEED_BYTES_PER_PIXEL * _PAGE_AREA_IN2))))
+    pixels_per_page = min_size_bytes / (pages * GUARANTEED_BYTES_PER_PIXEL)
+    dpi = max(MIN_SCAN_DPI, math.floor(math.sqrt(pixels_per_page / _PAGE_AREA_IN2)))
     while pages * _guaranteed_bytes(dpi) < min_size_bytes:
         dpi += 1
     width, height = page_pixels(dpi)
-    if fmt == "image" and width * height > Image.MAX_IMAGE_PIXELS:
-        largest = math.floor(Image.MAX_IMAGE_PIXELS * GUARANTEED_BYTES_PER_PIXEL)
+    bomb_limit = Image.MAX_IMAGE_PIXELS
+    if fmt == "image" and bomb_limit is not None and width * height > bomb_limit:
+        largest = math.floor(bomb_limit * GUARANTEED_BYTES_PER_PIXEL)
         raise InvoiceSpecInvalid(
             f"--min-size: {min_size_bytes} bytes needs a {width}x{height} image, past Pillow's "
             f"decompression-bomb limit; a heavy image can be at most {largest} bytes (use --format pdf)"
@@ -137,9 +139,9 @@ def _plan(kinds: Sequence[Kind], count: int, min_size: int, app_limit: int, fmt:
                 jobs.append(_Job(f"heavy-{index:03d}{_suffix(fmt, kind)}", kind, None, index, pages, dpi))
             else:
                 for variant in HOSTILE_VARIANTS[fmt]:
-                    pages, dpi = plan_heavy(app_limit + 1, fmt) if variant == "oversize" else (1, None)
+                    pages, dpi = plan_heavy(app_limit + 1, fmt) if variant == "oversize" else (1, 0)
                     name = f"hostile-{variant.replace('_', '-')}-{index:03d}{_suffix(fmt, kind)}"
-                    jobs.append(_Job(name, kind, variant, index, pages, dpi))
+                    jobs.append(_Job(name, kind, variant, index, pages, dpi or None))
     return jobs
 
 

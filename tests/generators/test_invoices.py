@@ -13,7 +13,14 @@ import pytest
 from PIL import Image, ImageStat
 from pypdf import PdfReader
 
-from generators import DEFAULT_MIN_SIZE_BYTES, Manifest, generate_invoices, load_manifest
+from generators import (
+    DEFAULT_MIN_SIZE_BYTES,
+    InvoiceSpecInvalid,
+    Manifest,
+    generate_invoices,
+    load_manifest,
+    plan_heavy,
+)
 from generators._cuit import is_valid
 from tests.generators.conftest import IMAGE_MIN_SIZE, SMALL_APP_LIMIT, one
 
@@ -81,7 +88,7 @@ def test_text_layer_carries_number_cuits_and_totals_that_add_up(pdf_set: Manifes
         assert quantity * unit == amount
         base[rate] = base.get(rate, Decimal(0)) + amount
     assert base, "no item lines found in the text layer"
-    totals = dict(re.findall(rf"^(Subtotal(?: neto)?|IVA[\w ]* [\d,]+%|Importe Total): {_AMOUNT}$", text, re.M))
+    totals = dict(re.findall(rf"^(Subtotal(?: neto)?|IVA[\w ]* [\d,]+%|Importe Total): {_AMOUNT}$", text, re.MULTILINE))
     subtotal = _ars(totals.pop(next(k for k in totals if k.startswith("Subtotal"))))
     total = _ars(totals.pop("Importe Total"))
     assert subtotal == sum(base.values())
@@ -150,3 +157,24 @@ def test_count_and_progress(tmp_path) -> None:
     assert [f.name for f in manifest.files] == ["normal-001.pdf", "normal-002.pdf", "normal-003.pdf"]
     assert calls[-1] == ("normal-003.pdf", 3, 3)
     assert len({f.invoice_number for f in manifest.files}) == 3
+
+
+@pytest.mark.parametrize(
+    ("min_size", "fmt", "message"),
+    [
+        (0, "pdf", "--min-size: must be > 0 (got 0)"),
+        (200 * 1024 * 1024, "image",
+         ("--min-size: 209715200 bytes needs a 15404x21798 image, past Pillow's decompression-bomb limit; "
+          "a heavy image can be at most 55924053 bytes (use --format pdf)")),
+    ],
+)
+def test_impossible_heavy_sizes(tmp_path, min_size: int, fmt: str, message: str) -> None:
+    with pytest.raises(InvoiceSpecInvalid) as caught:
+        generate_invoices(tmp_path / "out", kinds=("heavy",), min_size_bytes=min_size, fmt=fmt)
+    assert str(caught.value) == message
+    assert not (tmp_path / "out").exists()
+
+
+def test_heavy_plan_is_tight() -> None:
+    pages, dpi = plan_heavy(DEFAULT_MIN_SIZE_BYTES, "pdf")
+    assert (pages, dpi) == (3, 264)  # 3 pages at 300 dpi would overshoot by a third

@@ -18,7 +18,14 @@ import warnings
 import jwt
 import pytest
 
-from generators import ATTACK_NAMES, TokenCase, TokenCatalogue, build_catalogue, load_catalogue, write_catalogue
+from generators import (
+    ATTACK_NAMES,
+    TokenCase,
+    TokenCatalogue,
+    build_catalogue,
+    load_catalogue,
+    write_catalogue,
+)
 from generators._jws import b64url
 from generators.tokens import ATTACKER_KEY, WEAK_SECRETS
 from tests.generators.conftest import AGENTS, SECRETS
