@@ -17,6 +17,11 @@ from analysis._ruleset import CapacitySettings, RuleSet, load_rules
 from analysis._verdict import EXIT_CODES, Capacity, CapacityStep, Verdict
 
 
+def has_stages(data: RunData) -> bool:
+    """True when a run header lists a stage table (a step-shape run)."""
+    return any(isinstance(h["settings"].get("stages"), list) and h["settings"]["stages"] for h in data.headers)
+
+
 def stages(data: RunData) -> list[tuple[int, float, float]]:
     """``(users, start, end)`` of each step, from the first run header that lists ``settings.stages``."""
     for header in data.headers:

@@ -27,6 +27,7 @@ from analysis._ruleset import (
     TrivyRule,
 )
 from analysis._verdict import RuleStatus
+from analysis._windows import scope_text
 from stagegate.stream import SmokeResult
 
 _SMOKE_STATUS: dict[str, RuleStatus] = {"PASS": "PASS", "WARN": "WARN", "FAIL": "FAIL"}
@@ -56,7 +57,8 @@ def _statistic(rule: StatisticRule, data: RunData) -> Judgement:
     count = sum(data.series[n].count for n in names)
     limit = f"must stay below {rule.below:g}"
     if count < rule.min_count:
-        return Judgement("NO_DATA", f"{count} requests in scope, need {rule.min_count}; {limit}")
+        return Judgement("NO_DATA", f"{count} requests in scope ({scope_text(rule.traffic, rule.names)}), "
+                         f"need {rule.min_count}; {limit}")
     if rule.stat == "error_rate":
         value = sum(data.series[n].outcome("error") for n in names) / count
     elif rule.stat == "max_ms":

@@ -70,7 +70,12 @@ class StatisticRule(_Scoped):
 
 
 class SustainedRule(_Scoped):
-    """Error rate over rolling ``window_s`` windows ``above`` the value for ``for_s`` seconds in a row."""
+    """Error rate over rolling ``window_s`` windows ``above`` the value for ``for_s`` seconds in a row.
+
+    A breach lasts as many seconds as there are consecutive rolling windows above the value (the
+    window ending in each second). ``window_s = 1`` judges each one-second recorder window alone;
+    longer windows smooth sparse traffic but stretch a breach by up to ``window_s - 1`` seconds.
+    """
 
     kind: Literal["sustained"]
     above: float = Field(ge=0, le=1)

@@ -90,7 +90,16 @@ def judge_rates(rolling: RollingRates, rule: SustainedRule) -> Judgement:
 @evaluate_kind.register
 def _sustained(rule: SustainedRule, data: RunData) -> Judgement:
     names = data.names(traffic=rule.traffic or None, names=rule.names or None)
-    return judge_rates(rolling_error_rates(data.per_second(names), rule.window_s), rule)
+    totals = data.per_second(names)
+    if not totals:
+        return Judgement("NO_DATA", f"no request in scope ({scope_text(rule.traffic, rule.names)})")
+    return judge_rates(rolling_error_rates(totals, rule.window_s), rule)
+
+
+def scope_text(traffic: list[str], names: list[str]) -> str:
+    """A rule's request scope in words, for summaries."""
+    parts = ([f"traffic {'/'.join(traffic)}"] if traffic else []) + ([f"{len(names)} named requests"] if names else [])
+    return ", ".join(parts) or "all requests"
 
 
 # ---------------------------------------------------------------- health outages

@@ -1,0 +1,88 @@
+"""``stagegate analyze RESULTS_DIR``: judge a results directory and write verdict.json, junit.xml,
+summary.md and report.html; exit with the verdict's code."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from analysis import (
+    Verdict,
+    analyze_capacity,
+    evaluate,
+    load_results,
+    load_rules,
+    with_capacity,
+    write_reports,
+)
+from analysis._capacity import has_stages
+
+EXIT_CODES_EPILOG = "exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure"
+STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "NO_DATA": "magenta"}
+VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "ROLLBACK": "bold red"}
+STATUS_ORDER = {"FAIL": 0, "NO_DATA": 1, "WARN": 2, "PASS": 3}
+
+
+def positive_number(text: str) -> float:
+    """argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 (got {text})")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "analyze", help="judge a results directory: PROMOTE, HOLD or ROLLBACK",
+        description="Judge the results stream of a run against the rules file (default: the checklist's "
+                    "completion criteria, rollback triggers and alert level), print the rules table and "
+                    "write verdict.json, junit.xml, summary.md and report.html.",
+        epilog=EXIT_CODES_EPILOG,
+    )
+    parser.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="directory holding the *.jsonl streams")
+    parser.add_argument("--rules", type=Path, metavar="FILE",
+                        help="rules file (TOML; default: the shipped analysis/rules/default.toml)")
+    parser.add_argument("--require-rps", type=positive_number, metavar="N",
+                        help="step-shape run: HOLD unless the capacity knee reaches N requests per second")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the reports (default: RESULTS_DIR)")
+    parser.set_defaults(handler=_analyze)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    rules = load_rules(args.rules)
+    data = load_results(args.results_dir)
+    verdict = evaluate(data, rules)
+    if args.require_rps is not None or has_stages(data):
+        verdict = with_capacity(verdict, analyze_capacity(data, rules, args.require_rps))
+    written = write_reports(verdict, args.out or args.results_dir, data)
+    print_verdict(verdict, written)
+    return verdict.exit_code
+
+
+def print_verdict(verdict: Verdict, written: list[Path], console: Console | None = None) -> None:
+    """The rules table, failing ones first, then the verdict with its reasons, notes and files."""
+    console = console or Console()
+    table = Table(title=f"stagegate: {verdict.run.results_dir}", show_lines=False)
+    for column in ("status", "rule", "role", "summary"):
+        table.add_column(column, overflow="fold")
+    for rule in sorted(verdict.rules, key=lambda r: STATUS_ORDER[r.status]):
+        table.add_row(f"[{STATUS_STYLE[rule.status]}]{rule.status}[/]", rule.id, rule.role, rule.summary)
+    console.print(table)
+    if verdict.capacity is not None:
+        cap = verdict.capacity
+        console.print(f"capacity: knee {cap.knee_users} users at {cap.knee_rps} req/s; broken above by {cap.broken_by}"
+                      + (f"; required {cap.require_rps:g} req/s: {'pass' if cap.passed else 'FAIL'}"
+                         if cap.require_rps is not None else ""))
+    for note in verdict.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    console.print(f"[{VERDICT_STYLE[verdict.verdict]}]{verdict.verdict}[/] (exit {verdict.exit_code})")
+    for reason in verdict.reasons:
+        console.print(f"  - {reason}", markup=False, highlight=False)
+    for path in written:
+        console.print(f"wrote {path}", markup=False, highlight=False)
