@@ -14,13 +14,21 @@ from __future__ import annotations
 
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._r6_trivy import TrivyReportInvalid
-from scenarios.smoke._runner import CHECK_IDS, RESULTS_FILE, SmokeReport, merge_gaps, run_smoke
+from scenarios.smoke._runner import (
+    CHECK_IDS,
+    RESULTS_FILE,
+    ResultsDirUnusable,
+    SmokeReport,
+    merge_gaps,
+    run_smoke,
+)
 
 __all__ = [
     "CHECK_IDS",
     "RESULTS_FILE",
     "CheckOutcome",
     "FindingDraft",
+    "ResultsDirUnusable",
     "SmokeReport",
     "TrivyReportInvalid",
     "merge_gaps",

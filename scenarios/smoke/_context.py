@@ -18,7 +18,7 @@ from generators import TokenCatalogue
 from scenarios.profiles import Profile
 from scenarios.smoke._auth import REDACTED, TokenBroker, catalogue_for
 from scenarios.smoke._docker import DockerAccess
-from scenarios.smoke._exchange import Exchange, send
+from scenarios.smoke._exchange import Exchange, send, unreachable
 from scenarios.smoke._logsource import DockerLog, FileLog, LogSource
 from scenarios.targets import Resolved, Secrets
 
@@ -90,6 +90,10 @@ class SmokeContext:
 
     def request(self, method: str, url: str, *, label: str = "", **kwargs: Any) -> Exchange:
         return send(self.client, method, url, redact=self.redact, label=label, **kwargs)
+
+    def unreachable(self, exchanges: list[Exchange]) -> list[str]:
+        """One problem per service that did not answer, named as the profile names it."""
+        return unreachable(exchanges, self.profile.targets())
 
     def bearer(self, agent: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens.token(agent)}"}

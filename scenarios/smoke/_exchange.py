@@ -117,11 +117,17 @@ def _client_timeout(client: httpx.Client) -> float | None:
     return client.timeout.read
 
 
-def unreachable(exchanges: list[Exchange]) -> list[str]:
-    """One problem per origin that did not answer (``http://127.0.0.1:1 unreachable (connection refused)``)."""
+def unreachable(exchanges: list[Exchange], names: Mapping[str, str] | None = None) -> list[str]:
+    """One problem per origin that did not answer: ``negocio (http://127.0.0.1:1) unreachable (connection
+    refused)``; ``names`` maps base URLs to service names."""
+    by_origin = {_origin(url): name for name, url in (names or {}).items()}
     seen: dict[str, str] = {}
     for exchange in exchanges:
         if not exchange.answered:
-            origin = str(httpx.URL(exchange.url).copy_with(path="/", query=None)).rstrip("/")
-            seen.setdefault(origin, str(exchange.error))
-    return [f"{origin} unreachable ({error})" for origin, error in seen.items()]
+            seen.setdefault(_origin(exchange.url), str(exchange.error))
+    return [f"{by_origin[origin]} ({origin}) unreachable ({error})" if origin in by_origin
+            else f"{origin} unreachable ({error})" for origin, error in seen.items()]
+
+
+def _origin(url: str) -> str:
+    return str(httpx.URL(url).copy_with(path="/", query=None)).rstrip("/")

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import Exchange, unreachable
+from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
 
 CHECK = "security_headers"
@@ -84,7 +84,7 @@ def check_headers(context: SmokeContext) -> CheckOutcome:
                                                            label="dashboard through the gateway")))
     evidence: list[dict[str, Any]] = []
     findings: list[FindingDraft] = []
-    problems += unreachable([exchange for _, _, exchange in probes])
+    problems += context.unreachable([exchange for _, _, exchange in probes])
     for where, severity, exchange in probes:
         if not exchange.answered:
             evidence.append(exchange.evidence())

@@ -37,7 +37,7 @@ def _scrape(context: SmokeContext, wanted: list[str], label: str) -> tuple[Excha
     exchange = context.request("GET", context.profile.url("dashboard", context.profile.dashboard.metrics.path),
                                label=label, headers=context.api_key())
     if exchange.status != 200:
-        return exchange, {}, f"{label}: {exchange.outcome()}"
+        return exchange, {}, f"dashboard {label}: {exchange.outcome()}"
     try:
         return exchange, parse_samples(exchange.body, wanted), None
     except ValueError as exc:

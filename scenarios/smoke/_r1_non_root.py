@@ -102,7 +102,10 @@ def check_non_root(context: SmokeContext) -> CheckOutcome:
     if processes:
         return _in_processes(context, processes)
     names = ", ".join(spec.container for spec in context.profile.services.values() if spec.container)
-    docker = "Docker has no containers named " + names if context.docker.available else context.docker.reason
+    if not names:
+        docker = "the profile names no containers"
+    else:
+        docker = f"Docker has no containers named {names}" if context.docker.available else context.docker.reason
     return CheckOutcome(CHECK, SECTION, "SKIP",
                         f"cannot look inside the deployment: {docker}, and no local reference stack "
                         "state (use --target local)", [])

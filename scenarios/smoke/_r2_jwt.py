@@ -18,7 +18,7 @@ from generators import TokenCase
 from generators.catalogue import CATALOGUE
 from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import Exchange, unreachable
+from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
 from stagegate.stream import record
 
@@ -133,7 +133,7 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
             if case.expect == "accept":
                 evidence.append(exchange.evidence(case=case.id, result=classify(case, exchange)))
             if not exchange.answered and "timeout" not in str(exchange.error):
-                problems += unreachable([exchange])
+                problems += context.unreachable([exchange])
                 break
             result = classify(case, exchange)
             results.setdefault(result, []).append((case, exchange, probes[agent]))

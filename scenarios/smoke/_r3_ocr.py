@@ -17,7 +17,7 @@ from typing import Any
 from generators import InvoiceFile, generate_invoices
 from scenarios.profiles import OcrSpec
 from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import Exchange, unreachable
+from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from stagegate.stream import record
 
@@ -112,7 +112,7 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
                                   size_bytes=invoice.bytes, status=exchange.status,
                                   latency_ms=round(exchange.elapsed_ms, 1), result=result, detail=detail))
             if not exchange.answered and exchange.error and "timeout" not in exchange.error:
-                problems += unreachable([exchange])
+                problems += context.unreachable([exchange])
                 break
             _problems_for(result, detail, exchange, invoice, spec, problems, findings)
             if invoice.kind == "heavy" and exchange.status == spec.timeout_status:

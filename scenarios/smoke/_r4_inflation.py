@@ -14,7 +14,6 @@ from typing import Any
 
 from scenarios.profiles import PredictSpec
 from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import unreachable
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 
 CHECK = "r4_inflation"
@@ -85,7 +84,7 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
                                headers=context.bearer(spec.service), json=spec.json_body)
     evidence.append(exchange.evidence())
     if not exchange.answered:
-        problems += unreachable([exchange])
+        problems += context.unreachable([exchange])
         return
     if exchange.status != 200:
         problems.append(f"{spec.method} {spec.path} answered {exchange.status}" + (

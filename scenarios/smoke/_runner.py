@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from scenarios._errors import ScenarioError
 from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext, SmokeOptions
 from scenarios.smoke._headers import check_headers
@@ -122,6 +123,20 @@ def _write(writer: StreamWriter, outcome: CheckOutcome) -> None:
     writer.write(_smoke_record(outcome))
 
 
+class ResultsDirUnusable(ScenarioError):
+    """The results directory cannot be created or written."""
+
+
+def _open_stream(results_dir: Path) -> StreamWriter:
+    path = results_dir / RESULTS_FILE
+    if path.exists():
+        raise ResultsDirUnusable(f"--results-dir: {path} exists already; choose a new directory")
+    try:
+        return StreamWriter(path)
+    except OSError as exc:
+        raise ResultsDirUnusable(f"--results-dir: cannot write {path} ({exc.strerror or exc})") from None
+
+
 def run_smoke(
     resolved: Resolved,
     *,
@@ -133,8 +148,9 @@ def run_smoke(
 ) -> SmokeReport:
     """Run all checks against ``resolved`` and write ``<results_dir>/smoke.jsonl``.
 
-    Bad input (a missing secret, an unreadable Trivy report) raises a ``StagegateError`` before any
-    request is sent. ``on_check`` is called with each outcome as it ends (live progress).
+    Bad input (a missing secret, an unreadable Trivy report, an unusable results directory)
+    raises a ``StagegateError`` before any request is sent or file written. ``on_check`` is called
+    with each outcome as it ends (live progress).
     """
     options = SmokeOptions(trivy_report=trivy_report, ocr_grace_s=ocr_grace_s, ocr_timeout_s=ocr_timeout_s)
     if options.trivy_report is not None:
@@ -142,34 +158,42 @@ def run_smoke(
     started = time.monotonic()
     run_id = time.strftime("%Y%m%d-%H%M%S-smoke-") + uuid.uuid4().hex[:4]
     context = SmokeContext.open(resolved, options)
-    outcomes: dict[str, CheckOutcome] = {}
-    reason = "failed"
     try:
-        with StreamWriter(results_dir / RESULTS_FILE) as writer:
+        with _open_stream(results_dir) as writer:
             writer.write(_header(run_id, resolved.profile, options))
-            try:
-                for agent in AGENTS:
-                    context.tokens.grant(agent)
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smoke-ocr") as pool:
-                    background = pool.submit(CHECKS[BACKGROUND], context)
-                    for check_id, check in CHECKS.items():
-                        if check_id in (BACKGROUND, LAST):
-                            continue
-                        outcomes[check_id] = _finish(writer, check(context), on_check)
-                    outcomes[BACKGROUND] = _finish(writer, background.result(), on_check)
-                outcomes[LAST] = _finish(writer, CHECKS[LAST](context), on_check)
-                observed = [f for check_id in CHECK_IDS for f in outcomes[check_id].findings]
-                findings = merge_gaps([*context.tokens.findings(), *observed], resolved.profile)
-                for finding in findings:
-                    writer.write(_finding_record(finding))
-                reason = "completed"
-            finally:
-                writer.write(cast(Record, record("run_end", time.time(), reason=reason,
-                                                 detail=f"{len(outcomes)} of {len(CHECKS)} checks ran")))
+            outcomes, findings = _run_checks(context, writer, on_check)
     finally:
         context.close()
     return SmokeReport([outcomes[check_id] for check_id in CHECK_IDS], findings, results_dir / RESULTS_FILE,
                        time.monotonic() - started, run_id)
+
+
+def _run_checks(context: SmokeContext, writer: StreamWriter, on_check: Callable[[CheckOutcome], Any] | None,
+                ) -> tuple[dict[str, CheckOutcome], list[FindingDraft]]:
+    """Every check (R3 in the background, logs last), then the findings; ``run_end`` whatever happens."""
+    outcomes: dict[str, CheckOutcome] = {}
+    reason = "failed"
+    try:
+        for agent in AGENTS:
+            context.tokens.grant(agent)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smoke-ocr") as pool:
+            background = pool.submit(CHECKS[BACKGROUND], context)
+            for check_id, check in CHECKS.items():
+                if check_id not in (BACKGROUND, LAST):
+                    outcomes[check_id] = _finish(writer, check(context), on_check)
+            outcomes[BACKGROUND] = _finish(writer, background.result(), on_check)
+        outcomes[LAST] = _finish(writer, CHECKS[LAST](context), on_check)
+        findings = merge_gaps([f for check_id in CHECK_IDS for f in outcomes[check_id].findings], context.profile)
+        for finding in findings:
+            writer.write(_finding_record(finding))
+        reason = "completed"
+    except KeyboardInterrupt:
+        reason = "interrupted"
+        raise
+    finally:
+        writer.write(cast(Record, record("run_end", time.time(), reason=reason,
+                                         detail=f"{len(outcomes)} of {len(CHECKS)} checks ran")))
+    return outcomes, findings
 
 
 def _finish(writer: StreamWriter, outcome: CheckOutcome,

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from stagegate.errors import StagegateError
-
 if TYPE_CHECKING:
     from scenarios.smoke import SmokeReport
 
@@ -27,7 +25,7 @@ LOAD_ONLY_KINDS = frozenset({"statistic", "sustained", "ledger"})
 """Rule kinds judged on Locust windows or the stock ledger, which a smoke run does not produce."""
 
 
-def _positive_seconds(text: str) -> float:
+def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -35,17 +33,6 @@ def _positive_seconds(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
     return value
-
-
-def _results_dir(path: Path | None) -> Path:
-    directory = path or Path("results") / time.strftime("smoke-%Y%m%d-%H%M%S")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StagegateError(f"--results-dir: cannot create {directory} ({exc.strerror})") from None
-    if (directory / "smoke.jsonl").exists():
-        raise StagegateError(f"--results-dir: {directory / 'smoke.jsonl'} exists; choose a new directory")
-    return directory
 
 
 def _print_outcomes(console: Console, report: SmokeReport) -> None:
@@ -91,7 +78,7 @@ def run_smoke_command(args: argparse.Namespace) -> int:
     if args.rules is not None:
         analysis.load_rules(args.rules)  # a malformed rules file fails before any request
     resolved = resolve_profile(args.profile, args.target, env_file=args.env_file)
-    results_dir = _results_dir(args.results_dir)
+    results_dir = args.results_dir or Path("results") / time.strftime("smoke-%Y%m%d-%H%M%S")
     console = Console()
     report = run_smoke(
         resolved, results_dir=results_dir, trivy_report=args.trivy_report, ocr_grace_s=args.ocr_grace,
@@ -123,9 +110,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--trivy-report", type=Path, help="Trivy JSON report for R6 (without it R6 has no data)")
     parser.add_argument("--results-dir", type=Path,
                         help="where smoke.jsonl and the verdict go (default: results/smoke-<time>)")
-    parser.add_argument("--ocr-grace", type=_positive_seconds, metavar="S",
+    parser.add_argument("--ocr-grace", type=_seconds, metavar="S",
                         help="how late after the OCR timeout the 504 may come (default: the profile's)")
-    parser.add_argument("--ocr-timeout", type=_positive_seconds, metavar="S",
+    parser.add_argument("--ocr-timeout", type=_seconds, metavar="S",
                         help="the deployment's OCR timeout (default: from negocio's start-up log, else the profile's)")
     parser.add_argument("--rules", type=Path, help="rules file (default: the checklist's thresholds)")
     parser.set_defaults(handler=run_smoke_command)

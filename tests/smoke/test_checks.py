@@ -87,7 +87,7 @@ def test_each_fault_fails_its_check_and_only_it(stack: StackHandle, tmp_path: Pa
 
     expected = {check: "FAIL" if check in failing else status for check, status in clean_statuses().items()}
     assert statuses(report) == expected, {o.check: o.summary for o in report.outcomes}
-    first = sorted(failing - {"logs"})[0]
+    first = min(failing - {"logs"})
     assert evidence in outcome(report, first).summary
 
 

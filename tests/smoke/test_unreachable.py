@@ -1,0 +1,44 @@
+"""A target that does not answer: every check says so in one line, and nothing crashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.profiles import load_profile
+from scenarios.smoke import CHECK_IDS, run_smoke
+from scenarios.targets import resolve_profile
+from tests.conftest import free_port
+from tests.smoke.conftest import records, statuses
+
+DUMMY_SECRETS = {"JWT_SECRET_DEPOSITO": "d" * 32, "JWT_SECRET_NEGOCIO": "n" * 32, "JWT_SECRET_ML": "m" * 32,
+                 "DASHBOARD_API_KEY": "k" * 24}
+EXPECTED = {"health": "FAIL", "r1_non_root": "SKIP", "r2_jwt_isolation": "FAIL", "r3_ocr_timeout": "FAIL",
+            "r4_inflation": "FAIL", "r6_trivy": "NO_DATA", "metrics": "FAIL", "security_headers": "FAIL",
+            "logs": "SKIP"}
+
+
+def test_every_check_reports_the_unreachable_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in DUMMY_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    base = load_profile("checklist-v0.10.0")
+    no_containers = base.model_copy(update={"services": {
+        name: spec.model_copy(update={"container": None}) for name, spec in base.services.items()}})
+    urls = {name: f"http://127.0.0.1:{free_port()}" for name in ("deposito", "negocio", "ml", "dashboard", "gateway")}
+    resolved = resolve_profile(no_containers, ",".join(f"{name}={url}" for name, url in urls.items()))
+
+    report = run_smoke(resolved, results_dir=tmp_path)
+
+    assert statuses(report) == EXPECTED
+    for outcome in report.outcomes:
+        assert "\n" not in outcome.summary
+        if outcome.status == "FAIL":
+            assert "connection refused" in outcome.summary, outcome
+    assert report.duration_s < 20
+    smoke = [r for r in records(tmp_path) if r["kind"] == "smoke"]
+    assert sorted(r["check"] for r in smoke) == sorted(CHECK_IDS)
+    health = {r["check"]: r for r in records(tmp_path) if r["kind"] == "health"}
+    assert set(health) == {"deposito", "negocio", "ml", "dashboard", "gateway"}
+    assert not any(r["ok"] for r in health.values())
+    assert health["negocio"]["detail"] == "connection refused"
