@@ -16,7 +16,7 @@ from reference_stack._errors import ContractUnknown
 from reference_stack._faults import LiveFaults
 from reference_stack._http import ASGIApp
 
-CONTRACTS = {"intended": "reference_stack.intended"}
+CONTRACTS = {"intended": "reference_stack.intended", "as-built": "reference_stack.as_built"}
 DEFAULT_CONTRACT = "intended"
 
 
