@@ -11,14 +11,13 @@ besides the files themselves. Written beside the files by ``generate_invoices``:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from generators._errors import ManifestInvalid
-from stagegate.tomlfile import describe_validation_error
+from generators._jsonfile import load_json_model
 
 MANIFEST_NAME = "manifest.json"
 Kind = Literal["normal", "heavy", "hostile"]
@@ -96,14 +95,5 @@ def load_manifest(directory: str | Path) -> Manifest:
     path = Path(directory)
     if path.is_dir() or path.name != MANIFEST_NAME:
         path = path / MANIFEST_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ManifestInvalid(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestInvalid(f"{path}: not valid JSON ({exc})") from None
-    try:
-        manifest = Manifest.model_validate(data)
-    except ValidationError as exc:
-        raise ManifestInvalid(describe_validation_error(str(path), exc)) from None
+    manifest = load_json_model(path, Manifest, ManifestInvalid)
     return manifest.model_copy(update={"directory": str(path.parent)})

@@ -23,7 +23,6 @@ which key signed a case (``signed_with``). Usage::
 
 from __future__ import annotations
 
-import json
 import random
 import string
 import time
@@ -35,11 +34,11 @@ from typing import Any, Literal
 
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from generators._errors import CatalogueInvalid
+from generators._jsonfile import load_json_model
 from generators._jws import b64url, cut_signature, decoded_parts, hmac_signed, unsigned, with_claims
-from stagegate.tomlfile import describe_validation_error
 
 ClaimStyle = Literal["iss", "role"]
 Severity = Literal["critical", "major", "minor", "info"]
@@ -415,14 +414,4 @@ def write_catalogue(catalogue: TokenCatalogue, path: str | Path) -> Path:
 
 def load_catalogue(path: str | Path) -> TokenCatalogue:
     """A catalogue written by ``stagegate generate tokens``; ``CatalogueInvalid`` with one line if unusable."""
-    source = Path(path)
-    try:
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogueInvalid(f"{source}: cannot read ({exc.strerror or exc})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogueInvalid(f"{source}: not valid JSON ({exc})") from None
-    try:
-        return TokenCatalogue.model_validate(data)
-    except ValidationError as exc:
-        raise CatalogueInvalid(describe_validation_error(str(source), exc)) from None
+    return load_json_model(Path(path), TokenCatalogue, CatalogueInvalid)
