@@ -81,9 +81,16 @@ def classify_token(status: int | None, *, rejected_statuses: Collection[int], co
 
 
 def error_class(status: int | None, exception: BaseException | None) -> str:
-    """A short, low-cardinality name for a failed request: ``status 503`` or the exception type."""
+    """A short, low-cardinality name for a failed request: ``status 503`` or the exception type
+    (the cause inside geventhttpclient's ``RetriesExceeded``: ``ConnectionRefusedError``, ``timeout``)."""
     if status:
         return f"status {status}"
     if exception is None:
         return "unknown"
-    return type(exception).__name__
+    return type(root_cause(exception)).__name__
+
+
+def root_cause(exception: BaseException) -> BaseException:
+    """The error geventhttpclient wrapped (``original``), else the exception itself."""
+    original = getattr(exception, "original", None)
+    return original if isinstance(original, BaseException) else exception

@@ -15,6 +15,7 @@ import gevent
 from locust.env import Environment
 
 from scenarios._base_user import StagegateUser
+from scenarios._classify import root_cause
 from scenarios._context import run_context
 from scenarios.profiles import Profile
 from stagegate.stream import HealthTransition, record
@@ -82,9 +83,9 @@ class HealthWatcher(StagegateUser):
 def _detail(status: int | None, error: object, text: str | None) -> str:
     if status:
         return f"status {status}: {(text or '').strip()[:80]}".rstrip(": ")
-    name = type(error).__name__ if error else "no answer"
+    name = type(root_cause(error)).__name__ if isinstance(error, BaseException) else "no answer"
     if "timeout" in name.lower():
         return f"timeout after {HEALTH_TIMEOUT_S:g} s"
-    if "refused" in name.lower() or "ConnectionRefused" in str(error):
+    if "refused" in name.lower():
         return "connection refused"
     return name
