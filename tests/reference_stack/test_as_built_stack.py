@@ -1,0 +1,116 @@
+"""The as-built model as the launcher runs it: real processes, and the ``as-built`` profile talking to it.
+
+Every call, field and metric name the profile names is sent to the model and must get the answer the
+profile expects; the "does not start" switch must leave a port that refuses connections.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from PIL import Image
+
+from reference_stack import running_stack
+from reference_stack.as_built import MODEL_LABEL
+from scenarios.profiles import Profile, load_profile
+from tests.conftest import free_port
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Profile]]:
+    ports = {name: free_port() for name in ("deposito", "negocio", "ml", "dashboard")}
+    env = {"AGENTE_DEPOSITO_URL": f"http://127.0.0.1:{ports['deposito']}"}
+    with running_stack(tmp_path_factory.mktemp("stack"), contract="as-built", ports=ports, gateway=False,
+                       env=env) as stack:
+        yield stack, load_profile("as-built").with_targets(stack.services)
+
+
+def _headers(stack: Any, profile: Profile, service: str) -> dict[str, str]:
+    spec = profile.services[service]
+    assert spec.secret_env is not None
+    claims = {"sub": "stagegate", "role": spec.role, "exp": int(time.time()) + profile.auth.token_ttl_s}
+    return {"Authorization": "Bearer " + jwt.encode(claims, stack.secrets[spec.secret_env], algorithm="HS256")}
+
+
+def _fill(value: Any) -> Any:
+    fills = {"{id}": 1, "{tipo}": "entrada", "{cantidad}": 2, "{key}": "stack-test-1", "{codigo}": "7790070012345"}
+    return fills.get(value, value) if isinstance(value, str) else value
+
+
+def test_every_profile_call_gets_the_answer_the_profile_expects(model) -> None:
+    stack, profile = model
+    for name, call in profile.calls.items():
+        url = profile.url(call.service, call.path.replace("{id}", "1"))
+        body = {k: _fill(v) for k, v in call.json_body.items()} if call.json_body else None
+        answer = httpx.request(call.method, url, params={k: _fill(v) for k, v in call.query.items()}, json=body,
+                               headers=_headers(stack, profile, call.service))
+        expected = [404] if call.missing else call.ok_statuses
+        assert answer.status_code in expected, (name, answer.status_code, answer.text)
+
+
+def test_health_needs_the_profiles_token_and_says_it_is_a_model(model) -> None:
+    stack, profile = model
+    for agent in ("deposito", "negocio", "ml"):
+        url = profile.url(agent, profile.services[agent].health_path)
+        assert httpx.get(url).status_code == 403
+        answer = httpx.get(url, headers=_headers(stack, profile, agent))
+        assert answer.status_code == 200 and answer.json()["model"] == MODEL_LABEL
+
+
+def test_cross_agent_token_is_500_with_the_stacks_own_secrets(model) -> None:
+    stack, profile = model
+    forged = _headers(stack, profile, "negocio")  # negocio's secret, sent to deposito
+    assert httpx.get(profile.url("deposito", "/productos"), headers=forged).status_code == 500
+    assert "Unhandled exception at /productos" in stack.log("deposito")
+
+
+def test_ocr_and_predict_as_the_profile_describes_them(model) -> None:
+    stack, profile = model
+    image = io.BytesIO()
+    Image.new("RGB", (300, 300), "white").save(image, format="PNG")
+    ocr = httpx.post(profile.url("negocio", profile.ocr.path), headers=_headers(stack, profile, "negocio"),
+                     files={profile.ocr.field: ("factura.png", image.getvalue(), "image/png")}, timeout=30)
+    assert ocr.status_code == 500  # ocr.timeout_missing: served main.py awaits a sync method
+    assert httpx.post(profile.url("negocio", "/procesar_factura_completa")).status_code == 404
+    predicted = httpx.post(profile.url("ml", profile.predict.path), json=profile.predict.json_body).json()
+    for key in profile.predict.rate_field.split("."):
+        predicted = predicted[key]
+    assert predicted == "4.5%"
+    assert "ML Predictor initialized with inflation rate: 4.50% monthly" in stack.log("ml")
+
+
+def test_dashboard_metrics_headers_and_a_database_fault(model) -> None:
+    stack, profile = model
+    key = {profile.dashboard.api_key_header: stack.secrets[profile.dashboard.api_key_env]}
+    metrics = httpx.get(profile.url("dashboard", profile.dashboard.metrics.path), headers=key).text
+    assert profile.dashboard.metrics.requests_total in metrics and "p95" not in metrics
+    headers = httpx.get(profile.url("dashboard", "/")).headers
+    for name, value in profile.headers.required.items():
+        assert name in headers and (not value or headers[name] == value)
+    stack.set_fault("dashboard", health_failing=True)
+    try:
+        providers = httpx.get(profile.url("dashboard", "/api/providers"), headers=key)
+    finally:
+        stack.clear_faults("dashboard")
+    assert providers.status_code == 200 and "error" in providers.json()[0]
+
+
+def test_not_started_agent_refuses_connections(tmp_path: Path) -> None:
+    env = {"STAGEGATE_AS_BUILT_NOT_STARTED": "negocio"}
+    with running_stack(tmp_path, contract="as-built", gateway=False, services=("deposito", "negocio"), env=env) as stack:
+        deadline = time.monotonic() + 10
+        while stack.alive("negocio") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(stack.services["negocio"] + "/health")
+        assert httpx.get(stack.services["deposito"] + "/health").status_code == 403
+        log = stack.log("negocio")
+    assert 'Error loading ASGI app. Could not import module "main".' in log
+    assert MODEL_LABEL in log
