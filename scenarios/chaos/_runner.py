@@ -33,7 +33,7 @@ from stagegate.stream import ChaosEvent, record
 
 Emit = Callable[[ChaosEvent], None]
 JOIN_POLL_S = 0.2
-"""The main thread joins steps in short slices so that SIGINT and SIGTERM reach it at once."""
+"""The main thread waits for steps in short slices so that SIGINT and SIGTERM reach it at once."""
 
 
 @dataclass
@@ -94,19 +94,30 @@ class ChaosRun:
         return notes
 
     def run(self, *, started_at: float, stop: threading.Event) -> None:
-        """Play every step on schedule from ``started_at``; return once all have reverted."""
-        threads = [threading.Thread(target=self._play, args=(step, started_at, stop), name=f"chaos-{step.id}",
-                                    daemon=True) for step in self.plan.steps]
-        for thread in threads:
-            thread.start()
+        """Play every step on schedule from ``started_at``; return once all have reverted.
+
+        Completion is awaited on events, not ``Thread.join``: a join cut short by a signal can
+        return early afterwards, and the caller must never leave before the reverts are done.
+        """
+        finished = {step.id: threading.Event() for step in self.plan.steps}
+        for step in self.plan.steps:
+            threading.Thread(target=self._play_then_signal, args=(step, started_at, stop, finished[step.id]),
+                             name=f"chaos-{step.id}", daemon=True).start()
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(JOIN_POLL_S)
+            for event in finished.values():
+                while not event.wait(JOIN_POLL_S):
+                    pass
         finally:
             stop.set()  # an interrupt here ends every hold; the steps revert on their own threads
-            for thread in threads:
-                thread.join()
+            for event in finished.values():
+                event.wait()
+
+    def _play_then_signal(self, step: ChaosStep, started_at: float, stop: threading.Event,
+                          finished: threading.Event) -> None:
+        try:
+            self._play(step, started_at, stop)
+        finally:
+            finished.set()
 
     def _play(self, step: ChaosStep, started_at: float, stop: threading.Event) -> None:
         if stop.wait(max(0.0, started_at + step.at_s - time.time())):

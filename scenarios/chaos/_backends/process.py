@@ -3,8 +3,8 @@
 Targets are the pids in the stack's ``stack.json`` (``processes.<service>.pid``). Pausing is
 SIGSTOP/SIGCONT. Killing or stopping a service takes a snapshot of its command line, working
 directory and environment first, so the revert can start it again exactly as it was, with its
-output appended to the same log; the new pid is written back to ``stack.json`` so ``stagegate
-stack down`` and later steps find it. Secret values are never journaled: the snapshot keeps the
+output appended to the same log; the new pid is written back to ``stack.json`` (and ``pids/<service>.pid``)
+so ``stagegate stack down`` and later steps find it. Secret values are never journaled: the snapshot keeps the
 names of the secret variables and the revert reads their values from the stack's ``secrets.env``.
 A process that leads its own process group is signalled as a group (its workers too).
 """
@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ class ProcessBackend:
         action = fault["action"]
         if action == "pause":
             _signal(fault, signal.SIGSTOP)
+            _wait_for(lambda: _proc.is_stopped(fault["pid"]), EXIT_WAIT_S, f"{fault['service']} did not stop")
         elif action == "kill":
             _signal(fault, signal.SIGKILL)
             _wait_gone(fault, EXIT_WAIT_S)
@@ -142,15 +144,21 @@ def _signal(fault: Fault, sig: signal.Signals) -> None:
         raise ChaosActionFailed(f"{fault['service']} (pid {pid}) is gone") from None
 
 
-def _wait_gone(fault: Fault, timeout_s: float, *, fail: bool = True) -> bool:
+def _wait_for(condition: Callable[[], bool], timeout_s: float, failure: str | None) -> bool:
+    """Poll ``condition`` (signals act asynchronously); raise ``failure`` or return False on timeout."""
     deadline = time.monotonic() + timeout_s
-    while _proc.alive_start(fault["pid"]) == fault["start"]:
+    while not condition():
         if time.monotonic() > deadline:
-            if fail:
-                raise ChaosActionFailed(f"{fault['service']} (pid {fault['pid']}) did not exit in {timeout_s:g} s")
+            if failure is not None:
+                raise ChaosActionFailed(f"{failure} in {timeout_s:g} s")
             return False
-        time.sleep(0.05)
+        time.sleep(0.02)
     return True
+
+
+def _wait_gone(fault: Fault, timeout_s: float, *, fail: bool = True) -> bool:
+    failure = f"{fault['service']} (pid {fault['pid']}) did not exit" if fail else None
+    return _wait_for(lambda: _proc.alive_start(fault["pid"]) != fault["start"], timeout_s, failure)
 
 
 def _current_pid(fault: Fault) -> int | None:
@@ -193,3 +201,6 @@ def _record_pid(state_file: Path, service: str, pid: int) -> None:
     temporary = state_file.with_suffix(".json.chaos-tmp")
     temporary.write_text(json.dumps(state, indent=2), encoding="utf-8")
     temporary.replace(state_file)
+    pid_file = state_file.parent / "pids" / f"{service}.pid"
+    if pid_file.exists():
+        pid_file.write_text(f"{pid}\n", encoding="utf-8")

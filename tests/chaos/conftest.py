@@ -1,0 +1,108 @@
+"""Chaos test plumbing: tiny real HTTP services in their own processes, laid out like the stack.
+
+``fake_stack`` starts real ``python`` processes serving ``GET /health`` on loopback, each in its
+own session as the reference stack's launcher starts them, and writes a ``stack.json`` naming
+their pids. Signals, restarts and health probes then act on real processes and real sockets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scenarios.profiles import Profile, load_profile
+from tests.conftest import free_port
+
+HEALTH_SERVER = """
+import http.server, sys
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+
+
+@dataclass
+class FakeStack:
+    state_dir: Path
+    services: dict[str, str]
+
+    def pid(self, service: str) -> int:
+        state = json.loads((self.state_dir / "stack.json").read_text())
+        return int(state["processes"][service]["pid"])
+
+    def profile(self) -> Profile:
+        return load_profile("checklist-v0.10.0").with_targets(self.services).without_gateway()
+
+
+def _wait_health(url: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError(f"{url} never answered")
+
+
+def _stop(pid: int) -> None:
+    for sig in (signal.SIGCONT, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+
+
+@pytest.fixture
+def fake_stack(tmp_path: Path) -> Iterator[FakeStack]:
+    """negocio and deposito as real processes with a ``stack.json``, as ``stagegate stack up`` leaves them."""
+    state_dir = tmp_path / "stack"
+    (state_dir / "logs").mkdir(parents=True)
+    env_file = state_dir / "secrets.env"
+    env_file.write_text("STAGEGATE_ADMIN_TOKEN=not-a-real-token\n")
+    env_file.chmod(0o600)
+    services, processes = {}, {}
+    for name in ("deposito", "negocio"):
+        port = free_port()
+        child = subprocess.Popen([sys.executable, "-c", HEALTH_SERVER, str(port)], start_new_session=True,
+                                 env={**os.environ, "STAGEGATE_ADMIN_TOKEN": "not-a-real-token"})
+        services[name] = f"http://127.0.0.1:{port}"
+        processes[name] = {"pid": child.pid, "port": port}
+    (state_dir / "stack.json").write_text(json.dumps({
+        "contract": "intended", "services": services, "processes": processes, "env_file": str(env_file),
+        "log_dir": str(state_dir / "logs"), "started_at": time.time(),
+    }))
+    for url in services.values():
+        _wait_health(url)
+    stack = FakeStack(state_dir, services)
+    started = [p["pid"] for p in processes.values()]
+    try:
+        yield stack
+    finally:
+        for pid in {*started, *(stack.pid(name) for name in services)}:
+            _stop(pid)
+
+
+def write_plan(directory: Path, text: str, name: str = "plan.toml") -> Path:
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def stagegate(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+              timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "stagegate", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, cwd=cwd, check=False)

@@ -1,0 +1,160 @@
+"""The process backend and the journal on real processes: signals, restarts, recovery after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scenarios.chaos import AppBackend, ChaosRun, Journal, ProcessBackend, injected, load_plan, recover
+from scenarios.chaos._proc import alive_start, is_stopped
+from scenarios.chaos._steady import HealthProbe
+from tests.chaos.conftest import FakeStack, stagegate, write_plan
+
+QUICK = """name = "{name}"
+[steady_state]
+checks = ["deposito", "negocio"]
+recovery_timeout_s = 10
+interval_s = 0.1
+[[steps]]
+id = "{action}_negocio"
+at_s = {at_s}
+action = "{action}"
+target = "negocio"
+duration_s = {duration_s}
+"""
+
+
+def _plan(tmp_path: Path, action: str = "pause", *, at_s: float = 0.2, duration_s: float = 1.0) -> Path:
+    return write_plan(tmp_path, QUICK.format(name=f"quick-{action}", action=action, at_s=at_s, duration_s=duration_s))
+
+
+def _backend(stack: FakeStack) -> ProcessBackend:
+    return ProcessBackend(stack.profile(), stack.state_dir)
+
+
+def _wait(condition, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.05)
+
+
+def test_pause_holds_inside_the_block_and_is_reverted_after(fake_stack: FakeStack, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    step = load_plan(_plan(tmp_path)).steps[0]
+    pid = fake_stack.pid("negocio")
+    probe = HealthProbe(fake_stack.profile(), ["negocio", "deposito"])
+    with injected(_backend(fake_stack), journal, step):
+        assert is_stopped(pid)
+        assert journal.open_faults()[0].fault["pid"] == pid
+        assert probe.failing() == ["negocio"]
+    assert not is_stopped(pid)
+    assert probe.failing() == [] and journal.open_faults() == []
+
+
+def test_an_exception_inside_the_block_still_reverts(fake_stack: FakeStack, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    pid = fake_stack.pid("negocio")
+    with pytest.raises(RuntimeError), injected(_backend(fake_stack), journal, load_plan(_plan(tmp_path)).steps[0]):
+        assert is_stopped(pid)
+        raise RuntimeError("the experiment deviated")
+    assert not is_stopped(pid) and journal.open_faults() == []
+
+
+def test_kill_restarts_the_service_and_records_recovery(fake_stack: FakeStack, tmp_path: Path) -> None:
+    events: list[dict] = []
+    old_pid = fake_stack.pid("negocio")
+    run = ChaosRun(load_plan(_plan(tmp_path, "kill", duration_s=0.5)), fake_stack.profile(), backend=_backend(fake_stack),
+                   app=AppBackend(), journal=Journal(tmp_path / "journal.jsonl"), emit=events.append)
+    run.run(started_at=time.time(), stop=threading.Event())
+    new_pid = fake_stack.pid("negocio")
+    assert new_pid != old_pid and alive_start(old_pid) is None and alive_start(new_pid) is not None
+    assert [e["phase"] for e in events] == ["start", "end", "recovered"]
+    assert events[1]["detail"] == f"started negocio again (pid {new_pid})"
+    assert events[2]["recovery_s"] is not None and events[2]["recovery_s"] < 10
+    assert all(e["backend"] == "process" and e["target"] == "negocio" for e in events)
+    assert (fake_stack.state_dir / "logs" / "negocio.log").exists()
+
+
+def test_stop_during_a_hold_ends_it_and_reverts_at_once(fake_stack: FakeStack, tmp_path: Path) -> None:
+    events: list[dict] = []
+    run = ChaosRun(load_plan(_plan(tmp_path, duration_s=60)), fake_stack.profile(), backend=_backend(fake_stack),
+                   app=AppBackend(), journal=Journal(tmp_path / "journal.jsonl"), emit=events.append)
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    started = time.monotonic()
+    run.run(started_at=time.time(), stop=stop)
+    assert time.monotonic() - started < 10
+    assert [e["phase"] for e in events] == ["start", "end"]
+    assert not is_stopped(fake_stack.pid("negocio"))
+
+
+def test_recover_keeps_the_faults_of_a_run_still_going(fake_stack: FakeStack, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    backend = _backend(fake_stack)
+    step = load_plan(_plan(tmp_path)).steps[0]
+    fault = backend.prepare(step)
+    journal.open(backend="process", step_id=step.id, action="pause", target="negocio", fault=fault)
+    backend.apply(fault)
+    try:
+        [note] = recover(journal)
+        assert not note.reverted and str(note) == (
+            f"kept pause on negocio (process, step pause_negocio) left by pid {os.getpid()}: that run is still going")
+        assert is_stopped(fake_stack.pid("negocio"))
+    finally:
+        backend.revert(fault)
+
+
+def test_a_line_cut_by_a_crash_is_not_a_fault(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    path.write_text('{"op":"open","id":"x","t":1,"owner":{"pid":1')
+    assert Journal(path).open_faults() == []
+
+
+def _chaos_run(stack: FakeStack, tmp_path: Path, plan: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "stagegate", "chaos", "run", str(plan), "--target", "local", "--backend", "process",
+         "--allow-chaos", "--journal", str(tmp_path / "journal.jsonl"), "--out", str(tmp_path / "out")],
+        env={**os.environ, "STAGEGATE_STATE_DIR": str(stack.state_dir)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_sigkill_of_the_harness_leaves_a_fault_that_recover_reverts(fake_stack: FakeStack, tmp_path: Path) -> None:
+    pid = fake_stack.pid("negocio")
+    harness = _chaos_run(fake_stack, tmp_path, _plan(tmp_path, at_s=0, duration_s=120))
+    _wait(lambda: is_stopped(pid))
+    harness.kill()
+    harness.wait()
+    time.sleep(0.5)
+    assert is_stopped(pid), "SIGKILL cannot revert: the pause must still hold"
+    done = stagegate("chaos", "recover", "--journal", str(tmp_path / "journal.jsonl"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (f"reverted pause on negocio (process, step pause_negocio) left by pid {harness.pid}: "
+                           f"resumed negocio (pid {pid})\n")
+    assert not is_stopped(pid)
+    again = stagegate("chaos", "recover", "--journal", str(tmp_path / "journal.jsonl"))
+    assert again.stdout == f"nothing to recover ({tmp_path / 'journal.jsonl'} has no open fault)\n"
+
+
+def test_sigterm_reverts_before_the_harness_exits(fake_stack: FakeStack, tmp_path: Path) -> None:
+    pid = fake_stack.pid("negocio")
+    harness = _chaos_run(fake_stack, tmp_path, _plan(tmp_path, at_s=0, duration_s=120))
+    _wait(lambda: is_stopped(pid))
+    harness.send_signal(signal.SIGTERM)
+    _, err = harness.communicate(timeout=30)
+    assert harness.returncode == 130
+    assert err.endswith("stagegate: interrupted: every fault was reverted\n")
+    assert not is_stopped(pid)
+    records = [json.loads(line) for line in (tmp_path / "out" / "chaos.jsonl").read_text().splitlines()]
+    assert [r.get("phase", r["kind"]) for r in records] == ["run_header", "start", "end", "run_end"]
+    assert records[-1]["reason"] == "interrupted"
+    assert Journal(tmp_path / "journal.jsonl").open_faults() == []
