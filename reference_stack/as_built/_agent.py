@@ -26,13 +26,13 @@ from reference_stack._http import (
     ADMIN_TOKEN_ENV,
     ASGIApp,
     FaultInjection,
-    Message,
     Receive,
     RequestLog,
     Scope,
     Send,
     install_admin,
 )
+from reference_stack.as_built._asgi import ResponseTap
 from reference_stack.as_built._label import MODEL_LABEL
 
 Payload = dict[str, Any]
@@ -77,17 +77,10 @@ class PrometheusRequests:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 0
-
-        async def tap(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        tap = ResponseTap(send)
         await self.app(scope, receive, tap)
         path = scope["path"]
-        self.requests.labels(scope["method"], path, str(status)).inc()
+        self.requests.labels(scope["method"], path, str(tap.status)).inc()
         self.latency.labels(path).observe(time.perf_counter() - started)
 
 

@@ -20,7 +20,8 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from reference_stack._http import ASGIApp, Message, Receive, Scope, Send, send_json
+from reference_stack._http import ASGIApp, Receive, Scope, Send, send_json
+from reference_stack.as_built._asgi import ResponseTap
 
 CONTENT_TYPE = "text/plain; version=0.0.4"
 REQUEST_ID = "x-request-id"
@@ -92,19 +93,11 @@ class AccessLogAndMetrics:
         given = dict(scope.get("headers", [])).get(REQUEST_ID.encode())
         request_id = given.decode("latin-1") if given else uuid.uuid4().hex
         started = time.perf_counter()
-        status = 500
-
-        async def tag(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID.encode(), request_id.encode())]
-            await send(message)
-
+        tap = ResponseTap(send, [(REQUEST_ID.encode(), request_id.encode())])
         try:
-            await self.app(scope, receive, tag)
+            await self.app(scope, receive, tap)
         finally:
-            self._record(scope, status, request_id, int((time.perf_counter() - started) * 1000))
+            self._record(scope, tap.status, request_id, int((time.perf_counter() - started) * 1000))
 
     def _record(self, scope: Scope, status: int, request_id: str, duration_ms: int) -> None:
         path, method = scope["path"], scope["method"]

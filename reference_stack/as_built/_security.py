@@ -7,9 +7,8 @@ header middleware, so its 429 carries none either.
 
 from __future__ import annotations
 
-from reference_stack._http import ASGIApp, Message, Receive, Scope, Send
-
-Header = tuple[bytes, bytes]
+from reference_stack._http import ASGIApp, Receive, Scope, Send
+from reference_stack.as_built._asgi import Header, ResponseTap
 
 AGENT_CSP_REPORT_ONLY = (
     "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self' 'unsafe-inline'"
@@ -53,10 +52,4 @@ class AddHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-
-        async def add(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.headers]
-            await send(message)
-
-        await self.app(scope, receive, add)
+        await self.app(scope, receive, ResponseTap(send, self.headers))
