@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from generators import (
-    DEFAULT_APP_LIMIT_BYTES,
     DEFAULT_GATEWAY_LIMIT_BYTES,
     DEFAULT_MIN_SIZE_BYTES,
     KINDS,
@@ -87,12 +86,12 @@ def _register_invoices(subparsers: argparse._SubParsersAction[argparse.ArgumentP
                              "default: the profile's upload format")
     parser.add_argument("--app-limit", type=parse_size, default=None, metavar="SIZE",
                         help="the OCR service's upload limit, exceeded by the oversize file "
-                             "(default: the profile's, else 50MB)")
+                             "(default: the profile's, 50MB in both shipped ones)")
     parser.add_argument("--gateway-limit", type=parse_size, default=None, metavar="SIZE",
                         help="the gateway's body limit, for expected statuses through it "
                              "(default: the profile's, else 10MB)")
-    parser.add_argument("--profile", default=None, metavar="NAME_OR_FILE",
-                        help=f"target profile for the defaults above (default: {DEFAULT_PROFILE})")
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, metavar="NAME_OR_FILE",
+                        help=f"target profile for the three defaults above (default: {DEFAULT_PROFILE})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.set_defaults(handler=_invoices)
 
@@ -146,12 +145,12 @@ def _progress_bar(label: str) -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _invoices(args: argparse.Namespace) -> int:
-    profile: Profile | None = load_profile(args.profile) if args.profile else None
+    profile = load_profile(args.profile)
     kinds = [kind.strip() for value in (args.kind or [",".join(KINDS)]) for kind in value.split(",")]
-    fmt = args.fmt or (profile.ocr.upload_format if profile else "pdf")
-    app_limit = args.app_limit or (profile.ocr.app_body_limit_bytes if profile else DEFAULT_APP_LIMIT_BYTES)
+    fmt = args.fmt or profile.ocr.upload_format
+    app_limit = args.app_limit or profile.ocr.app_body_limit_bytes
     gateway_limit = args.gateway_limit or (
-        profile.gateway.body_limit_bytes if profile and profile.gateway else DEFAULT_GATEWAY_LIMIT_BYTES
+        profile.gateway.body_limit_bytes if profile.gateway else DEFAULT_GATEWAY_LIMIT_BYTES
     )
     with _progress_bar("invoices") as progress:
         manifest = generate_invoices(
