@@ -68,9 +68,9 @@ def install(environment: Environment) -> Recorder:
 
         environment.events.test_start.add_listener(build_on_start)
         return recorder
-    results_dir = _results_dir(options.results_dir)
     resolved = _resolve(options)
     check_reachable(resolved.profile, local=options.target == "local")
+    results_dir = _results_dir(options.results_dir)
     recorder = Recorder(environment, results_dir=results_dir, header=run_header(options, resolved.profile))
     recorder.install()
     context = _build_context(environment, recorder, scenario)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import gevent
 from locust.env import Environment
@@ -41,15 +41,22 @@ MASTER_LAG_S = WORKER_REPORT_INTERVAL + 2.0
 
 log = logging.getLogger(__name__)
 
+Role = Literal["local", "master", "worker"]
+
+
+def role_of(environment: Environment) -> Role:
+    """What this process does in the run: writes the stream (``local``, ``master``) or ships (``worker``)."""
+    runner = environment.runner
+    return "worker" if isinstance(runner, WorkerRunner) else "master" if isinstance(runner, MasterRunner) else "local"
+
 
 class Recorder:
     """Windows and records of one Locust process, written (or shipped) as the results stream."""
 
-    def __init__(self, environment: Environment, *, results_dir: Path | None, header: RunHeader | None) -> None:
+    def __init__(self, environment: Environment, *, results_dir: Path | None, header: RunHeader | None,
+                 role: Role | None = None) -> None:
         self.environment = environment
-        runner = environment.runner
-        self.role = ("worker" if isinstance(runner, WorkerRunner)
-                     else "master" if isinstance(runner, MasterRunner) else "local")
+        self.role: Role = role or role_of(environment)
         self.book = WindowBook()
         self.end_reason: RunEnd["reason"] = "completed"
         self.end_detail = ""

@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+os.environ.setdefault("LOCUST_SKIP_MONKEY_PATCH", "1")
+"""Listener tests import Locust in the pytest process; gevent must not patch every other area's tests."""
+
 from reference_stack import StackHandle, running_stack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,6 +78,7 @@ def locust(stack: StackHandle | None, results_dir: Path, *args: str, seconds: in
     env = {**os.environ, "STAGEGATE_STATE_DIR": str(state_dir or (stack.state_dir if stack else results_dir)),
            "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.pop("LOCUST_PROFILE", None)
+    env.pop("LOCUST_SKIP_MONKEY_PATCH", None)  # the real run needs gevent's patches
     process = subprocess.Popen(argv, cwd=results_dir.parent, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     if not wait:

@@ -1,0 +1,33 @@
+"""Stage tables walked by StagesShape, with Locust's -u/-r/-t applied."""
+
+from __future__ import annotations
+
+from scenarios._scenario_file import Stage, load_scenario_file
+from scenarios._shapes import stage_at
+
+TABLE = [Stage(duration_s=10, users=10, spawn_rate=2), Stage(duration_s=20, users=40, spawn_rate=8)]
+
+
+def test_walks_the_table_and_stops_after_it() -> None:
+    assert stage_at(TABLE, 0) == (10, 2)
+    assert stage_at(TABLE, 9.9) == (10, 2)
+    assert stage_at(TABLE, 10) == (40, 8)
+    assert stage_at(TABLE, 30) is None
+
+
+def test_users_scale_the_peak_and_spawn_rate_replaces_every_rate() -> None:
+    assert stage_at(TABLE, 0, peak_users=20, spawn_rate=5) == (5, 5)
+    assert stage_at(TABLE, 15, peak_users=20) == (20, 8)
+
+
+def test_run_time_cuts_the_table_short_or_holds_its_last_stage() -> None:
+    assert stage_at(TABLE, 5, run_time_s=5) is None
+    assert stage_at(TABLE, 100, run_time_s=200) == (40, 8)
+
+
+def test_shipped_shapes() -> None:
+    shapes = load_scenario_file().shapes
+    assert sum(stage.duration_s for stage in shapes["soak"].stages) == 1800  # the checklist's 30 minutes
+    assert [stage.users for stage in shapes["step"].stages] == [10, 20, 30, 40, 50]
+    spike = [stage.users for stage in shapes["spike"].stages]
+    assert max(spike) >= 5 * spike[0] and spike[-1] == spike[0]
