@@ -1,0 +1,158 @@
+"""``stagegate stack up|down|status`` as a user runs it: real processes, files, ports and signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reference_stack import CONTRACTS, read_secrets
+from tests.conftest import free_port
+
+SECRET_NAMES = {"JWT_SECRET_DEPOSITO", "JWT_SECRET_NEGOCIO", "JWT_SECRET_ML", "JWT_SECRET_DASHBOARD",
+                "JWT_SECRET_KEY", "DASHBOARD_API_KEY", "STAGEGATE_ADMIN_TOKEN"}
+
+
+def stagegate(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "stagegate", *args], capture_output=True, text=True, timeout=90)
+
+
+def processes_of(state_dir: Path) -> list[int]:
+    """Every live, non-zombie process whose command line names ``state_dir``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if str(state_dir) in cmdline and state != "Z" and entry.name.isdigit():
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Iterator[Path]:
+    directory = tmp_path / "stack"
+    yield directory
+    if (directory / "stack.json").exists():
+        stagegate("stack", "down", "--state-dir", str(directory))
+
+
+def up(state_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return stagegate("stack", "up", "--state-dir", str(state_dir), "--ports", "auto", "--gateway-port", "0", *extra)
+
+
+def test_up_status_down_leaves_no_process_behind(state_dir: Path) -> None:
+    started = up(state_dir)
+    assert started.returncode == 0, started.stderr
+    info = json.loads((state_dir / "stack.json").read_text())
+    assert set(info) == {"contract", "services", "processes", "env_file", "log_dir", "started_at"}
+    assert info["contract"] == "intended"
+    assert {"deposito", "negocio", "ml", "dashboard"} <= set(info["services"]) == set(info["processes"])
+    for name, url in info["services"].items():
+        assert url == f"http://127.0.0.1:{info['processes'][name]['port']}" and url in started.stdout
+        assert httpx.get(url + "/health").status_code == 200
+        assert (state_dir / "pids" / f"{name}.pid").read_text().strip() == str(info["processes"][name]["pid"])
+    secrets_file = Path(info["env_file"])
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    secrets = read_secrets(secrets_file)
+    assert set(secrets) == SECRET_NAMES and all(len(v) >= 32 for v in secrets.values())
+    assert not any(value in started.stdout + started.stderr for value in secrets.values())
+    assert Path(info["log_dir"]) == state_dir / "logs"
+
+    status = stagegate("stack", "status", "--state-dir", str(state_dir))
+    assert status.returncode == 0 and status.stdout.count("running  health 200") == len(info["processes"])
+    assert processes_of(state_dir)
+
+    down = stagegate("stack", "down", "--state-dir", str(state_dir))
+    assert down.returncode == 0 and down.stdout.startswith("stack down: stopped ")
+    assert processes_of(state_dir) == []
+    assert not (state_dir / "stack.json").exists()
+    again = stagegate("stack", "down", "--state-dir", str(state_dir))
+    assert (again.returncode, again.stdout.strip()) == (0, f"stack down: no stack running in {state_dir}")
+
+
+def test_busy_port_is_named_in_one_line_and_nothing_starts(state_dir: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        ports = f"deposito={port},negocio={free_port()},ml={free_port()},dashboard={free_port()}"
+        result = stagegate("stack", "up", "--state-dir", str(state_dir), "--ports", ports, "--no-gateway")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"stagegate: error: port {port} for deposito is busy on 127.0.0.1; choose another with --ports/--gateway-port"
+    ]
+    assert not (state_dir / "stack.json").exists() and processes_of(state_dir) == []
+
+
+def test_up_twice_is_refused(state_dir: Path) -> None:
+    assert up(state_dir, "--no-gateway").returncode == 0
+    second = up(state_dir, "--no-gateway")
+    assert second.returncode == 2
+    assert len(second.stderr.splitlines()) == 1
+    assert second.stderr.startswith(f"stagegate: error: a stack is already running from {state_dir}: deposito (pid ")
+
+
+def test_up_cleans_a_stale_stack_from_a_killed_run(state_dir: Path) -> None:
+    assert up(state_dir).returncode == 0
+    stale = json.loads((state_dir / "stack.json").read_text())
+    for entry in stale["processes"].values():
+        os.killpg(entry["pid"], signal.SIGKILL)  # the stack we started above, by its own process groups
+    fresh = up(state_dir)
+    assert fresh.returncode == 0, fresh.stderr
+    pids = {e["pid"] for e in json.loads((state_dir / "stack.json").read_text())["processes"].values()}
+    assert not pids & {e["pid"] for e in stale["processes"].values()}
+    assert stagegate("stack", "down", "--state-dir", str(state_dir)).returncode == 0
+    assert processes_of(state_dir) == []
+
+
+def test_status_without_a_stack_is_a_one_line_error(tmp_path: Path) -> None:
+    result = stagegate("stack", "status", "--state-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (f"stagegate: error: no stack in {tmp_path} (stack.json not found; "
+                             "start one with `stagegate stack up`)\n")
+
+
+def test_status_reports_a_dead_service(state_dir: Path) -> None:
+    assert up(state_dir, "--no-gateway").returncode == 0
+    ml = json.loads((state_dir / "stack.json").read_text())["processes"]["ml"]["pid"]
+    os.killpg(ml, signal.SIGKILL)
+    result = stagegate("stack", "status", "--state-dir", str(state_dir), "--json")
+    assert result.returncode == 1
+    states = {p["name"]: p for p in json.loads(result.stdout)["status"]}
+    assert states["ml"]["running"] is False and states["ml"]["health"] == "not running"
+    assert states["deposito"]["health"] == "200"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--contract", "bogus"], "stagegate stack up: error: argument --contract: invalid choice: 'bogus' "
+                                  f"(choose from {', '.join(repr(c) for c in sorted(CONTRACTS))})"),
+        (["--ports", "deposito=x"], "stagegate stack up: error: argument --ports: expected SERVICE=PORT[,...] with "
+                                    "services deposito, negocio, ml, dashboard, or 'auto' (got 'deposito=x')"),
+        (["--fault", "ml.ledger_corruption=lose"],
+         "stagegate: error: fault: ledger_corruption does not apply to ml (applies to: deposito)"),
+    ],
+)
+def test_bad_up_options_are_one_line_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    result = stagegate("stack", "up", "--state-dir", str(tmp_path), *args)
+    assert (result.returncode, result.stderr.splitlines()) == (2, [message])
+    assert not (tmp_path / "stack.json").exists()
+
+
+def test_stack_commands_have_help() -> None:
+    for action in ("up", "down", "status"):
+        result = stagegate("stack", action, "--help")
+        assert result.returncode == 0 and "--state-dir" in result.stdout
