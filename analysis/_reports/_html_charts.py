@@ -214,13 +214,14 @@ def ocr_scatter_chart(series: OcrSeries, timeout_ms: float | None, timeout_label
                 pts = [p for p in series.points if p.kind == kind and p.result == result]
                 if pts:
                     ax.scatter([p.size_bytes / 1e6 for p in pts], [p.latency_ms / 1000 for p in pts],
-                               s=14, marker=marker, color=colour, label=f"{kind}: {result}", alpha=0.8)
+                               s=18, marker=marker, color=colour, label=f"{kind}: {result}", alpha=0.85, zorder=3)
         if timeout_ms is not None:
             _threshold(ax, timeout_ms / 1000, COLOURS["rollback"], timeout_label)
+        top_s = max([p.latency_ms / 1000 for p in series.points] + [(timeout_ms or 0) / 1000, 1.0])
         ax.set_xlabel("upload size (MB)")
         ax.set_ylabel("latency (s)")
-        ax.set_xlim(left=0)
-        ax.set_ylim(bottom=0)
+        ax.set_xlim(0, max([p.size_bytes / 1e6 for p in series.points] + [0.1]) * 1.05)
+        ax.set_ylim(0, top_s * 1.12)
         _legend(ax)
     return out[0]
 

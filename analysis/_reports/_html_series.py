@@ -180,10 +180,13 @@ def lanes(data: RunData, line: Timeline) -> list[Lane]:
     result = []
     for check, changes in sorted(by_check.items()):
         changes.sort(key=lambda c: c[0])
-        segments = []
+        segments: list[tuple[float, float, bool]] = []
         for (t, ok, _), nxt in zip(changes, [*changes[1:], None], strict=True):
-            stop = nxt[0] if nxt else line.end
-            segments.append((line.x(t), line.x(max(t, stop)), ok))
+            stop = line.x(max(t, nxt[0] if nxt else line.end))
+            if segments and segments[-1][2] == ok:  # a repeated state (first observation by two watchers)
+                segments[-1] = (segments[-1][0], stop, ok)
+            else:
+                segments.append((line.x(t), stop, ok))
         down = sum(x1 - x0 for x0, x1, ok in segments if not ok)
         result.append(Lane(check, segments, down, changes[-1][2]))
     return result
@@ -249,11 +252,25 @@ def token_matrix(data: RunData) -> TokenMatrix | None:
     grouped: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for tok in data.tokens:
         status = str(tok["status"]) if tok["status"] is not None else "none"
-        grouped[(tok["case_id"], tok["target"])].append((tok["result"], status))
+        grouped[(case_name(tok["case_id"], tok["target"]), tok["target"])].append((tok["result"], status))
     rank = {name: i for i, name in enumerate(TOKEN_RESULT_ORDER)}
     cells = {}
     for key, outcomes in grouped.items():
         worst = min((r for r, _ in outcomes), key=lambda r: rank.get(r, len(rank)))
         cells[key] = TokenCell(worst, sorted({s for _, s in outcomes}), len(outcomes))
-    cases = sorted({c for c, _ in grouped}, key=lambda c: (c.startswith("control"), c))
+    cases = sorted({c for c, _ in grouped}, key=lambda c: ("control" in c, c))
     return TokenMatrix(cases, sorted({t for _, t in grouped}), cells)
+
+
+def case_name(case_id: str, target: str) -> str:
+    """The forged case without its target, as a matrix row (the columns are the targets).
+
+    ``alg_none_lower__negocio`` becomes ``alg_none_lower``; a cross-agent pair
+    ``cross_agent__ml_to_negocio`` becomes ``cross_agent (from ml)``.
+    """
+    pair = f"_to_{target}"
+    if case_id.endswith(pair) and "__" in case_id:
+        attack, issuer = case_id[: -len(pair)].rsplit("__", 1)
+        return f"{attack} (from {issuer})"
+    own = f"__{target}"
+    return case_id[: -len(own)] if case_id.endswith(own) and len(case_id) > len(own) else case_id

@@ -102,7 +102,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(when=format_time, duration=format_duration, ms=format_ms, pct=format_pct,
-                       clock=format_clock, value=format_value)
+                       clock=format_clock, value=format_value, short=shorten, nonempty=nonempty)
     return env
 
 
@@ -146,6 +146,16 @@ def format_value(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) or "none"
     return str(value)
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """Evidence cut for a table cell (response bodies can be kilobytes); verdict.json keeps it whole."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def nonempty(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The entries worth showing: a threshold's unset options (None, [], {}) are noise to a reader."""
+    return {k: v for k, v in mapping.items() if v is not None and v != [] and v != {} and v != ""}
 
 
 def safe_url(url: str) -> str:
@@ -245,7 +255,8 @@ def _time_charts(verdict: Verdict, data: RunData | None, line: series.Timeline |
                   Markup(charts.error_rate_chart(traffic, line, spans, error_lines)),
                   caption=bucket + ("" if error_lines else " No error-rate rule in this verdict, so no line.")),
             Chart("p95", titles["p95"], Markup(charts.p95_chart(traffic, line, spans, p95_limits, line.bucket_s)),
-                  caption=bucket + ("" if p95_limits else " No p95 rule in this verdict, so no line.")),
+                  caption=f"Highest point {format_ms(max((v for v in traffic.p95_ms if v is not None), default=None))}"
+                  f" ms. {bucket}" + ("" if p95_limits else " No p95 rule in this verdict, so no line.")),
         ]
     if lanes:
         down = ", ".join(f"{lane.check} down {format_duration(lane.down_s)}" for lane in lanes if lane.down_s)

@@ -61,3 +61,10 @@ def test_the_ocr_scatter_keeps_every_heavy_invoice(tmp_path):
     assert sum(1 for p in ocr.points if p.kind == "heavy") == 6
     assert sum(ocr.counts["heavy"]["timeout_late"]) == 1 and ocr.total == 66
     assert series.timeline(data) is not None and T0 == line.start
+
+
+def test_forged_case_ids_lose_their_target_to_become_matrix_rows():
+    assert series.case_name("alg_none_lower__negocio", "negocio") == "alg_none_lower"
+    assert series.case_name("cross_agent__ml_to_negocio", "negocio") == "cross_agent (from ml)"
+    assert series.case_name("expired", "negocio") == "expired"
+    assert series.case_name("__negocio", "negocio") == "__negocio"
