@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from scenarios._scenario_file import DEFAULT_SHAPE, SHAPES
+from scenarios.chaos import BACKEND_CHOICES as CHAOS_BACKENDS
 from scenarios.profiles import DEFAULT_PROFILE
 
 
@@ -50,6 +51,10 @@ def add_arguments(parser: Any) -> None:
                         help="chaos plan (shipped name or TOML file) run during the load")
     parser.add_argument("--allow-chaos", action="store_true", default=False, env_var="STAGEGATE_ALLOW_CHAOS",
                         help="allow the chaos plan to act (required with --chaos-plan)")
+    parser.add_argument("--chaos-backend", default="auto", choices=CHAOS_BACKENDS, env_var="STAGEGATE_CHAOS_BACKEND",
+                        help="how chaos acts on the target (default: auto, from the target)")
+    parser.add_argument("--chaos-journal", default="", env_var="STAGEGATE_CHAOS_JOURNAL",
+                        help="journal of chaos steps, so a crashed run's steps are reverted later")
     parser.add_argument("--login-password", default="", env_var="STAGEGATE_LOGIN_PASSWORD", is_secret=True,
                         help="password of the staging test account, when the profile logs in")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -61,6 +62,7 @@ class Recorder:
         self.end_reason: RunEnd["reason"] = "completed"
         self.end_detail = ""
         self._outbox: list[Record] = []
+        self._readers: list[Callable[[Record], None]] = []
         self._written_before = 0.0
         self._lag_s = MASTER_LAG_S if self.role == "master" else 0.0
         self._writer: StreamWriter | None = None
@@ -114,9 +116,22 @@ class Recorder:
     def emit(self, rec: Record) -> None:
         """Put a non-window record (health, token, OCR, ledger, chaos) into the stream."""
         if self._writer is not None:
-            self._writer.write(rec)
+            self._write(rec)
         else:
             self._outbox.append(rec)
+
+    def subscribe(self, reader: Callable[[Record], None]) -> None:
+        """Call ``reader`` with every record this process writes, right after it is written (live judging)."""
+        self._readers.append(reader)
+
+    def _write(self, rec: Record) -> None:
+        assert self._writer is not None
+        self._writer.write(rec)
+        for reader in self._readers:
+            try:
+                reader(rec)
+            except Exception:  # a reader's bug must not stop the stream
+                log.exception("stagegate recorder: a stream reader failed")
 
     # -- distributed ---------------------------------------------------------------------------
 
@@ -153,9 +168,8 @@ class Recorder:
             self._write_windows(self.book.take_closed(self._written_before))
 
     def _write_windows(self, windows: list[SeriesWindow]) -> None:
-        assert self._writer is not None
         for window in windows:
-            self._writer.write(window.to_record())
+            self._write(window.to_record())
 
     def _flush_every_window(self) -> None:
         while True:
@@ -174,6 +188,6 @@ class Recorder:
             return
         self.flush(everything=True)
         end = cast(RunEnd, record("run_end", time.time(), reason=self.end_reason, detail=self.end_detail))
-        self._writer.write(end)
+        self._write(end)
         self._writer.close()
         self._writer = None

@@ -97,3 +97,18 @@ def test_health_watcher_sees_a_stopped_service_go_down_and_come_back(stack: Stac
     assert resumed - 3 <= up_at <= resumed + 2
     down = [h for h in run.records("health") if h["check"] == "dashboard" and not h["ok"]][0]
     assert down["detail"].startswith("timeout after") and down["status"] is None
+
+
+def test_abort_on_rollback_stops_the_load_at_the_first_breach(stack: StackHandle, tmp_path: Path) -> None:
+    stack.set_fault("deposito", jwt_accept_cross_agent=True)
+    started = time.time()
+    try:
+        run = locust(stack, tmp_path / "results", "--abort-on-rollback", seconds=60)
+    finally:
+        stack.clear_faults()
+    assert isinstance(run, LocustRun)
+    assert time.time() - started < 30
+    assert run.returncode == 1
+    end = run.records()[-1]
+    assert (end["kind"], end["reason"]) == ("run_end", "aborted")
+    assert end["detail"].startswith("jwt_forged_accepted: ")
