@@ -78,11 +78,11 @@ def print_verdict(verdict: Verdict, written: list[Path], console: Console | None
         cap = verdict.capacity
         console.print(f"capacity: knee {cap.knee_users} users at {cap.knee_rps} req/s; broken above by {cap.broken_by}"
                       + (f"; required {cap.require_rps:g} req/s: {'pass' if cap.passed else 'FAIL'}"
-                         if cap.require_rps is not None else ""))
+                         if cap.require_rps is not None else ""), soft_wrap=True)
     for note in verdict.notes:
-        console.print(f"note: {note}", markup=False, highlight=False)
-    console.print(f"[{VERDICT_STYLE[verdict.verdict]}]{verdict.verdict}[/] (exit {verdict.exit_code})")
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"[{VERDICT_STYLE[verdict.verdict]}]{verdict.verdict}[/] (exit {verdict.exit_code})", soft_wrap=True)
     for reason in verdict.reasons:
-        console.print(f"  - {reason}", markup=False, highlight=False)
+        console.print(f"  - {reason}", markup=False, highlight=False, soft_wrap=True)
     for path in written:
-        console.print(f"wrote {path}", markup=False, highlight=False)
+        console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
