@@ -26,9 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker  # type: ignore[import-untyped]
 import httpx
-from docker.errors import DockerException, NotFound  # type: ignore[import-untyped]
 
 from reference_stack import _state
 from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
@@ -69,11 +67,19 @@ class DockerStack:
         return _state.read_secrets(self.env_file)
 
 
+def _docker() -> Any:
+    """The Docker SDK, imported late: the containers import this package and do not carry it."""
+    import docker  # type: ignore[import-untyped]
+
+    return docker
+
+
 def _client() -> Any:
+    docker = _docker()
     try:
         client = docker.from_env()
         client.ping()
-    except DockerException as exc:
+    except docker.errors.DockerException as exc:
         raise StackError(f"--docker: the Docker daemon does not answer ({type(exc).__name__})") from None
     return client
 
@@ -96,7 +102,7 @@ def _clear_leftovers(client: Any, names: list[str], state_dir: Path) -> None:
     for name in names:
         try:
             container = client.containers.get(name)
-        except NotFound:
+        except _docker().errors.NotFound:
             continue
         if container.labels.get(LABEL) != str(state_dir):
             raise StackAlreadyRunning(f"--docker: a container named {name} already exists and is not ours; "
@@ -193,7 +199,7 @@ def _remove(client: Any, stack: DockerStack) -> list[str]:
         try:
             client.containers.get(name).remove(force=True)
             removed.append(name)
-        except NotFound:
+        except _docker().errors.NotFound:
             continue
     for network in client.networks.list(names=[stack.network]):
         network.remove()

@@ -24,29 +24,50 @@ from scenarios.chaos._setup import build_run
 from scenarios.profiles import Profile
 from stagegate.stream import StreamWriter
 
+CHAOS_STREAM = "chaos.jsonl"
 REVERT_WAIT_S = 60.0
 """How long the stop listener waits for the steps to revert."""
 
 
 def install(environment: Any, *, emit: Emit | None = None, profile: Profile | None = None) -> ChaosRun | None:
-    """Validate the plan named by ``--chaos-plan`` and schedule it; None when there is no plan."""
+    """Validate the plan named by ``--chaos-plan`` and schedule it; None when there is no plan.
+
+    ``emit`` and ``profile`` default to the run's own (``scenarios`` attaches its recorder and
+    resolved profile to the environment before chaos is installed); without a run context the
+    records go to ``<results-dir>/chaos.jsonl`` and the profile is resolved from the options.
+    """
     options = environment.parsed_options
     plan_name = getattr(options, "chaos_plan", None)
     if not plan_name:
         return None
     from scenarios.targets import resolve_profile, state_dir
 
-    resolved = resolve_profile(profile or options.profile, None if profile else getattr(options, "target", None))
-    journal_path = getattr(options, "chaos_journal", None)
+    context = _run_context(environment)
+    if context is not None:
+        emit = emit or context.recorder.emit
+        profile = profile or context.profile
+    if profile is None:
+        profile = resolve_profile(options.profile, getattr(options, "target", None)).profile
     if emit is None:
-        emit = StreamWriter(Path(options.results_dir) / "chaos.jsonl").write
+        emit = StreamWriter(Path(options.results_dir or ".") / CHAOS_STREAM).write
+    journal_path = getattr(options, "chaos_journal", None)
     run = build_run(
-        load_plan(plan_name), resolved.profile, allow_chaos=bool(getattr(options, "allow_chaos", False)), emit=emit,
+        load_plan(plan_name), profile, allow_chaos=bool(getattr(options, "allow_chaos", False)), emit=emit,
         backend=getattr(options, "chaos_backend", None) or "auto", state_dir=state_dir(),
         journal=Journal(Path(journal_path)) if journal_path else None,
     )
     _Schedule(environment, run).listen()
     return run
+
+
+def _run_context(environment: Any) -> Any:
+    """The ``scenarios`` run context of this environment, or None when chaos runs without one."""
+    try:
+        from scenarios._context import run_context
+
+        return run_context(environment)
+    except (ImportError, RuntimeError):
+        return None
 
 
 class _Schedule:

@@ -16,12 +16,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import docker
 import httpx
 import pytest
 
+from reference_stack.docker import DockerStack
 from scenarios.profiles import Profile, load_profile
-from tests.conftest import free_port
+from tests.conftest import REPO, docker_available, free_port, require, require_binary
 
 HEALTH_SERVER = """
 import http.server, sys
@@ -106,3 +109,41 @@ def stagegate(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
               timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "stagegate", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})}, cwd=cwd, check=False)
+
+
+@dataclass
+class ContainerStack:
+    """The reference stack in containers for this test module, and a profile naming its containers."""
+
+    stack: DockerStack
+    profile_path: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"STAGEGATE_STATE_DIR": str(self.stack.state_dir)}
+
+    def container(self, service: str) -> Any:
+        return docker.from_env().containers.get(self.stack.containers[service])
+
+
+@pytest.fixture(scope="module")
+def container_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerStack]:
+    """Build the images (once per recipe, cached by content hash) and run the four services.
+
+    Container names carry a per-session suffix so a real deployment on this machine is never touched;
+    the profile written next to the stack names those containers, as a user's profile would.
+    """
+    require(docker_available(), "a running Docker daemon")
+    require_binary("debootstrap")
+    from reference_stack.docker import SERVICE_IMAGES, running_docker_stack
+
+    directory = tmp_path_factory.mktemp("containers")
+    suffix = f"-sgt{os.getpid()}"
+    with running_docker_stack(directory / "stack", ports={image.service: 0 for image in SERVICE_IMAGES},
+                              suffix=suffix) as stack:
+        text = (REPO / "scenarios/profiles/checklist-v0.10.0.toml").read_text(encoding="utf-8")
+        for image in SERVICE_IMAGES:
+            text = text.replace(f'container = "{image.container}"', f'container = "{image.container}{suffix}"')
+        profile_path = directory / "containers.toml"
+        profile_path.write_text(text, encoding="utf-8")
+        yield ContainerStack(stack, profile_path)

@@ -1,0 +1,133 @@
+"""Chaos on real containers: the reference stack built without a registry and run by dockerd."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from analysis import load_results
+from scenarios.chaos import Journal
+from scenarios.profiles import load_profile
+from tests.chaos.conftest import ContainerStack, stagegate, write_plan
+
+pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+
+LONG = """name = "{name}"
+[steady_state]
+checks = ["negocio"]
+recovery_timeout_s = 30
+interval_s = 0.2
+[[steps]]
+id = "{action}_negocio"
+at_s = 0
+action = "{action}"
+target = "negocio"
+duration_s = 120
+{extra}
+"""
+
+
+def _chaos_run(cs: ContainerStack, tmp_path: Path, plan: str | Path, **popen: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "stagegate", "chaos", "run", str(plan), "--profile", str(cs.profile_path),
+         "--target", "local", "--backend", "docker", "--allow-chaos", "--journal", str(tmp_path / "journal.jsonl"),
+         "--out", str(tmp_path / "out")],
+        env={**os.environ, **cs.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait(condition, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.1)
+
+
+def _status(cs: ContainerStack, service: str) -> str:
+    return str(cs.container(service).status)
+
+
+def test_r1_each_container_runs_as_its_non_root_user(docker_daemon: None, container_stack: ContainerStack) -> None:
+    profile = load_profile(container_stack.profile_path)
+    for service in ("deposito", "negocio", "ml", "dashboard"):
+        container = container_stack.container(service)
+        assert container.name == profile.services[service].container
+        whoami = container.exec_run("whoami")
+        uid = container.exec_run("id -u")
+        assert (whoami.exit_code, whoami.output.decode().strip()) == (0, profile.services[service].user)
+        assert uid.output.decode().strip() != "0"
+        assert container.attrs["State"]["Health"]["Status"] in ("starting", "healthy")
+
+
+def test_pause_negocio_during_a_short_run(docker_daemon: None, container_stack: ContainerStack, tmp_path: Path) -> None:
+    negocio = container_stack.stack.services["negocio"]
+    outage: list[tuple[float, bool]] = []  # a health watcher of our own: (time, answered) on each change
+    harness = _chaos_run(container_stack, tmp_path, "pause-negocio-5s")
+    while harness.poll() is None:
+        try:
+            ok = httpx.get(negocio + "/health", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        if not outage or outage[-1][1] != ok:
+            outage.append((time.time(), ok))
+        time.sleep(0.1)
+    out, err = harness.communicate()
+    assert harness.returncode == 0, err
+    assert _status(container_stack, "negocio") == "running"
+    events = load_results(tmp_path / "out").chaos
+    assert [e["phase"] for e in events] == ["start", "end", "recovered"]
+    start, end, recovered = events
+    assert end["detail"] == f"unpaused {container_stack.stack.containers['negocio']}"
+    assert 4.5 < end["t"] - start["t"] < 8
+    assert recovered["recovery_s"] is not None and recovered["recovery_s"] < 30
+    down = [t for t, ok in outage if not ok]
+    up_again = [t for t, ok in outage if ok and down and t > down[0]]
+    assert down and up_again, f"the watcher never saw the outage: {outage}"
+    assert start["t"] - 1 < down[0] < start["t"] + 2 and end["t"] - 1 < up_again[0] < end["t"] + 5
+    assert "pause_negocio start: pause negocio for 5 s" in out
+
+
+def test_sigkill_while_paused_then_recover_unpauses(docker_daemon: None, container_stack: ContainerStack,
+                                                    tmp_path: Path) -> None:
+    harness = _chaos_run(container_stack, tmp_path, write_plan(tmp_path, LONG.format(name="long-pause", action="pause", extra="")))
+    _wait(lambda: _status(container_stack, "negocio") == "paused")
+    harness.kill()
+    harness.wait()
+    assert _status(container_stack, "negocio") == "paused", "SIGKILL cannot revert: the pause must still hold"
+    done = stagegate("chaos", "recover", "--journal", str(tmp_path / "journal.jsonl"))
+    name = container_stack.stack.containers["negocio"]
+    assert (done.returncode, done.stdout) == (
+        0, f"reverted pause on negocio (docker, step pause_negocio) left by pid {harness.pid}: unpaused {name}\n")
+    assert _status(container_stack, "negocio") == "running"
+    assert Journal(tmp_path / "journal.jsonl").open_faults() == []
+
+
+def test_sigterm_during_cpu_throttle_restores_the_quota(docker_daemon: None, container_stack: ContainerStack,
+                                                        tmp_path: Path) -> None:
+    container = container_stack.container("negocio")
+    original = (container.attrs["HostConfig"]["CpuQuota"], container.attrs["HostConfig"]["CpuPeriod"])
+    plan = write_plan(tmp_path, LONG.format(name="long-cpu", action="cpu", extra="cpu_fraction = 0.05"))
+    harness = _chaos_run(container_stack, tmp_path, plan)
+
+    def quota() -> int:
+        container.reload()
+        return int(container.attrs["HostConfig"]["CpuQuota"])
+
+    _wait(lambda: quota() == 5000)
+    harness.send_signal(signal.SIGTERM)
+    _, err = harness.communicate(timeout=60)
+    assert harness.returncode == 130, err
+    container.reload()
+    restored = (container.attrs["HostConfig"]["CpuQuota"], container.attrs["HostConfig"]["CpuPeriod"])
+    assert restored[0] in (original[0], -1) and restored[0] <= 0, f"quota still capped: {restored}"
+    records = [json.loads(line) for line in (tmp_path / "out" / "chaos.jsonl").read_text().splitlines()]
+    assert [r.get("phase", r["kind"]) for r in records] == ["run_header", "start", "end", "run_end"]
+    assert records[2]["detail"] == f"restored the CPU quota of {container.name}"
