@@ -18,8 +18,10 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, UploadFi
 from fastapi.middleware.cors import CORSMiddleware
 
 from reference_stack._config import ServiceConfig
+from reference_stack._errors import StackError
 from reference_stack._faults import LiveFaults
 from reference_stack._http import ASGIApp
+from reference_stack._state import read_info
 from reference_stack.as_built import _negocio_r3
 from reference_stack.as_built._agent import agent_app, health_label, outer
 from reference_stack.as_built._auth import container_secret, require_role
@@ -40,15 +42,28 @@ log = logging.getLogger("agente_negocio")
 
 
 class DepositoClient:
-    """``integrations/deposito_client.py@c2``: calls deposito **without a token**."""
+    """``integrations/deposito_client.py@c2``: calls deposito **without a token**.
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
+    deposito is compose's ``AGENTE_DEPOSITO_URL`` when set; else this stack's own deposito, read from
+    ``stack.json`` once the launcher has written it (so another stack on port 8001 is never asked).
+    """
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self._config = config
+        self._url = config.env.get("AGENTE_DEPOSITO_URL", "").rstrip("/") or None
+
+    def base_url(self) -> str:
+        if self._url is None:
+            try:
+                self._url = read_info(self._config.state_dir).services["deposito"]
+            except (StackError, KeyError):
+                return DEPOSITO_URL_DEFAULT
+        return self._url
 
     async def _get(self, path: str, **params: Any) -> httpx.Response | None:
         try:
-            async with httpx.AsyncClient(timeout=DEPOSITO_TIMEOUT_S) as client:
-                return await client.get(self.base_url + path, params=params)
+            async with httpx.AsyncClient(timeout=DEPOSITO_TIMEOUT_S, trust_env=False) as client:
+                return await client.get(self.base_url() + path, params=params)
         except httpx.HTTPError as exc:
             log.warning("deposito no disponible: %s", exc.__class__.__name__)
             return None
@@ -73,7 +88,7 @@ def _log_startup() -> None:
 
 def _served_main(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
     auth = Depends(require_role("negocio", container_secret("negocio", config.env)))
-    deposito = DepositoClient(config.env.get("AGENTE_DEPOSITO_URL", DEPOSITO_URL_DEFAULT))
+    deposito = DepositoClient(config)
     app = agent_app("Agente Negocio", _log_startup)
     register_error_handlers(app)
     origins = [o for o in config.env.get("CORS_ORIGINS", "*").split(",") if o]

@@ -20,15 +20,11 @@ from PIL import Image
 from reference_stack import running_stack
 from reference_stack.as_built import MODEL_LABEL
 from scenarios.profiles import Profile, load_profile
-from tests.conftest import free_port
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Profile]]:
-    ports = {name: free_port() for name in ("deposito", "negocio", "ml", "dashboard")}
-    env = {"AGENTE_DEPOSITO_URL": f"http://127.0.0.1:{ports['deposito']}"}
-    with running_stack(tmp_path_factory.mktemp("stack"), contract="as-built", ports=ports, gateway=False,
-                       env=env) as stack:
+    with running_stack(tmp_path_factory.mktemp("stack"), contract="as-built", gateway=False) as stack:
         yield stack, load_profile("as-built").with_targets(stack.services)
 
 
@@ -62,6 +58,15 @@ def test_health_needs_the_profiles_token_and_says_it_is_a_model(model) -> None:
         assert httpx.get(url).status_code == 403
         answer = httpx.get(url, headers=_headers(stack, profile, agent))
         assert answer.status_code == 200 and answer.json()["model"] == MODEL_LABEL
+
+
+def test_negocio_asks_this_stacks_deposito_without_a_token(model) -> None:
+    stack, profile = model
+    refused_before = stack.log("deposito").count("GET /health 403")
+    body = httpx.get(profile.url("negocio", "/health"), headers=_headers(stack, profile, "negocio")).json()
+    assert body["deposito_status"] == "disconnected"
+    time.sleep(0.2)  # deposito logs the request once its answer has gone out
+    assert stack.log("deposito").count("GET /health 403") == refused_before + 1
 
 
 def test_cross_agent_token_is_500_with_the_stacks_own_secrets(model) -> None:
