@@ -8,7 +8,8 @@ Invoices::
 Tokens::
 
     secrets = load_agent_secrets({"deposito": "JWT_SECRET_DEPOSITO", ...}, env_file="secrets.env")
-    agents = [AgentIdentity(name="deposito", issuer="deposito", role="deposito", secret_env="JWT_SECRET_DEPOSITO"), ...]
+    agents = [AgentIdentity(name="deposito", issuer="deposito", role="deposito",
+                            secret_env="JWT_SECRET_DEPOSITO"), ...]
     catalogue = build_catalogue(agents, secrets, claim_style="iss", rejected_statuses=[401, 403])
     write_catalogue(catalogue, "tokens.json"); catalogue = load_catalogue("tokens.json")
 """
