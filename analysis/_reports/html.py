@@ -307,12 +307,13 @@ def _jwt_chart(data: RunData | None) -> Chart:
 
 
 def _siblings(path: Path) -> dict[str, list[str]]:
-    """Relative links to Locust's own report and CSVs and the other outputs beside ``path``."""
+    """Relative links to the files beside ``path``: Locust's report and CSVs, outputs, streams, logs."""
     folder = path.parent
-    if not folder.is_dir():
-        return {"locust": [], "outputs": []}
+    files = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
     mine = {path.name, "index.html"}
-    locust = sorted(p.name for p in folder.iterdir()
-                    if p.is_file() and p.suffix in (".html", ".csv") and p.name not in mine)
-    outputs = [name for name in SIBLING_OUTPUTS if (folder / name).is_file()]
-    return {"locust": locust, "outputs": outputs}
+    return {
+        "locust": [n for n in files if n.endswith((".html", ".csv")) and n not in mine],
+        "outputs": [n for n in SIBLING_OUTPUTS if n in files],
+        "streams": [n for n in files if n.endswith(".jsonl")],
+        "logs": [n for n in files if n.endswith(".log")],
+    }

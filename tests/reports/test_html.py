@@ -80,6 +80,7 @@ def test_locust_files_and_outputs_are_relative_links(full_run):
     assert '<a href="locust.html">locust.html</a>' in page
     assert '<a href="locust_stats.csv">locust_stats.csv</a>' in page
     assert '<a href="verdict.json">verdict.json</a>' in page
+    assert '<a href="chaos.jsonl">chaos.jsonl</a> · <a href="locust.jsonl">locust.jsonl</a>' in page
     assert 'href="report.html"' not in page
 
 
