@@ -338,3 +338,11 @@ def test_switches_come_from_the_environment_with_one_line_errors() -> None:
     with pytest.raises(FaultInvalid) as unknown:
         AsBuiltSwitches.from_env({"STAGEGATE_AS_BUILT_NOT_STARTD": "ml"})
     assert str(unknown.value) == "STAGEGATE_AS_BUILT_NOT_STARTD: Extra inputs are not permitted"
+
+
+def test_public_api_is_pinned() -> None:
+    import reference_stack.as_built as package
+
+    assert set(package.__all__) == {"ENV_PREFIX", "MODEL_LABEL", "NAME", "SERVICES", "AsBuiltSwitches",
+                                    "build_app", "ready_path"}
+    assert package.NAME == "as-built" and package.SERVICES == ("deposito", "negocio", "ml", "dashboard")
