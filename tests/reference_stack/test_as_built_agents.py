@@ -165,6 +165,26 @@ def test_deposito_products_stock_and_critical(stack) -> None:
     assert critical and all(row["stock_actual"] <= row["stock_minimo"] for row in critical)
 
 
+def test_deposito_unknown_product_movement_is_the_custom_404(stack) -> None:
+    answer = post(stack, "deposito", "/stock/update", headers=DEPOSITO,
+                  json={"producto_id": 9999, "tipo_movimiento": "entrada", "cantidad": 1})
+    assert answer.status_code == 404 and answer.json()["error"] == "producto_no_encontrado"
+
+
+def test_fault_switches_reach_the_model_through_the_admin_endpoint(stack) -> None:
+    admin = {"X-Stagegate-Admin": SECRETS["STAGEGATE_ADMIN_TOKEN"]}
+    url = f"{stack['deposito']}/__admin/faults"
+    assert httpx.put(url, json={"health_failing": True}, headers=admin).status_code == 200
+    try:
+        answer = get(stack, "deposito", "/health", headers=DEPOSITO)
+    finally:
+        httpx.delete(url, headers=admin)
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "unhealthy" and answer.json()["model"] == MODEL_LABEL
+    assert httpx.put(url, json={"health_failing": True}).status_code == 401  # no admin token
+    assert get(stack, "deposito", "/health", headers=DEPOSITO).status_code == 200
+
+
 def test_deposito_create_is_201_and_update_needs_no_auth(stack) -> None:
     created = post(stack, "deposito", "/productos", headers=DEPOSITO,
                    json={"codigo": "AB-1", "nombre": "Producto nuevo", "precio_compra": 10.0})
