@@ -75,11 +75,8 @@ def render(verdict: Verdict, run_data: RunData | None, *, siblings: dict[str, li
         time_charts=_time_charts(verdict, run_data, line),
         ocr_charts=_ocr_charts(verdict, run_data, line),
         jwt_chart=_jwt_chart(run_data),
-        capacity_chart=Chart("capacity", "Throughput and p95 per user step", Markup(charts.capacity_chart(verdict.capacity)))
-        if verdict.capacity and verdict.capacity.steps else None,
-        comparison_chart=Chart("comparison", "Latency shift per request name",
-                               Markup(charts.comparison_chart(verdict.comparison)))
-        if verdict.comparison and verdict.comparison.rows else None,
+        capacity_chart=_capacity_chart(verdict),
+        comparison_chart=_comparison_chart(verdict),
         start=line.start if line else verdict.run.started_at,
         problems=[str(p) for p in run_data.problems] if run_data is not None else [],
         coverage=coverage(run_data),
@@ -304,6 +301,19 @@ def _jwt_chart(data: RunData | None) -> Chart:
     counts = ", ".join(f"{n} {result.replace('_', ' ')}" for result, n in sorted(matrix.counts().items()))
     return Chart("jwt", "Forged tokens: case × target agent", Markup(charts.token_matrix_chart(matrix)),
                  caption=f"Cells show the worst result and the statuses received ({counts}).")
+
+
+def _capacity_chart(verdict: Verdict) -> Chart | None:
+    if verdict.capacity is None or not verdict.capacity.steps:
+        return None
+    return Chart("capacity", "Throughput and p95 per user step", Markup(charts.capacity_chart(verdict.capacity)))
+
+
+def _comparison_chart(verdict: Verdict) -> Chart | None:
+    if verdict.comparison is None or not verdict.comparison.rows:
+        return None
+    return Chart("comparison", "Latency shift per request name",
+                 Markup(charts.comparison_chart(verdict.comparison)))
 
 
 def _siblings(path: Path) -> dict[str, list[str]]:
