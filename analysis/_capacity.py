@@ -14,6 +14,7 @@ from analysis._errors import AnalysisError
 from analysis._judge import judge_rule
 from analysis._load import RunData
 from analysis._ruleset import CapacitySettings, RuleSet, load_rules
+from analysis._sketches import quantile_ms
 from analysis._verdict import EXIT_CODES, Capacity, CapacityStep, Verdict
 
 
@@ -53,7 +54,7 @@ def _step(users: int, start: float, end: float, data: RunData, settings: Capacit
     return CapacityStep(
         users=users, start=start, end=stop, ok=broken is None, broken_by=broken,
         rps=round(sum(w["count"] for w in part.windows) / (stop - start - settings.settle_s), 3),
-        p95_ms=round(float(sketch.get_quantile_value(0.95)), 3) if sketch else None,
+        p95_ms=round(p95, 3) if (p95 := quantile_ms(sketch, 0.95)) is not None else None,
         error_rate=round(sum(part.series[n].outcome("error") for n in normal) / count, 6) if count else 0.0,
     )
 

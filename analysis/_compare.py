@@ -18,7 +18,7 @@ import math
 import re
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import norm  # type: ignore[import-untyped]
 
 from analysis._evaluate import notes as stream_notes
 from analysis._evaluate import request_rows, run_info
@@ -26,7 +26,16 @@ from analysis._judge import pct
 from analysis._load import RunData
 from analysis._ruleset import CompareSettings, RuleSet, load_rules
 from analysis._sketches import Bins
-from analysis._verdict import Change, Comparison, ComparisonRow, Evidence, RuleResult, RuleStatus, Verdict, decide
+from analysis._verdict import (
+    Change,
+    Comparison,
+    ComparisonRow,
+    Evidence,
+    RuleResult,
+    RuleStatus,
+    Verdict,
+    decide,
+)
 
 HL_POINTS = 200
 """Quantiles per side for the Hodges-Lehmann estimate (200 x 200 pairwise differences)."""
@@ -62,7 +71,8 @@ def _quantiles(bins: Bins, levels: np.ndarray) -> np.ndarray:
     values = np.concatenate(([0.0], bins.values_ms()))
     counts = np.concatenate(([bins.zero], bins.counts))
     cumulative = np.cumsum(counts)
-    return values[np.minimum(np.searchsorted(cumulative, levels * cumulative[-1], side="right"), values.size - 1)]
+    index = np.minimum(np.searchsorted(cumulative, levels * cumulative[-1], side="right"), values.size - 1)
+    return np.asarray(values[index], dtype=np.float64)
 
 
 def hodges_lehmann_ms(x: Bins, y: Bins) -> float:

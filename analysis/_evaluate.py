@@ -9,6 +9,7 @@ from analysis import _rules, _windows  # noqa: F401  (registers the evaluators o
 from analysis._judge import judge_rule
 from analysis._load import RunData, load_results
 from analysis._ruleset import RuleSet
+from analysis._sketches import quantile_ms
 from analysis._verdict import FindingOut, RequestRow, RunInfo, Verdict, decide
 
 _END_SEVERITY = ("completed", "aborted", "interrupted", "failed")
@@ -22,7 +23,8 @@ def evaluate(results: Path | RunData, rules: RuleSet) -> Verdict:
     verdict, code, reasons = decide(judged)
     return Verdict(
         verdict=verdict, exit_code=code, reasons=reasons, run=run_info(data), rules=judged,
-        findings=[FindingOut.model_validate({k: f[k] for k in FindingOut.model_fields}) for f in data.findings],
+        findings=[FindingOut.model_validate({k: v for k, v in f.items() if k in FindingOut.model_fields})
+                  for f in data.findings],
         requests=request_rows(data), notes=notes(data),
     )
 
@@ -40,7 +42,7 @@ def run_info(data: RunData) -> RunInfo:
         contract=contract if contract in ("intended", "as-built") else None,
         scenario=header["scenario"] if header else None, targets=header["targets"] if header else {},
         started_at=data.start, ended_at=data.end, duration_s=data.duration_s,
-        end_reason=max(reasons, key=_END_SEVERITY.index) if reasons else None,  # type: ignore[arg-type]
+        end_reason=max(reasons, key=_END_SEVERITY.index) if reasons else None,
         stagegate_version=versions.get("stagegate"), git_commit=versions.get("git_commit") or versions.get("git"),
         settings=settings,
     )
@@ -52,10 +54,8 @@ def request_rows(data: RunData) -> list[RequestRow]:
     rows = []
     for series in data.series.values():
         sketch = data.sketch(series.name)
-        quantiles = {
-            key: (round(float(sketch.get_quantile_value(q)), 3) if sketch and sketch.count else None)
-            for key, q in PERCENTILES.items()
-        }
+        quantiles = {key: round(v, 3) if (v := quantile_ms(sketch, q)) is not None else None
+                     for key, q in PERCENTILES.items()}
         rows.append(RequestRow(
             name=series.name, service=series.service, traffic=series.traffic, count=series.count,
             ok=series.outcome("ok"), errors=series.outcome("error"), expected=series.outcome("expected"),

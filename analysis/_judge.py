@@ -52,7 +52,7 @@ def to_result(rule_id: str, rule: _Rule, found: Judgement) -> RuleResult:
     """A judgement as the rule's result; for an ``alert`` rule a FAIL becomes a WARN."""
     status = "WARN" if rule.role == "alert" and found.status == "FAIL" else found.status
     return RuleResult(
-        id=rule_id, title=rule.title, kind=str(getattr(rule, "kind")), role=rule.role, status=status,
+        id=rule_id, title=rule.title, kind=rule.kind, role=rule.role, status=status,
         summary=found.summary, threshold=rule.threshold(), section=rule.section,
         evidence=Evidence(values=found.values, spans=found.spans, items=found.items[:MAX_ITEMS]),
     )

@@ -175,6 +175,10 @@ class RunData:
                 row[3] += outcomes.get("expected", 0)
         return [SecondTotals(t, *row) for t, row in sorted(acc.items())]
 
+    def records(self, kind: str) -> list[Any]:
+        """The list holding records of ``kind`` (``"token"``, ``"ocr"``...)."""
+        return self._lists[kind]
+
     def add(self, rec: Any) -> None:
         """Append one validated record to its list and widen ``start``/``end``."""
         self._lists[rec["kind"]].append(rec)
@@ -221,15 +225,15 @@ def load_results(results_dir: Path) -> RunData:
     for path in files:
         try:
             for ordinal, item in enumerate(stream.read_file(path), start=1):
-                problem = item if isinstance(item, StreamProblem) else record_problem(item)
-                if problem is None and item["kind"] == "window":
-                    problem = _decode_sketch(cast(dict[str, Any], item))
+                if isinstance(item, StreamProblem):
+                    data.problems.append(item)
+                    continue
+                rec = cast(dict[str, Any], item)
+                problem = record_problem(rec) or (_decode_sketch(rec) if rec["kind"] == "window" else None)
                 if problem is None:
-                    data.add(item)
-                elif isinstance(problem, str):
-                    data.problems.append(StreamProblem(path, _line_number(path, ordinal), problem))
+                    data.add(rec)
                 else:
-                    data.problems.append(problem)
+                    data.problems.append(StreamProblem(path, _line_number(path, ordinal), problem))
         except OSError as exc:
             data.problems.append(StreamProblem(path, 0, f"cannot read ({exc.strerror or exc})"))
     return data

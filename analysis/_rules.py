@@ -21,11 +21,11 @@ from analysis._ruleset import (
     MetricRule,
     ShareRule,
     SmokeRule,
-    Source,
     StatisticRule,
     StreamRule,
     TrivyRule,
 )
+from analysis._sketches import quantile_ms
 from analysis._verdict import RuleStatus
 from analysis._windows import scope_text
 from stagegate.stream import SmokeResult
@@ -37,14 +37,6 @@ _SMOKE_STATUS: dict[str, RuleStatus] = {"PASS": "PASS", "WARN": "WARN", "FAIL": 
 def matches(record: Mapping[str, Any], where: Filter) -> bool:
     """True when every field named in ``where`` holds one of its listed values."""
     return all(record.get(key) in accepted for key, accepted in where.items())
-
-
-def source_records(data: RunData, source: Source) -> list[Any]:
-    """The records a count or share rule counts."""
-    return {
-        "token": data.tokens, "ocr": data.ocr, "smoke": data.smoke, "finding": data.findings,
-        "chaos": data.chaos, "health": data.health, "ledger": data.ledger,
-    }[source]
 
 
 def _describe(where: Filter) -> str:
@@ -64,8 +56,7 @@ def _statistic(rule: StatisticRule, data: RunData) -> Judgement:
     elif rule.stat == "max_ms":
         value = max(m for n in names if (m := data.series[n].max_ms) is not None)
     else:
-        sketch = data.merged_sketch(names)
-        value = float(sketch.get_quantile_value(int(rule.stat[1:3]) / 100)) if sketch else 0.0
+        value = quantile_ms(data.merged_sketch(names), int(rule.stat[1:3]) / 100) or 0.0
     shown = pct(value) if rule.stat == "error_rate" else f"{value:.1f} ms"
     values = {rule.stat: round(value, 6), "count": count, "names": len(names)}
     status: RuleStatus = "PASS" if value < rule.below else "FAIL"
@@ -73,7 +64,7 @@ def _statistic(rule: StatisticRule, data: RunData) -> Judgement:
 
 
 def _counted(rule: CountRule | ShareRule, data: RunData) -> tuple[list[Any], list[Any]]:
-    pool = [r for r in source_records(data, rule.source) if matches(r, rule.of)]
+    pool = [r for r in data.records(rule.source) if matches(r, rule.of)]
     return pool, [r for r in pool if matches(r, rule.where)]
 
 

@@ -43,6 +43,7 @@ class _Rule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: str
     role: Role
     title: str
     section: str = ""

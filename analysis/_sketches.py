@@ -191,9 +191,17 @@ def to_sketch(bins: Bins) -> BaseDDSketch:
     return sketch
 
 
+def quantile_ms(sketch: BaseDDSketch | None, q: float) -> float | None:
+    """The ``q`` quantile of a sketch, None when there is no sketch or it is empty."""
+    if sketch is None or not sketch.count:
+        return None
+    value = sketch.get_quantile_value(q)
+    return None if value is None else float(value)
+
+
 def merge_encoded(items: Iterable[str | Bins]) -> BaseDDSketch:
     """One sketch holding every sketch of ``items`` (encoded text or ``Bins``; empty when none)."""
     return to_sketch(merge_bins(items))
 
 
-__all__ = ["EMPTY", "Bins", "decode", "merge_bins", "merge_encoded", "parse", "to_sketch"]
+__all__ = ["EMPTY", "Bins", "decode", "merge_bins", "merge_encoded", "parse", "quantile_ms", "to_sketch"]

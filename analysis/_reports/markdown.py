@@ -19,8 +19,8 @@ def render(verdict: Verdict) -> str:
     lines = [
         f"## stagegate: {verdict.verdict} (exit {verdict.exit_code})",
         "",
-        f"profile `{run.profile}` · scenario `{run.scenario}` · "
-        f"{f'{run.duration_s:.0f} s' if run.duration_s is not None else 'duration unknown'} · run `{run.run_id}`",
+        (f"profile `{run.profile}` · scenario `{run.scenario}` · "
+         f"{f'{run.duration_s:.0f} s' if run.duration_s is not None else 'duration unknown'} · run `{run.run_id}`"),
         "",
     ]
     lines += [f"- {_cell(reason)}" for reason in verdict.reasons] + ([""] if verdict.reasons else [])

@@ -84,6 +84,6 @@ def test_compare_identical_runs(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_the_installed_command(results: Path) -> None:
     clean_run(results).close()
     done = subprocess.run([sys.executable, "-m", "stagegate", "analyze", str(results / "nope")],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"stagegate: error: {results / 'nope'}: not a results directory (missing or not a directory)\n"

@@ -40,8 +40,8 @@ def test_corrupt_lines_are_notes(results: Path) -> None:
         "locust.jsonl:4: not JSON (Expecting property name enclosed in double quotes)",
         "locust.jsonl:7: window record with a bad sketch (not a DDSketch: Only base64 data is allowed)",
         "locust.jsonl:8: window record without count",
-        "locust.jsonl:10: window record without bytes, count, duration_s, errors, latency_max_ms, latency_sum_ms, "
-        "name, outcomes, service, sketch, traffic",
+        ("locust.jsonl:10: window record without bytes, count, duration_s, errors, latency_max_ms, latency_sum_ms, "
+         "name, outcomes, service, sketch, traffic"),
     ]
 
 

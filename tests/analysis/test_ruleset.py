@@ -42,14 +42,14 @@ def test_a_custom_file_loads(tmp_path: Path) -> None:
     (GOOD.replace("below = 500", "below = 500\nwindow_s = -5\n"),
      "bad.toml: rules.p95.statistic.window_s: Extra inputs are not permitted (got -5)"),
     (GOOD.replace('kind = "statistic"', 'kind = "nonsense"'),
-     "bad.toml: rules.p95: Input tag 'nonsense' found using 'kind' does not match any of the expected tags: "
-     "'statistic', 'sustained', 'health_streak', 'health_concurrent', 'health_ok', 'count', 'share', 'smoke', "
-     "'trivy', 'ledger', 'metric', 'stream'"),
+     ("bad.toml: rules.p95: Input tag 'nonsense' found using 'kind' does not match any of the expected tags: "
+      "'statistic', 'sustained', 'health_streak', 'health_concurrent', 'health_ok', 'count', 'share', 'smoke', "
+      "'trivy', 'ledger', 'metric', 'stream'")),
     (GOOD.replace('role = "completion"', 'role = "maybe"'),
      "bad.toml: rules.p95.statistic.role: Input should be 'rollback', 'completion' or 'alert' (got 'maybe')"),
     (GOOD.replace("below = 500", 'below = "fast"'),
-     "bad.toml: rules.p95.statistic.below: Input should be a valid number, unable to parse string as a number "
-     "(got 'fast')"),
+     ("bad.toml: rules.p95.statistic.below: Input should be a valid number, unable to parse string as a number "
+      "(got 'fast')")),
     ("[rules.error_rate]\nkind = 'sustained'\nrole = 'rollback'\ntitle = 't'\nabove = 0.1\nwindow_s = -5\nfor_s = 60\n",
      "bad.toml: rules.error_rate.sustained.window_s: Input should be greater than 0 (got -5)"),
     (GOOD.replace("[rules.p95]", "[rules.P95]"),
