@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,9 +97,7 @@ def main() -> int:
           f"peak memory {found['peak_mb']:.0f} MB (target {TARGET_MB:g} MB, ratio {found['peak_mb'] / TARGET_MB:.2f}); "
           f"verdict {found['verdict']}, {found['requests']} requests")
     if args.keep is None:
-        for path in results.iterdir():
-            path.unlink()
-        results.rmdir()
+        shutil.rmtree(results)
     return 0
 
 

@@ -4,6 +4,7 @@ summary.md and report.html; exit with the verdict's code."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -26,15 +27,19 @@ VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "ROLLBACK": "bo
 STATUS_ORDER = {"FAIL": 0, "NO_DATA": 1, "WARN": 2, "PASS": 3}
 
 
-def positive_number(text: str) -> float:
-    """argparse type: a number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0 (got {text})")
-    return value
+def number_from(low: float, *, inclusive: bool) -> Callable[[str], float]:
+    """An argparse type: a number above ``low`` (or equal to it when ``inclusive``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (value >= low if inclusive else value > low):
+            raise argparse.ArgumentTypeError(f"must be {'>=' if inclusive else '>'} {low:g} (got {text})")
+        return value
+
+    return parse
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="directory holding the *.jsonl streams")
     parser.add_argument("--rules", type=Path, metavar="FILE",
                         help="rules file (TOML; default: the shipped analysis/rules/default.toml)")
-    parser.add_argument("--require-rps", type=positive_number, metavar="N",
+    parser.add_argument("--require-rps", type=number_from(0, inclusive=False), metavar="N",
                         help="step-shape run: HOLD unless the capacity knee reaches N requests per second")
     parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the reports (default: RESULTS_DIR)")
     parser.set_defaults(handler=_analyze)

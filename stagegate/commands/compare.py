@@ -9,20 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import compare_runs, comparison_verdict, load_results, load_rules, write_reports
-from stagegate.commands.analyze import EXIT_CODES_EPILOG, print_verdict
+from stagegate.commands.analyze import EXIT_CODES_EPILOG, number_from, print_verdict
 
 CHANGE_STYLE = {"regression": "bold red", "improvement": "green", "no_change": "dim"}
-
-
-def non_negative_ratio(text: str) -> float:
-    """argparse type: a ratio >= 0 (0.1 = 10 %)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("baseline", type=Path, metavar="BASELINE", help="results directory of the baseline run")
     parser.add_argument("current", type=Path, metavar="CURRENT", help="results directory of the run to judge")
-    parser.add_argument("--tolerance", type=non_negative_ratio, metavar="RATIO",
+    parser.add_argument("--tolerance", type=number_from(0, inclusive=True), metavar="RATIO",
                         help="relative latency shift still counted as no change (default from the rules "
                              "file's [compare] table: 0.10)")
     parser.add_argument("--rules", type=Path, metavar="FILE", help="rules file with a [compare] table")
