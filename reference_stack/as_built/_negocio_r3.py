@@ -5,7 +5,8 @@ whole body (over 50 MB: 413), preprocesses in a thread with no timeout, then run
 ``asyncio.wait_for(asyncio.to_thread(...), timeout=OCR_TIMEOUT_SECONDS)``: past it, the ERROR line
 ``OCR processing timed out after {N}s`` and 504. The thread is not stopped and keeps the worker
 busy, as in the real code. This module's own handler answers errors as ``{"error","timestamp"}``.
-Only ``/health`` and ``/facturas/procesar`` of the file's routes are modelled.
+Of the file's routes, ``/health``, ``/facturas/procesar`` and ``/ocr/test`` are modelled; ``/ocr/test``
+wraps everything in ``except Exception``, so its 400, 413 and 504 all become 200 ``success: false``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,26 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
         return {"status": status, "service": "agente_negocio", "timestamp": datetime.now(UTC).isoformat(),
                 "ocr_timeout_seconds": seconds, **health_label()}
 
+    async def checked_image(image: UploadFile) -> bytes:
+        """Images only (400) and at most 50 MB (413), read whole into memory first."""
+        if not (image.content_type or "").startswith("image/"):
+            raise HTTPException(400, "Invalid file type. Only images are supported (JPG, PNG, TIFF, BMP).")
+        data = await image.read()
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise HTTPException(413, "File too large. Maximum size is 50MB.")
+        return data
+
+    async def ocr_within_timeout(data: bytes, detail: str) -> dict[str, Any]:
+        """Preprocessing with no timeout, then OCR under ``wait_for``; its thread is never stopped."""
+        await asyncio.to_thread(image_size, data)
+        processor = OcrProcessor(seconds_per_mb=config.ocr_seconds_per_mb,
+                                 multiplier=faults.current.ocr_cost_multiplier)
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(processor.process_image, data), timeout=seconds)
+        except TimeoutError:
+            log.error("OCR processing timed out after %gs", seconds)
+            raise HTTPException(504, detail) from None
+
     @app.post("/facturas/procesar", dependencies=[auth])
     async def procesar_factura(
         image: Annotated[UploadFile, File()],
@@ -74,22 +95,11 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
         update_stock: Annotated[bool, Form()] = False,
         inflation_rate: Annotated[float, Form()] = DEFAULT_INFLATION_RATE,
     ) -> dict[str, Any]:
-        if not (image.content_type or "").startswith("image/"):
-            raise HTTPException(400, "Invalid file type. Only images are supported (JPG, PNG, TIFF, BMP).")
-        data = await image.read()
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise HTTPException(413, "File too large. Maximum size is 50MB.")
+        data = await checked_image(image)
         started = time.monotonic()
         try:
-            await asyncio.to_thread(image_size, data)  # preprocessing: no timeout, as in the real code
-            processor = OcrProcessor(seconds_per_mb=config.ocr_seconds_per_mb,
-                                     multiplier=faults.current.ocr_cost_multiplier)
-            try:
-                ocr = await asyncio.wait_for(asyncio.to_thread(processor.process_image, data), timeout=seconds)
-            except TimeoutError:
-                log.error("OCR processing timed out after %gs", seconds)
-                raise HTTPException(504, f"OCR processing exceeded timeout ({seconds:g}s). "
-                                         "Try with a clearer image or smaller file.") from None
+            ocr = await ocr_within_timeout(data, f"OCR processing exceeded timeout ({seconds:g}s). "
+                                                 "Try with a clearer image or smaller file.")
             if not ocr["productos"]:
                 raise HTTPException(422, "No se detectaron productos en la factura")
             total = round(sum(p["cantidad"] * p["precio_unitario"] * (1 + inflation_rate) for p in ocr["productos"]), 2)
@@ -102,5 +112,20 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
         except Exception as exc:  # noqa: BLE001 - the real route answers 200 success:false to any other error
             log.error("Processing failed: %s", exc)
             return {"success": False, "productos": [], "message": f"Processing failed: {exc}"}
+
+    @app.post("/ocr/test", dependencies=[auth])
+    async def ocr_test(image: Annotated[UploadFile, File()],
+                       preprocess_only: Annotated[bool, Form()] = False) -> dict[str, Any]:
+        # L480-595: the outer ``except Exception`` also catches the 400, 413 and 504 HTTPExceptions,
+        # so every failure, the timeout included, is a 200 with success false.
+        try:
+            data = await checked_image(image)
+            if preprocess_only:
+                width, height = await asyncio.to_thread(image_size, data)
+                return {"success": True, "preprocess_only": True, "width": width, "height": height}
+            ocr = await ocr_within_timeout(data, f"OCR processing exceeded timeout ({seconds:g}s)")
+            return {"success": True, "texto": ocr["texto"], "productos": ocr["productos"]}
+        except Exception as exc:  # noqa: BLE001 - the real defect: HTTPExceptions are swallowed too
+            return {"success": False, "message": f"OCR testing failed: {exc}"}
 
     return app

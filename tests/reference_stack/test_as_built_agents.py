@@ -294,6 +294,13 @@ def test_r3_ocr_timeout_is_504_with_its_log_line(r3) -> None:
     assert r3["logs"].matching("OCR timeout configured: 1 seconds")
 
 
+def test_r3_ocr_test_swallows_the_504_into_a_200(r3) -> None:
+    answer = post(r3, "negocio", "/ocr/test", headers=NEGOCIO, files={"image": ("f.png", _png(160), "image/png")})
+    assert answer.status_code == 200
+    assert answer.json() == {"success": False,
+                             "message": "OCR testing failed: 504: OCR processing exceeded timeout (1s)"}
+
+
 def test_r3_small_image_has_no_products_422(r3) -> None:
     answer = post(r3, "negocio", "/facturas/procesar", headers=NEGOCIO, files={"image": ("f.png", _png(20), "image/png")})
     assert answer.status_code == 422 and answer.json()["error"] == "No se detectaron productos en la factura"
