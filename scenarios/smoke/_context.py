@@ -104,10 +104,16 @@ class SmokeContext:
 
     # --- where the deployment runs -------------------------------------------------------------
 
-    def container(self, service: str) -> Any | None:
+    def container_name(self, service: str) -> str | None:
+        """The container of ``service``: as the local stack's state names it, else as the profile does."""
+        named = (self.stack_state or {}).get("containers")
+        if isinstance(named, dict) and isinstance(named.get(service), str):
+            return str(named[service])
         spec = self.profile.services.get(service)
-        name = spec.container if spec else (self.profile.gateway.container if self.profile.gateway else None)
-        return self.docker.container(name)
+        return spec.container if spec else (self.profile.gateway.container if self.profile.gateway else None)
+
+    def container(self, service: str) -> Any | None:
+        return self.docker.container(self.container_name(service))
 
     def stack_processes(self) -> dict[str, dict[str, Any]]:
         """The local reference stack's processes (service -> {pid, port}), empty when not local."""
@@ -132,9 +138,8 @@ class SmokeContext:
         found: dict[str, LogSource] = {}
         log_dir = (self.stack_state or {}).get("log_dir")
         for service in self.profile.services:
-            container = self.container(service)
-            if container is not None:
-                found[service] = DockerLog(container)
-            elif log_dir and (Path(log_dir) / f"{service}.log").is_file():
+            if log_dir and (Path(log_dir) / f"{service}.log").is_file():
                 found[service] = FileLog(Path(log_dir) / f"{service}.log")
+            elif (container := self.container(service)) is not None:
+                found[service] = DockerLog(container)
         return found

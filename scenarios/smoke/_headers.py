@@ -20,6 +20,8 @@ SECTION = "§13 Headers"
 RATE_LIMIT_MARGIN = 20
 """Requests past the profile's rate limit before smoke gives up waiting for the 429."""
 RATE_LIMIT_BUDGET_S = 15.0
+WHERE = {"dashboard": "dashboard pages", "dashboard_api": "the dashboard API", "on_401": "401 answers",
+         "on_429": "429 answers", "gateway": "the gateway"}
 
 
 def missing_headers(context: SmokeContext, exchange: Exchange) -> list[str]:
@@ -94,9 +96,9 @@ def check_headers(context: SmokeContext) -> CheckOutcome:
         evidence.append(exchange.evidence(headers=seen, missing=missing))
         if missing:
             text = f"{exchange.request} -> {exchange.status} lacks {', '.join(missing)}"
-            problems.append(f"headers missing on {where.replace('_', ' ')}: {text}")
+            problems.append(f"headers missing on {WHERE[where]}: {text}")
             findings.append(FindingDraft(f"security_headers_missing_{where}", SECTION, severity,
-                                         f"headers: {', '.join(missing)} missing on {where.replace('_', ' ')}",
+                                         f"headers: {', '.join(missing)} missing on {WHERE[where]}",
                                          text, "checklist §13"))
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=notes, evidence=evidence,
                               findings=findings,

@@ -33,24 +33,25 @@ def _in_containers(context: SmokeContext, found: dict[str, Any]) -> CheckOutcome
     evidence: list[dict[str, Any]] = []
     problems: list[str] = []
     for service, spec in context.profile.services.items():
-        if not spec.container:
+        name = context.container_name(service)
+        if not name:
             continue
         container = found.get(service)
         if container is None:
-            problems.append(f"{service}: container {spec.container} not found")
-            evidence.append({"request": f"docker exec {spec.container} id", "error": "no such container"})
+            problems.append(f"{service}: container {name} not found")
+            evidence.append({"request": f"docker exec {name} id", "error": "no such container"})
             continue
         code_uid, uid = _exec(container, ["id", "-u"])
         code_name, user = _exec(container, ["id", "-un"])
-        item = {"request": f"docker exec {spec.container} id -u / id -un", "uid": uid, "user": user,
+        item = {"request": f"docker exec {name} id -u / id -un", "uid": uid, "user": user,
                 "expected_user": spec.user}
         evidence.append(item)
         if code_uid != 0:
-            problems.append(f"{service}: cannot run id in {spec.container} ({uid})")
+            problems.append(f"{service}: cannot run id in {name} ({uid})")
         elif uid == "0":
-            problems.append(f"{service}: {spec.container} runs as root")
+            problems.append(f"{service}: {name} runs as root")
         elif spec.user and (code_name != 0 or user != spec.user):
-            problems.append(f"{service}: {spec.container} runs as {user or 'uid ' + uid}, expected {spec.user}")
+            problems.append(f"{service}: {name} runs as {user or 'uid ' + uid}, expected {spec.user}")
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence,
                               ok_summary="every container runs as its expected non-root user")
 
@@ -101,7 +102,7 @@ def check_non_root(context: SmokeContext) -> CheckOutcome:
     processes = context.stack_processes()
     if processes:
         return _in_processes(context, processes)
-    names = ", ".join(spec.container for spec in context.profile.services.values() if spec.container)
+    names = ", ".join(name for service in context.profile.services if (name := context.container_name(service)))
     if not names:
         docker = "the profile names no containers"
     else:

@@ -39,6 +39,8 @@ class Probe:
     path: str
     params: dict[str, str]
     json_body: dict[str, Any] | None
+    ok_statuses: tuple[int, ...] = (200,)
+    """What the route answers once the token is accepted (as-built negocio's price lookup: 200 or 404)."""
 
 
 def _fill(text: str) -> str:
@@ -48,28 +50,33 @@ def _fill(text: str) -> str:
 
 
 def probe_route(profile: Profile, agent: str) -> Probe:
-    """A JWT-protected GET of ``agent`` that exists in this contract (the prediction for ml)."""
+    """A JWT-protected route of ``agent`` that exists in this contract.
+
+    A GET call of the profile where the agent has one; else its ``/health`` when that needs a JWT
+    (as-built ml, whose ``/predict/demanda`` checks no token at all); else the prediction.
+    """
     names = [CHECKLIST_PROBE] if agent == "negocio" else []
     names += [name for name in profile.calls if name != CHECKLIST_PROBE]
     for name in names:
         call = profile.calls.get(name)
         if call and call.service == agent and call.auth == "jwt" and call.method == "GET" and not call.missing:
             return Probe("GET", _fill(call.path), {key: _fill(str(value)) for key, value in call.query.items()},
-                         None)
-    predict = profile.predict
-    if predict.service == agent:
-        return Probe(predict.method, predict.path, {}, dict(predict.json_body))
-    return Probe("GET", profile.services[agent].health_path, {}, None)
+                         None, tuple(call.ok_statuses))
+    spec = profile.services[agent]
+    if spec.health_auth == "jwt" or profile.predict.service != agent:
+        return Probe("GET", spec.health_path, {}, None, tuple(spec.health_ok_statuses))
+    return Probe(profile.predict.method, profile.predict.path, {}, dict(profile.predict.json_body))
 
 
-def classify(case: TokenCase, exchange: Exchange) -> str:
-    """``TokenOutcome.result`` of one case."""
+def classify(case: TokenCase, exchange: Exchange, probe: Probe) -> str:
+    """``TokenOutcome.result`` of one case: an answer the route gives past its token check is acceptance."""
     status = exchange.status
     if status is None:
         return "error"
+    accepted = 200 <= status < 300 or status in probe.ok_statuses
     if case.expect == "accept":
-        return "control_ok" if 200 <= status < 300 else "control_refused"
-    if 200 <= status < 300:
+        return "control_ok" if accepted else "control_refused"
+    if accepted:
         return "breach"
     return "rejected" if status in case.expected_statuses else "wrong_rejection"
 
@@ -80,11 +87,19 @@ def _present(context: SmokeContext, agent: str, token: str, label: str, probe: P
                            json=probe.json_body)
 
 
+def _headline_first(hit: tuple[TokenCase, Exchange, Probe]) -> tuple[bool, bool]:
+    """The checklist's own scenario leads: a cross-agent token presented to negocio."""
+    case = hit[0]
+    return case.target != "negocio", case.attack != "cross_agent"
+
+
 def _finding(finding_id: str, what: str, hits: list[tuple[TokenCase, Exchange, Probe]], expected: str,
              severity: Severity) -> FindingDraft:
+    hits = sorted(hits, key=_headline_first)
     case, exchange, probe = hits[0]
     more = f" (and {len(hits) - 1} more cases)" if len(hits) > 1 else ""
-    title = (f"R2: {case.attack.replace('_', '-')} token answered {exchange.outcome()} (expected {expected}) on "
+    answer = exchange.status if exchange.status is not None else exchange.error
+    title = (f"R2: {case.attack.replace('_', '-')} token answered {answer} (expected {expected}) on "
              f"{case.target} {probe.path}{more}")
     evidence = "; ".join(f"{c.id}: {e.request} -> {e.outcome()}" for c, e, _ in hits[:LISTED_CASES])
     return FindingDraft(finding_id, SECTION, severity, title, f"{what}: {evidence}",
@@ -131,11 +146,11 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
         for case in cases:
             exchange = _present(context, agent, case.token, case.id, probes[agent])
             if case.expect == "accept":
-                evidence.append(exchange.evidence(case=case.id, result=classify(case, exchange)))
+                evidence.append(exchange.evidence(case=case.id, result=classify(case, exchange, probes[agent])))
             if not exchange.answered and "timeout" not in str(exchange.error):
                 problems += context.unreachable([exchange])
                 break
-            result = classify(case, exchange)
+            result = classify(case, exchange, probes[agent])
             results.setdefault(result, []).append((case, exchange, probes[agent]))
             if result == "rejected" and case.attack == ISSUER_ONLY_ATTACK:
                 rejected_iss_only.add(agent)
@@ -155,7 +170,7 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
         if not hits:
             continue
         by_target = Counter(c.target for c, _, _ in hits)
-        problems.append(f"{len(hits)} forged/cross-agent tokens {what} ("
+        problems.append(f"{len(hits)} forged/cross-agent token{'s' if len(hits) > 1 else ''} {what} ("
                         + ", ".join(f"{t}: {n}" for t, n in sorted(by_target.items())) + ")")
         findings.append(_finding(finding_id, what, hits, rejected_statuses, severity))
         evidence += [exchange.evidence(case=case.id, result=result) for case, exchange, _ in hits[:LISTED_CASES]]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +13,22 @@ import pytest
 from reference_stack._handle import StackHandle, running_stack
 from scenarios.smoke import SmokeReport, run_smoke
 from scenarios.targets import resolve_profile
+from stagegate.cli import main
 
 OCR_TIMEOUT_S = 1.0
 OCR_GRACE_S = 1.0
 OCR_SECONDS_PER_MB = 0.5
 """A 0.5 MB normal invoice takes ~0.25 s; the ~13 MB heavy one ~7 s, cut at the 1 s timeout."""
+DUMMY_SECRETS = {"JWT_SECRET_DEPOSITO": "d" * 32, "JWT_SECRET_NEGOCIO": "n" * 32, "JWT_SECRET_ML": "m" * 32,
+                 "DASHBOARD_API_KEY": "k" * 24}
+"""Secrets for targets that never answer (nothing verifies them)."""
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
-    with pytest.MonkeyPatch.context() as patch:
-        state_dir = tmp_path_factory.mktemp("smoke-stack")
-        patch.setenv("STAGEGATE_STATE_DIR", str(state_dir))
-        with running_stack(state_dir, ocr_timeout_s=OCR_TIMEOUT_S, ocr_seconds_per_mb=OCR_SECONDS_PER_MB) as handle:
-            yield handle
+    with running_stack(tmp_path_factory.mktemp("smoke-stack"), ocr_timeout_s=OCR_TIMEOUT_S,
+                       ocr_seconds_per_mb=OCR_SECONDS_PER_MB) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +41,9 @@ def clean_trivy_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def smoke_on(stack: StackHandle, results_dir: Path, profile: str = "checklist-v0.10.0", **options: Any) -> SmokeReport:
     """Run smoke against ``stack`` (``--target local``) with the test stack's short OCR timeout."""
-    resolved = resolve_profile(profile, "local")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STAGEGATE_STATE_DIR", str(stack.state_dir))
+        resolved = resolve_profile(profile, "local")
     options.setdefault("ocr_grace_s", OCR_GRACE_S)
     return run_smoke(resolved, results_dir=results_dir, **options)
 
@@ -53,3 +58,29 @@ def outcome(report: SmokeReport, check: str) -> Any:
 
 def records(results_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (results_dir / "smoke.jsonl").read_text().splitlines()]
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Done]:
+    """``stagegate smoke ARGS`` in this process (fast), in ``tmp_path``, with only ``env`` as secrets."""
+
+    def run(*args: str, **env: str) -> Done:
+        for name in [*DUMMY_SECRETS, "STAGEGATE_STATE_DIR"]:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("COLUMNS", "200")
+        monkeypatch.chdir(tmp_path)
+        capsys.readouterr()
+        code = main(["smoke", *args])
+        out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return run

@@ -64,7 +64,7 @@ def test_no_secret_or_token_reaches_the_stream(stack: StackHandle, tmp_path: Pat
 
 FAULTS: list[tuple[str, dict[str, Any], set[str], str]] = [
     ("negocio", {"jwt_accept_cross_agent": True}, {"r2_jwt_isolation"}, "tokens accepted (negocio:"),
-    ("ml", {"jwt_accept_alg_none": True}, {"r2_jwt_isolation"}, "tokens accepted (ml: 1)"),
+    ("ml", {"jwt_accept_alg_none": True}, {"r2_jwt_isolation"}, "token accepted (ml: 1)"),
     ("deposito", {"jwt_invalid_500": True}, {"r2_jwt_isolation", "logs"}, "answered with other than 401/403"),
     ("negocio", {"ocr_timeout_disabled": True}, {"r3_ocr_timeout"}, "heavy invoice: no timely 504 (no answer"),
     ("dashboard", {"security_headers_missing": True}, {"security_headers"}, "lacks Content-Security-Policy"),
@@ -100,7 +100,7 @@ def test_cross_agent_breach_is_a_finding_naming_the_case(stack: StackHandle, tmp
 
     finding = next(f for f in report.findings if f.id == "jwt_forged_accepted")
     assert finding.severity == "critical"
-    assert finding.title.startswith("R2: cross-agent token answered status 200 (expected 401/403) on negocio")
+    assert finding.title.startswith("R2: cross-agent token answered 200 (expected 401/403) on negocio")
     breaches = [r for r in records(tmp_path) if r["kind"] == "token" and r["result"] == "breach"]
     assert breaches and {r["target"] for r in breaches} == {"negocio"}
     assert all(r["case_id"].startswith(("cross_agent__", "shared_secret_wrong_"))
@@ -112,7 +112,10 @@ def test_login_token_is_a_real_token_of_the_agent(stack: StackHandle, tmp_path: 
     from scenarios.smoke._context import SmokeContext, SmokeOptions
     from scenarios.targets import resolve_profile
 
-    context = SmokeContext.open(resolve_profile("checklist-v0.10.0", "local"), SmokeOptions())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STAGEGATE_STATE_DIR", str(stack.state_dir))
+        resolved = resolve_profile("checklist-v0.10.0", "local")
+    context = SmokeContext.open(resolved, SmokeOptions())
     try:
         grant = context.tokens.grant("negocio")
     finally:

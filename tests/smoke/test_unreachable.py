@@ -10,10 +10,8 @@ from scenarios.profiles import load_profile
 from scenarios.smoke import CHECK_IDS, run_smoke
 from scenarios.targets import resolve_profile
 from tests.conftest import free_port
-from tests.smoke.conftest import records, statuses
+from tests.smoke.conftest import DUMMY_SECRETS, records, statuses
 
-DUMMY_SECRETS = {"JWT_SECRET_DEPOSITO": "d" * 32, "JWT_SECRET_NEGOCIO": "n" * 32, "JWT_SECRET_ML": "m" * 32,
-                 "DASHBOARD_API_KEY": "k" * 24}
 EXPECTED = {"health": "FAIL", "r1_non_root": "SKIP", "r2_jwt_isolation": "FAIL", "r3_ocr_timeout": "FAIL",
             "r4_inflation": "FAIL", "r6_trivy": "NO_DATA", "metrics": "FAIL", "security_headers": "FAIL",
             "logs": "SKIP"}
