@@ -213,8 +213,8 @@ def ocr_scatter_chart(series: OcrSeries, timeout_ms: float | None, timeout_label
             for result, colour in OCR_COLOURS.items():
                 pts = [p for p in series.points if p.kind == kind and p.result == result]
                 if pts:
-                    ax.scatter([p.size_bytes / 1e6 for p in pts], [p.latency_ms / 1000 for p in pts],
-                               s=18, marker=marker, color=colour, label=f"{kind}: {result}", alpha=0.85, zorder=3)
+                    ax.scatter([p.size_bytes / 1e6 for p in pts], [p.latency_ms / 1000 for p in pts], s=18,
+                               marker=marker, color=colour, label=f"{kind}: {result}", alpha=0.85, zorder=3)
         if timeout_ms is not None:
             _threshold(ax, timeout_ms / 1000, COLOURS["rollback"], timeout_label)
         top_s = max([p.latency_ms / 1000 for p in series.points] + [(timeout_ms or 0) / 1000, 1.0])
@@ -262,13 +262,14 @@ def capacity_chart(capacity: Capacity) -> str:
         ax = fig.add_subplot()
         users = [s.users for s in steps]
         ax.plot(users, [s.rps for s in steps], color=COLOURS["ok"], lw=1.5, label="requests / s")
-        ax.scatter(users, [s.rps for s in steps], c=[COLOURS["up"] if s.ok else COLOURS["down"] for s in steps],
-                   zorder=3, s=30)
+        ax.scatter(users, [s.rps for s in steps], zorder=3, s=30,
+                   c=[COLOURS["up"] if s.ok else COLOURS["down"] for s in steps])
         if capacity.knee_users is not None:
             ax.axvline(capacity.knee_users, color=COLOURS["knee"], ls="--",
                        label=f"knee: {capacity.knee_users} users, {capacity.knee_rps or 0:.0f} req/s")
         if capacity.require_rps is not None:
-            _threshold(ax, capacity.require_rps, COLOURS["rollback"], f"required {capacity.require_rps:g} req/s")
+            required = capacity.require_rps
+            _threshold(ax, required, COLOURS["rollback"], f"required {required:g} req/s")
         ax.set_xlabel("users")
         ax.set_ylabel("requests / s")
         ax.set_ylim(bottom=0)
@@ -308,7 +309,8 @@ def trend_chart(labels: Sequence[str], p95_ms: Sequence[float | None], error_rat
         top, bottom = fig.subplots(2, 1, sharex=True)
         xs = list(range(len(labels)))
         colours = [VERDICT_COLOURS.get(v, "#9e9e9e") for v in verdicts]
-        for ax, values, ylabel in ((top, p95_ms, "p95 ms\n(slowest normal)"), (bottom, error_rate, "error rate\n(normal)")):
+        panels = ((top, p95_ms, "p95 ms\n(slowest normal)"), (bottom, error_rate, "error rate\n(normal)"))
+        for ax, values, ylabel in panels:
             ys = [v if v is not None else float("nan") for v in values]
             ax.plot(xs, ys, color="#8c959f", lw=1, zorder=2)
             ax.scatter(xs, ys, c=colours, s=40, zorder=3)

@@ -225,50 +225,57 @@ def _lines(verdict: Verdict, kind: str, key: str, shown: Callable[[float], str],
     return sorted(found)
 
 
+TIME_CHARTS = {
+    "rps": "Requests per second",
+    "error-rate": "Error rate of normal traffic",
+    "p95": "p95 latency of normal traffic",
+    "health": "Health checks",
+}
+
+
 def _time_charts(verdict: Verdict, data: RunData | None, line: series.Timeline | None) -> list[Chart]:
-    titles = {
-        "rps": "Requests per second",
-        "error-rate": "Error rate of normal traffic",
-        "p95": "p95 latency of normal traffic",
-        "health": "Health checks",
-    }
+    """The charts over time, in ``TIME_CHARTS`` order, each drawn or saying what is missing."""
     if data is None or line is None:
         why = "No stream records in this results directory, so there is nothing to draw over time."
-        return [Chart(key, title, None, why) for key, title in titles.items()]
+        return [Chart(key, title, None, why) for key, title in TIME_CHARTS.items()]
     spans = series.chaos_spans(data, line)
     traffic = series.traffic(data, line)
-    lanes = series.lanes(data, line)
-    result = []
     if traffic is None:
         why = "No request windows were recorded (no locust.jsonl, or the run sent no traffic)."
-        result += [Chart(key, titles[key], None, why) for key in ("rps", "error-rate", "p95")]
+        charts_ = [Chart(key, TIME_CHARTS[key], None, why) for key in ("rps", "error-rate", "p95")]
     else:
-        bucket = f"Each point covers {line.bucket_s} s; the tables below keep exact values."
-        error_lines = error_rate_lines(verdict)
-        p95_limits = p95_lines(verdict)
-        result += [
-            Chart("rps", titles["rps"], Markup(charts.traffic_chart(traffic, line, spans)), caption=bucket),
-            Chart("error-rate", titles["error-rate"],
-                  Markup(charts.error_rate_chart(traffic, line, spans, error_lines)),
-                  caption=bucket + ("" if error_lines else " No error-rate rule in this verdict, so no line.")),
-            Chart("p95", titles["p95"], Markup(charts.p95_chart(traffic, line, spans, p95_limits, line.bucket_s)),
-                  caption=f"Highest point {format_ms(max((v for v in traffic.p95_ms if v is not None), default=None))}"
-                  f" ms. {bucket}" + ("" if p95_limits else " No p95 rule in this verdict, so no line.")),
-        ]
-    if lanes:
-        down = ", ".join(f"{lane.check} down {format_duration(lane.down_s)}" for lane in lanes if lane.down_s)
-        result.append(Chart("health", titles["health"], Markup(charts.health_chart(lanes, line, spans)),
-                            caption=down or "Every check stayed up."))
-    else:
-        result.append(Chart("health", titles["health"], None, "No health records: the health watcher did not run."))
-    if not spans and result[0].svg is not None:
-        result[0] = Chart(result[0].id, result[0].title, result[0].svg, result[0].missing,
-                          (result[0].caption + " No chaos step in this run.").strip())
-    return result
+        charts_ = _traffic_charts(verdict, traffic, line, spans)
+    return [*charts_, _health_chart(series.lanes(data, line), line, spans)]
+
+
+def _traffic_charts(verdict: Verdict, traffic: series.TrafficSeries, line: series.Timeline,
+                    spans: list[series.ChaosSpan]) -> list[Chart]:
+    bucket = f"Each point covers {line.bucket_s} s; the tables below keep exact values."
+    errors, p95 = error_rate_lines(verdict), p95_lines(verdict)
+    highest = max((v for v in traffic.p95_ms if v is not None), default=None)
+    return [
+        Chart("rps", TIME_CHARTS["rps"], Markup(charts.traffic_chart(traffic, line, spans)),
+              caption=bucket + ("" if spans else " No chaos step in this run.")),
+        Chart("error-rate", TIME_CHARTS["error-rate"],
+              Markup(charts.error_rate_chart(traffic, line, spans, errors)),
+              caption=bucket + ("" if errors else " No error-rate rule in this verdict, so no line.")),
+        Chart("p95", TIME_CHARTS["p95"], Markup(charts.p95_chart(traffic, line, spans, p95, line.bucket_s)),
+              caption=f"Highest point {format_ms(highest)} ms. {bucket}"
+              + ("" if p95 else " No p95 rule in this verdict, so no line.")),
+    ]
+
+
+def _health_chart(lanes: list[series.Lane], line: series.Timeline, spans: list[series.ChaosSpan]) -> Chart:
+    if not lanes:
+        why = "No health records: the health watcher did not run."
+        return Chart("health", TIME_CHARTS["health"], None, why)
+    down = ", ".join(f"{lane.check} down {format_duration(lane.down_s)}" for lane in lanes if lane.down_s)
+    return Chart("health", TIME_CHARTS["health"], Markup(charts.health_chart(lanes, line, spans)),
+                 caption=down or "Every check stayed up.")
 
 
 def ocr_timeout(verdict: Verdict) -> tuple[float, str]:
-    """The OCR timeout in ms to draw and where it comes from: the run's ``ocr_timeout_s`` setting, else the checklist."""
+    """The OCR timeout in ms to draw and its source: the run's ``ocr_timeout_s`` setting, else the checklist."""
     configured = verdict.run.settings.get("ocr_timeout_s")
     if isinstance(configured, int | float):
         return configured * 1000, f"OCR timeout {configured:g} s (run settings)"
@@ -306,7 +313,8 @@ def _jwt_chart(data: RunData | None) -> Chart:
 def _capacity_chart(verdict: Verdict) -> Chart | None:
     if verdict.capacity is None or not verdict.capacity.steps:
         return None
-    return Chart("capacity", "Throughput and p95 per user step", Markup(charts.capacity_chart(verdict.capacity)))
+    return Chart("capacity", "Throughput and p95 per user step",
+                 Markup(charts.capacity_chart(verdict.capacity)))
 
 
 def _comparison_chart(verdict: Verdict) -> Chart | None:

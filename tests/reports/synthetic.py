@@ -8,7 +8,7 @@ invoices); ``full_verdict`` is a verdict over it with capacity and a baseline co
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Self, cast
 
 from analysis import (
     Capacity,
@@ -25,12 +25,31 @@ from analysis import (
     decide,
 )
 from stagegate.histogram import encode, new_sketch
-from stagegate.stream import StreamWriter, record
+from stagegate.stream import Record, StreamWriter, record
 
 T0 = 1_795_820_100.0
 TARGETS = {"deposito": "http://127.0.0.1:8001", "negocio": "http://127.0.0.1:8002",
            "ml": "http://127.0.0.1:8003", "dashboard": "http://127.0.0.1:8080"}
 NORMAL = "deposito GET /productos/{id}"
+
+
+class Stream:
+    """A ``StreamWriter`` taking records as ``kind, t, **fields`` (built by ``stagegate.stream.record``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.writer = StreamWriter(path)
+
+    def put(self, kind: str, t: float, **fields: Any) -> None:
+        self.writer.write(cast(Record, record(kind, t, **fields)))
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.writer.write(cast(Record, rec))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.writer.close()
 
 
 def window(t: float, name: str, traffic: str, latencies: list[float], *, errors: int = 0,
@@ -40,7 +59,8 @@ def window(t: float, name: str, traffic: str, latencies: list[float], *, errors:
         sketch.add(ms)
     count = len(latencies)
     return record("window", t, duration_s=1.0, name=name, service=name.split()[0], traffic=traffic,
-                  count=count, outcomes={"ok": count - errors - expected, "error": errors, "expected": expected},
+                  count=count,
+                  outcomes={"ok": count - errors - expected, "error": errors, "expected": expected},
                   errors={"status 500": errors} if errors else {}, bytes=100 * count,
                   latency_sum_ms=sum(latencies), latency_max_ms=max(latencies, default=0.0),
                   sketch=encode(sketch))
@@ -55,20 +75,20 @@ def header(run_id: str = "20261127-231500-ab12", producer: str = "locust") -> di
 def write_full_run(results: Path, seconds: int = 120) -> Path:
     """A run with traffic, health, chaos, tokens and OCR; returns the results directory."""
     results.mkdir(parents=True, exist_ok=True)
-    with StreamWriter(results / "locust.jsonl") as out:
-        out.write(header())  # type: ignore[arg-type]
+    with Stream(results / "locust.jsonl") as out:
+        out.add(header())
         for s in range(seconds):
             t = T0 + s
             slow = 60 <= s < 80
             latencies = [700.0 + i for i in range(10)] if slow else [20.0 + i for i in range(10)]
-            out.write(window(t, NORMAL, "normal", latencies, errors=2 if 40 <= s < 70 else 0))  # type: ignore[arg-type]
-            out.write(window(t, "negocio GET /precios/consultar", "normal", [15.0, 18.0]))  # type: ignore[arg-type]
-            out.write(window(t, "negocio GET /api/productos", "forged_token", [5.0], expected=1))  # type: ignore[arg-type]
+            out.add(window(t, NORMAL, "normal", latencies, errors=2 if 40 <= s < 70 else 0))
+            out.add(window(t, "negocio GET /precios/consultar", "normal", [15.0, 18.0]))
+            out.add(window(t, "negocio GET /api/productos", "forged_token", [5.0], expected=1))
         for check in ("deposito", "negocio", "ml", "dashboard"):
-            out.write(record("health", T0, check=check, ok=True, status=200, detail="200", latency_ms=3.0))  # type: ignore[arg-type]
-        out.write(record("health", T0 + 50, check="negocio", ok=False, status=None,  # type: ignore[arg-type]
-                         detail="connection refused", latency_ms=None))
-        out.write(record("health", T0 + 90, check="negocio", ok=True, status=200, detail="200", latency_ms=4.0))  # type: ignore[arg-type]
+            out.put("health", T0, check=check, ok=True, status=200, detail="200", latency_ms=3.0)
+        out.put("health", T0 + 50, check="negocio", ok=False, status=None,
+                detail="connection refused", latency_ms=None)
+        out.put("health", T0 + 90, check="negocio", ok=True, status=200, detail="200", latency_ms=4.0)
         cases = ["alg_none_lower", "wrong_secret", "cross_agent_deposito", "expired", "control_valid"]
         for case in cases:
             for target in ("deposito", "negocio", "ml", "dashboard"):
@@ -77,28 +97,28 @@ def write_full_run(results: Path, seconds: int = 120) -> Path:
                     result, status = "breach", 200
                 if case == "cross_agent_deposito" and target == "negocio":
                     result, status = "wrong_rejection", 500
-                out.write(record("token", T0 + 5, case_id=case, target=target, status=status, result=result,  # type: ignore[arg-type]
-                                 severity="critical", detail=f"status {status}"))
+                out.put("token", T0 + 5, case_id=case, target=target, status=status, result=result,
+                        severity="critical", detail=f"status {status}")
         for s in range(0, seconds, 2):
-            out.write(record("ocr", T0 + s, invoice=f"n{s}", invoice_kind="normal", size_bytes=200_000 + s * 1000,  # type: ignore[arg-type]
-                             status=200, latency_ms=800.0 + s, result="processed", detail=""))
+            out.put("ocr", T0 + s, invoice=f"n{s}", invoice_kind="normal", size_bytes=200_000 + s * 1000,
+                    status=200, latency_ms=800.0 + s, result="processed", detail="")
         for s in range(10, seconds, 20):
             late = s == 70
-            out.write(record("ocr", T0 + s, invoice=f"h{s}", invoice_kind="heavy", size_bytes=12_000_000,  # type: ignore[arg-type]
-                             status=504, latency_ms=36_000.0 if late else 30_400.0,
-                             result="timeout_late" if late else "timeout_ok", detail="504"))
-        out.write(record("run_end", T0 + seconds, reason="completed", detail=""))  # type: ignore[arg-type]
-    with StreamWriter(results / "chaos.jsonl") as out:
+            out.put("ocr", T0 + s, invoice=f"h{s}", invoice_kind="heavy", size_bytes=12_000_000,
+                    status=504, latency_ms=36_000.0 if late else 30_400.0,
+                    result="timeout_late" if late else "timeout_ok", detail="504")
+        out.put("run_end", T0 + seconds, reason="completed", detail="")
+    with Stream(results / "chaos.jsonl") as out:
         for phase, dt, recovery in (("start", 48, None), ("end", 60, None), ("recovered", 90, 30.0)):
-            out.write(record("chaos", T0 + dt, step_id="kill_negocio", phase=phase, action="kill",  # type: ignore[arg-type]
-                             target="negocio", backend="process", detail="", recovery_s=recovery))
-        out.write(record("chaos", T0 + 100, step_id="pause_ml", phase="start", action="pause",  # type: ignore[arg-type]
-                         target="ml", backend="process", detail="", recovery_s=None))
+            out.put("chaos", T0 + dt, step_id="kill_negocio", phase=phase, action="kill",
+                    target="negocio", backend="process", detail="", recovery_s=recovery)
+        out.put("chaos", T0 + 100, step_id="pause_ml", phase="start", action="pause",
+                target="ml", backend="process", detail="", recovery_s=None)
     return results
 
 
-def rule(rule_id: str, role: str, status: str, *, kind: str = "statistic", threshold: dict[str, Any] | None = None,
-         evidence: Evidence | None = None, summary: str = "") -> RuleResult:
+def rule(rule_id: str, role: str, status: str, *, kind: str = "statistic",
+         threshold: dict[str, Any] | None = None, evidence: Evidence | None = None, summary: str = "") -> RuleResult:
     return RuleResult(id=rule_id, title=rule_id.replace("_", " "), kind=kind, role=role, status=status,
                       summary=summary or f"{rule_id} is {status}", threshold=threshold or {},
                       evidence=evidence or Evidence(), section="§15 Rollback")
@@ -106,12 +126,14 @@ def rule(rule_id: str, role: str, status: str, *, kind: str = "statistic", thres
 
 def full_rules() -> list[RuleResult]:
     return [
-        rule("error_rate_sustained", "rollback", "PASS", kind="sustained", threshold={"traffic": ["normal"], "above": 0.10, "window_s": 10, "for_s": 60},
+        rule("error_rate_sustained", "rollback", "PASS", kind="sustained",
+             threshold={"traffic": ["normal"], "above": 0.10, "window_s": 10, "for_s": 60},
              summary="max 20 % for 30 s; threshold 10 % for 60 s"),
-        rule("error_rate_alert", "alert", "WARN", kind="sustained", threshold={"traffic": ["normal"], "above": 0.05, "window_s": 60, "for_s": 1},
+        rule("error_rate_alert", "alert", "WARN", kind="sustained",
+             threshold={"traffic": ["normal"], "above": 0.05, "window_s": 60, "for_s": 1},
              evidence=Evidence(spans=[Span(start=T0 + 40, end=T0 + 70, value=0.2, label="error rate 20 %")])),
-        rule("p95_normal", "completion", "FAIL", threshold={"traffic": ["normal"], "stat": "p95_ms", "below": 500}, summary="p95 712 ms > 500 ms",
-             evidence=Evidence(values={"p95_ms": 712.3})),
+        rule("p95_normal", "completion", "FAIL", threshold={"traffic": ["normal"], "stat": "p95_ms", "below": 500},
+             summary="p95 712 ms > 500 ms", evidence=Evidence(values={"p95_ms": 712.3})),
         rule("jwt_forged_accepted", "rollback", "FAIL", kind="count", threshold={"source": "token", "at_most": 0},
              summary="1 forged token accepted by negocio",
              evidence=Evidence(items=[{"case_id": "alg_none_lower", "target": "negocio", "status": 200}])),
@@ -143,8 +165,8 @@ def full_verdict(results: Path, rules: list[RuleResult] | None = None, **extra: 
         requests=[
             RequestRow(name=NORMAL, service="deposito", traffic="normal", count=1200, ok=1140, errors=60,
                        expected=0, p50_ms=21.0, p95_ms=705.0, p99_ms=709.0, max_ms=709.0, rps=10.0),
-            RequestRow(name="negocio GET /api/productos", service="negocio", traffic="forged_token", count=120,
-                       ok=0, errors=0, expected=120, p50_ms=5.0, p95_ms=5.0, p99_ms=5.0, max_ms=5.0, rps=1.0),
+            RequestRow(name="negocio GET /api/productos", service="negocio", traffic="forged_token",
+                       count=120, ok=0, errors=0, expected=120, p50_ms=5.0, p95_ms=5.0, p99_ms=5.0, max_ms=5.0, rps=1.0),
         ],
         notes=["locust.jsonl:812: line is cut short (the producer stopped mid-write)"],
         **extra,
@@ -173,27 +195,27 @@ def write_long_run(results: Path, seconds: int = 1800, normal_names: int = 6) ->
     """A 30-minute run at one window per name and second, with OCR every second: the size case."""
     results.mkdir(parents=True, exist_ok=True)
     names = [f"deposito GET /productos/{{id}}/{i}" for i in range(normal_names)]
-    with StreamWriter(results / "locust.jsonl") as out:
-        out.write(header())  # type: ignore[arg-type]
+    with Stream(results / "locust.jsonl") as out:
+        out.add(header())
         for s in range(seconds):
             for i, name in enumerate(names):
                 latencies = [10.0 + i + (s % 97) + k for k in range(20)]
-                out.write(window(T0 + s, name, "normal", latencies, errors=s % 7 == 0))  # type: ignore[arg-type]
-            out.write(window(T0 + s, "negocio GET /api/productos", "forged_token", [5.0], expected=1))  # type: ignore[arg-type]
-            out.write(record("ocr", T0 + s, invoice=f"n{s}", invoice_kind="normal",  # type: ignore[arg-type]
-                             size_bytes=200_000 + s, status=200, latency_ms=800.0 + s % 300,
-                             result="processed", detail=""))
+                out.add(window(T0 + s, name, "normal", latencies, errors=s % 7 == 0))
+            out.add(window(T0 + s, "negocio GET /api/productos", "forged_token", [5.0], expected=1))
+            out.put("ocr", T0 + s, invoice=f"n{s}", invoice_kind="normal",
+                    size_bytes=200_000 + s, status=200, latency_ms=800.0 + s % 300,
+                    result="processed", detail="")
             if s % 30 == 0:
-                out.write(record("health", T0 + s, check="ml", ok=s % 60 == 0, status=200,  # type: ignore[arg-type]
-                                 detail="200", latency_ms=3.0))
-        out.write(record("run_end", T0 + seconds, reason="completed", detail=""))  # type: ignore[arg-type]
+                out.put("health", T0 + s, check="ml", ok=s % 60 == 0, status=200,
+                        detail="200", latency_ms=3.0)
+        out.put("run_end", T0 + seconds, reason="completed", detail="")
     return results
 
 
 def write_header_only(results: Path, producer: str = "locust") -> Path:
     """A run that recorded nothing but its start and end: every part of the report is missing."""
     results.mkdir(parents=True, exist_ok=True)
-    with StreamWriter(results / f"{producer}.jsonl") as out:
-        out.write(header(producer=producer))  # type: ignore[arg-type]
-        out.write(record("run_end", T0 + 5, reason="completed", detail=""))  # type: ignore[arg-type]
+    with Stream(results / f"{producer}.jsonl") as out:
+        out.add(header(producer=producer))
+        out.put("run_end", T0 + 5, reason="completed", detail="")
     return results

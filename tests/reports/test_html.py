@@ -68,7 +68,7 @@ def test_thresholds_and_chaos_are_drawn_with_their_labels(full_run):
 def test_page_has_no_script_and_no_external_url(full_run):
     results, verdict = full_run
     page = written(results, verdict)
-    for forbidden in ('src="http', "href=\"http", "url(http", "@import", "<script", "<link", "<iframe", "<img"):
+    for forbidden in ('src="http', 'href="http', "url(http", "@import", "<script", "<link", "<iframe", "<img"):
         assert forbidden not in page.lower(), forbidden
     assert set(re.findall(r"https?://[^\s<\"']+", page)) <= set(TARGETS.values())
 
@@ -97,7 +97,8 @@ def test_secrets_never_reach_the_page(tmp_path):
 def test_missing_parts_say_what_is_missing(tmp_path):
     results = write_header_only(tmp_path / "run", producer="smoke")
     rules = [rule("error_rate_sustained", "rollback", "NO_DATA", kind="sustained", summary="no windows")]
-    verdict = full_verdict(results, rules=rules).model_copy(update={"findings": [], "requests": [], "notes": []})
+    bare = {"findings": [], "requests": [], "notes": []}
+    verdict = full_verdict(results, rules=rules).model_copy(update=bare)
     page = written(results, verdict)
     assert '<header class="banner HOLD"' in page
     assert "<svg" not in page

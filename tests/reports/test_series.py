@@ -16,7 +16,8 @@ def test_a_long_run_is_drawn_with_at_most_max_points_and_exact_totals(tmp_path):
     assert len(traffic.x) == 600 <= series.MAX_POINTS
     total_normal = sum(w["count"] for w in data.windows if w["traffic"] == "normal")
     drawn = sum((ok + err) * line.bucket_width(i)
-                for i, (ok, err) in enumerate(zip(traffic.normal_ok_rps, traffic.normal_error_rps, strict=True)))
+                for i, (ok, err) in enumerate(zip(traffic.normal_ok_rps, traffic.normal_error_rps, strict=True))
+                )
     assert round(drawn) == total_normal
 
 
