@@ -275,7 +275,7 @@ def _health_chart(lanes: list[series.Lane], line: series.Timeline, spans: list[s
 
 
 def ocr_timeout(verdict: Verdict) -> tuple[float, str]:
-    """The OCR timeout in ms to draw and its source: the run's ``ocr_timeout_s`` setting, else the checklist."""
+    """The OCR timeout in ms and its source: the run's ``ocr_timeout_s`` setting, else the checklist."""
     configured = verdict.run.settings.get("ocr_timeout_s")
     if isinstance(configured, int | float):
         return configured * 1000, f"OCR timeout {configured:g} s (run settings)"
