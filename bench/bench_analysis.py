@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -68,11 +69,11 @@ def analyze(results: Path) -> None:
     """Child process: judge the directory, print seconds and peak MB as JSON."""
     from analysis import evaluate, load_rules
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     verdict = evaluate(results, load_rules())
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "verdict": verdict.verdict,
+    print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "peak_mb": peak_mb, "verdict": verdict.verdict,
                       "requests": sum(r.count for r in verdict.requests)}))
 
 
@@ -93,7 +94,8 @@ def main() -> int:
     child = subprocess.run([sys.executable, __file__, "--analyze", str(results)], capture_output=True, text=True,
                            check=True)
     found = json.loads(child.stdout.strip().splitlines()[-1])
-    print(f"analysis: {found['seconds']:.2f} s (target {TARGET_S:g} s, ratio {found['seconds'] / TARGET_S:.2f}); "
+    print(f"analysis: {found['seconds']:.2f} s wall, {found['cpu_seconds']:.2f} s CPU (target {TARGET_S:g} s, "
+          f"ratio {found['seconds'] / TARGET_S:.2f}; load average {os.getloadavg()[0]:.1f}); "
           f"peak memory {found['peak_mb']:.0f} MB (target {TARGET_MB:g} MB, ratio {found['peak_mb'] / TARGET_MB:.2f}); "
           f"verdict {found['verdict']}, {found['requests']} requests")
     if args.keep is None:
