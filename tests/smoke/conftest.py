@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from reference_stack._handle import StackHandle, running_stack
+from reference_stack.docker import DockerStack
 from scenarios.smoke import SmokeReport, run_smoke
 from scenarios.targets import resolve_profile
 from stagegate.cli import main
@@ -39,7 +40,7 @@ def clean_trivy_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def smoke_on(stack: StackHandle, results_dir: Path, profile: str = "checklist-v0.10.0", **options: Any) -> SmokeReport:
+def smoke_on(stack: StackHandle | DockerStack, results_dir: Path, profile: str = "checklist-v0.10.0", **options: Any) -> SmokeReport:
     """Run smoke against ``stack`` (``--target local``) with the test stack's short OCR timeout."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("STAGEGATE_STATE_DIR", str(stack.state_dir))
