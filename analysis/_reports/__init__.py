@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 from pathlib import Path
 
+from analysis._errors import AnalysisError
 from analysis._load import RunData, load_results
 from analysis._reports import json as json_report
 from analysis._reports import junit, markdown
@@ -25,11 +26,14 @@ def write_reports(verdict: Verdict, out_dir: Path, run_data: RunData | None = No
     results directory.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, writer in (("verdict.json", json_report), ("junit.xml", junit), ("summary.md", markdown)):
-        writer.write(verdict, out_dir / name)
-        written.append(out_dir / name)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, writer in (("verdict.json", json_report), ("junit.xml", junit), ("summary.md", markdown)):
+            writer.write(verdict, out_dir / name)
+            written.append(out_dir / name)
+    except OSError as exc:
+        raise AnalysisError(f"{out_dir}: cannot write the reports ({exc.strerror or exc})") from None
     if importlib.util.find_spec(HTML_MODULE) is not None:
         data = run_data if run_data is not None else load_results(Path(verdict.run.results_dir))
         importlib.import_module(HTML_MODULE).write(verdict, data, out_dir / "report.html")

@@ -57,6 +57,14 @@ def test_missing_results_dir_is_one_line_and_exit_2(tmp_path: Path, capsys: pyte
         f"stagegate: error: {tmp_path / 'nope'}: not a results directory (missing or not a directory)\n")
 
 
+def test_unwritable_out_dir_is_one_line_and_exit_2(results: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    clean_run(results).close()
+    (tmp_path / "file").write_text("")
+    assert main(["analyze", str(results), "--out", str(tmp_path / "file" / "out")]) == 2
+    assert capsys.readouterr().err == f"stagegate: error: {tmp_path / 'file' / 'out'}: cannot write the reports (Not a directory)\n"
+
+
 def test_require_rps_must_be_positive(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["analyze", str(results), "--require-rps", "0"])
