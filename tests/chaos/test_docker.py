@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import httpx
 import pytest
 
 from analysis import load_results
-from scenarios.chaos import Journal
+from scenarios.chaos import ChaosPlan, ChaosStep, DockerBackend, Journal, injected
 from scenarios.profiles import load_profile
 from tests.chaos.conftest import ContainerStack, stagegate, write_plan
 
@@ -131,3 +132,54 @@ def test_sigterm_during_cpu_throttle_restores_the_quota(docker_daemon: None, con
     records = [json.loads(line) for line in (tmp_path / "out" / "chaos.jsonl").read_text().splitlines()]
     assert [r.get("phase", r["kind"]) for r in records] == ["run_header", "start", "end", "run_end"]
     assert records[2]["detail"] == f"restored the CPU quota of {container.name}"
+
+
+def _step(action: str, extra: str = "") -> ChaosStep:
+    text = LONG.format(name=f"one-{action}", action=action, extra=extra)
+    if action == "restart":
+        text = text.replace("duration_s = 120\n", "")
+    return ChaosPlan.model_validate(tomllib.loads(text)).steps[0]
+
+
+def _health_ok(cs: ContainerStack) -> bool:
+    try:
+        return httpx.get(cs.stack.services["negocio"] + "/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _qdisc(container) -> str:
+    pid = container.attrs["State"]["Pid"]
+    return subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "tc", "qdisc", "show", "dev", "eth0"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize(("action", "extra"), [
+    ("blackhole", ""), ("bandwidth", "rate_kbit = 128"), ("memory", "memory_mb = 1024"), ("kill", ""), ("stop", ""),
+    ("restart", ""),
+])
+def test_each_docker_action_holds_and_reverts(docker_daemon: None, container_stack: ContainerStack, tmp_path: Path,
+                                              action: str, extra: str) -> None:
+    backend = DockerBackend(load_profile(container_stack.profile_path))
+    journal = Journal(tmp_path / "journal.jsonl")
+    container = container_stack.container("negocio")
+    with injected(backend, journal, _step(action, extra)) as held:
+        container.reload()
+        if action == "blackhole":
+            assert not _health_ok(container_stack)
+        elif action == "bandwidth":
+            assert "tbf" in _qdisc(container) and "rate 128Kbit" in _qdisc(container)
+        elif action == "memory":
+            assert container.attrs["HostConfig"]["Memory"] == 1024 * 1024 * 1024
+        elif action in ("kill", "stop"):
+            assert container.status == "exited" and not _health_ok(container_stack)
+        else:
+            assert container.status == "running"
+    container.reload()
+    assert container.status == "running" and journal.open_faults() == []
+    _wait(lambda: _health_ok(container_stack))
+    if action == "bandwidth":
+        assert "tbf" not in _qdisc(container)
+    if action == "memory":
+        assert container.attrs["HostConfig"]["Memory"] in (0, 1 << 50)
+    assert held.reverted

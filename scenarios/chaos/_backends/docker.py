@@ -147,7 +147,7 @@ def _restore_cpu(container: Container, fault: Fault) -> str:
 def _restore_memory(container: Container, fault: Fault) -> str:
     original, swap = fault["original_memory"], fault["original_memory_swap"]
     # Docker cannot lift a memory cap once set, so "no cap" comes back as a cap nothing reaches
-    container.update(mem_limit=original or _UNCAPPED_MEMORY, memswap_limit=swap if original else -1)
+    container.update(mem_limit=original or _UNCAPPED_MEMORY, memswap_limit=swap if original else _UNCAPPED_MEMORY)
     detail = f"restored the memory limit of {container.name}"
     container.reload()
     if container.attrs["State"].get("OOMKilled") or container.status != "running":
