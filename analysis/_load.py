@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, cast, get_type_hints
 
+import numpy as np
 from ddsketch.ddsketch import BaseDDSketch
 
 from analysis._errors import ResultsDirInvalid
@@ -64,25 +65,39 @@ class SecondTotals:
     expected: int
 
 
+_COLUMNS = ("count", "ok", "error", "expected")
+
+
 @dataclass(frozen=True)
 class Series:
-    """The windows of one request name, in time order, and their totals."""
+    """The windows of one request name, in time order, with their outcome totals computed once.
+
+    ``table`` has one row per window: start ``t``, then ``count``, ``ok``, ``error``, ``expected``.
+    """
 
     name: str
     service: str
     traffic: str
     windows: list[WindowRecord]
+    table: np.ndarray
+    max_ms: float | None
+
+    @classmethod
+    def of(cls, name: str, windows: list[WindowRecord]) -> Series:
+        ordered = sorted(windows, key=lambda w: w["t"])
+        table = np.array([
+            (w["t"], w["count"], *(w["outcomes"].get(k, 0) for k in _COLUMNS[1:])) for w in ordered
+        ], dtype=np.float64).reshape(-1, 1 + len(_COLUMNS))
+        max_ms = max((w["latency_max_ms"] for w in ordered if w["count"]), default=None)
+        return cls(name, ordered[0]["service"], ordered[0]["traffic"], ordered, table, max_ms)
 
     @property
     def count(self) -> int:
-        return sum(w["count"] for w in self.windows)
+        return self.outcome("count")
 
     def outcome(self, key: str) -> int:
-        return sum(w["outcomes"].get(key, 0) for w in self.windows)
-
-    @property
-    def max_ms(self) -> float | None:
-        return max((w["latency_max_ms"] for w in self.windows if w["count"]), default=None)
+        """Total of one outcome (``ok``, ``error``, ``expected``) or of ``count`` over the run."""
+        return int(self.table[:, 1 + _COLUMNS.index(key)].sum()) if key in _COLUMNS else 0
 
 
 @dataclass
@@ -133,10 +148,7 @@ class RunData:
         grouped: dict[str, list[WindowRecord]] = defaultdict(list)
         for window in self.windows:
             grouped[window["name"]].append(window)
-        return {
-            name: Series(name, ws[0]["service"], ws[0]["traffic"], sorted(ws, key=lambda w: w["t"]))
-            for name, ws in sorted(grouped.items())
-        }
+        return {name: Series.of(name, ws) for name, ws in sorted(grouped.items())}
 
     def names(self, *, traffic: Collection[str] | None = None, names: Collection[str] | None = None) -> list[str]:
         """Request names in the scope: a traffic class set and/or an explicit name list (None = all)."""
@@ -164,16 +176,14 @@ class RunData:
 
     def per_second(self, names: Collection[str]) -> list[SecondTotals]:
         """Outcome totals per window start over the named series, in time order (seconds without traffic omitted)."""
-        acc: dict[float, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-        for name in names:
-            for w in self.series[name].windows if name in self.series else ():
-                row = acc[w["t"]]
-                outcomes = w["outcomes"]
-                row[0] += w["count"]
-                row[1] += outcomes.get("ok", 0)
-                row[2] += outcomes.get("error", 0)
-                row[3] += outcomes.get("expected", 0)
-        return [SecondTotals(t, *row) for t, row in sorted(acc.items())]
+        tables = [self.series[n].table for n in names if n in self.series]
+        if not tables:
+            return []
+        rows = np.concatenate(tables)
+        seconds, where = np.unique(rows[:, 0], return_inverse=True)
+        sums = np.zeros((seconds.size, len(_COLUMNS)))
+        np.add.at(sums, where, rows[:, 1:])
+        return [SecondTotals(float(t), *(int(v) for v in row)) for t, row in zip(seconds, sums)]
 
     def records(self, kind: str) -> list[Any]:
         """The list holding records of ``kind`` (``"token"``, ``"ocr"``...)."""
