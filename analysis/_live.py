@@ -69,6 +69,7 @@ class LiveJudge:
         t = rec.get("t")
         if isinstance(t, int | float):
             self.now = t if self.now is None else max(self.now, t)
+            self.data.start = t if self.data.start is None else min(self.data.start, t)
             self.data.end = self.now
         fired = [result for rule_id, rule in list(self.rules.items())
                  if (result := self._judge(rule_id, rule, rec)) is not None and result.status == "FAIL"]
