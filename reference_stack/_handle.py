@@ -36,6 +36,8 @@ class StackHandle:
         self.secrets: dict[str, str] = _state.read_secrets(Path(info.env_file))
         self.log_dir = Path(info.log_dir)
         self.contract = info.contract
+        self.changed: set[str] = set()
+        """Services whose switches ``set_fault`` changed since their last ``clear_faults``."""
 
     def __repr__(self) -> str:  # never show secrets
         return f"StackHandle({self.state_dir}, services={sorted(self.services)})"
@@ -59,12 +61,14 @@ class StackHandle:
     def set_fault(self, service: str, **switches: Any) -> FaultSet:
         """Turn switches on (merged into the service's current set); returns the new set."""
         merged = {**self.faults(service).model_dump(exclude_defaults=True), **switches}
+        self.changed.add(service)
         return self._admin("PUT", service, fault_set(service, merged).model_dump(mode="json", exclude_defaults=True))
 
     def clear_faults(self, service: str | None = None) -> None:
         """Back to the clean stack, for one service or all."""
         for name in [service] if service else self._switchable():
             self._admin("DELETE", name)
+            self.changed.discard(name)
 
     def alive(self, service: str) -> bool:
         return self.children[service].poll() is None

@@ -104,13 +104,20 @@ class _Starting:
         _state.write_pid(self.state_dir, name, self.children[name].pid)
 
     def wait_ready(self, urls: Mapping[str, str], deadline: float) -> None:
-        pending = dict(urls)
+        """Wait until each service answers 200 or exits; report every exit, in start order, at once.
+
+        Waiting for all (rather than failing at the first exit) keeps the message the same whichever
+        of two failing services the scheduler happens to end first.
+        """
+        pending, failed = dict(urls), {}
         with httpx.Client(timeout=2.0, trust_env=False) as client:
             while pending:
                 for name, url in list(pending.items()):
                     if self.children[name].poll() is not None:
                         why = _last_line(log_dir(self.state_dir) / f"{name}.out")
-                        raise StackStartFailed(f"{name} exited during start-up (code {self.children[name].returncode}): {why}")
+                        failed[name] = f"{name} exited during start-up (code {self.children[name].returncode}): {why}"
+                        del pending[name]
+                        continue
                     try:
                         if client.get(url).status_code == 200:
                             del pending[name]
@@ -121,6 +128,8 @@ class _Starting:
                                            f"(see {log_dir(self.state_dir)})")
                 if pending:
                     time.sleep(0.1)
+        if failed:
+            raise StackStartFailed("; ".join(failed[name] for name in urls if name in failed))
 
     def stop_all(self) -> None:
         for name in reversed(list(self.children)):

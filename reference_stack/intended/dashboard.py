@@ -74,7 +74,7 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
     install_admin(app, faults, config.env.get(ADMIN_TOKEN_ENV, ""))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    def require_key(request: Request) -> None:
+    async def require_key(request: Request) -> None:
         given = request.headers.get(API_KEY_HEADER, "")
         if not hmac.compare_digest(given.encode(), api_key.encode()):
             raise HTTPException(401, "API key inválida")
@@ -85,7 +85,7 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
         return ledger.query(_SUMMARY)[0]
 
     @app.get("/health")
-    def health() -> JSONResponse:
+    async def health() -> JSONResponse:
         problem = "health check failing (fault injected)" if faults.current.health_failing else ledger.ping()
         if problem is not None:
             return JSONResponse({"status": "unhealthy", "database": "error", "error": problem}, status_code=503)
@@ -118,7 +118,7 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
         return [{**empty, **found.get(day, {}), "fecha": day} for day in dates]
 
     @app.get("/metrics", dependencies=keyed)
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     max_requests = int(config.setting(RATE_MAX_ENV, str(DEFAULT_MAX)))

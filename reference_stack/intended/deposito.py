@@ -28,14 +28,14 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
     auth = Depends(token_check(config, faults, logger))
 
     @app.get("/productos", dependencies=[auth])
-    def list_products(
+    async def list_products(
         limit: int = Query(100, ge=1, le=100), offset: int = Query(0, ge=0), categoria: str | None = None
     ) -> dict[str, Any]:
         productos, total = ledger.products(limit=limit, offset=offset, categoria=categoria)
         return {"productos": productos, "total": total}
 
     @app.get("/productos/{producto_id}", dependencies=[auth])
-    def get_product(producto_id: int) -> dict[str, Any]:
+    async def get_product(producto_id: int) -> dict[str, Any]:
         try:
             return ledger.product(producto_id)
         except ProductNotFound as exc:
@@ -57,7 +57,7 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
         return result
 
     @app.get("/stock/critical", dependencies=[auth])
-    def critical_stock() -> list[dict[str, Any]]:
+    async def critical_stock() -> list[dict[str, Any]]:
         return ledger.critical()
 
     return wrap(app, faults, logger)

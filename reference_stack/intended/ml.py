@@ -40,7 +40,7 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
     auth = Depends(token_check(config, faults, logger))
 
     @app.post("/predict", dependencies=[auth])
-    def predict(body: PredictRequest) -> dict[str, Any]:
+    async def predict(body: PredictRequest) -> dict[str, Any]:
         if body.producto_id not in _BY_ID:
             raise HTTPException(404, f"producto {body.producto_id} no encontrado")
         used = 0.0 if faults.current.inflation_ignored else rate

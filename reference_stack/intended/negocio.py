@@ -49,12 +49,12 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
         return {**product, "precio_actualizado": round(product["precio_venta"] * (1 + factor), 2)}
 
     @app.get("/api/productos", dependencies=[auth])
-    def products() -> list[dict[str, Any]]:
+    async def products() -> list[dict[str, Any]]:
         rows, _ = catalogue.products(limit=1000)
         return [priced(row, 0) for row in rows]
 
     @app.get("/precios/consultar", dependencies=[auth])
-    def price(codigo: str, dias_desde_compra: int = Query(0, ge=0, le=3650)) -> dict[str, Any]:
+    async def price(codigo: str, dias_desde_compra: int = Query(0, ge=0, le=3650)) -> dict[str, Any]:
         try:
             product = catalogue.product_by_code(codigo)
         except ProductNotFound:

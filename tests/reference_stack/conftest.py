@@ -28,7 +28,8 @@ def session_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHan
 @pytest.fixture
 def stack(session_stack: StackHandle) -> Iterator[StackHandle]:
     yield session_stack
-    session_stack.clear_faults()
+    for service in sorted(session_stack.changed):
+        session_stack.clear_faults(service)
 
 
 @pytest.fixture(scope="session")

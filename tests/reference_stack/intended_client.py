@@ -62,3 +62,16 @@ def log_since(stack: StackHandle, service: str, mark: int) -> list[str]:
 
 def log_mark(stack: StackHandle, service: str) -> int:
     return len(stack.log(service))
+
+
+def logged(stack: StackHandle, service: str, mark: int, needle: str, count: int, timeout_s: float = 3.0) -> list[str]:
+    """Lines containing ``needle`` logged after ``mark``, waiting until there are ``count`` of them.
+
+    A request's line is written once its response has gone out, so it may trail the client a little.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        lines = [line for line in log_since(stack, service, mark) if needle in line]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)

@@ -18,6 +18,7 @@ from tests.reference_stack.intended_client import (
     has_security_headers,
     log_mark,
     log_since,
+    logged,
     own_token,
     peer_token,
 )
@@ -118,7 +119,7 @@ def test_one_log_line_per_request(stack: StackHandle, service: str) -> None:
     for _ in range(3):
         call(stack, service, token)
     method, path, _ = PROTECTED[service]
-    lines = [line for line in log_since(stack, service, mark) if f" {method} {path} " in line]
+    lines = logged(stack, service, mark, f" {method} {path} ", 3)
     assert len(lines) == 3 and all(" INFO " in line and " 200 " in line for line in lines)
 
 

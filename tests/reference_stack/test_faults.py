@@ -16,7 +16,7 @@ from tests.reference_stack.intended_client import (
     call,
     has_security_headers,
     log_mark,
-    log_since,
+    logged,
     own_token,
     peer_token,
 )
@@ -54,8 +54,7 @@ def test_error_rate_fails_exactly_that_share_but_not_health(stack: StackHandle) 
     statuses = [get(stack, "deposito", "/productos").status_code for _ in range(8)]
     assert statuses.count(500) == 2 and statuses.count(200) == 6
     assert httpx.get(stack.services["deposito"] + "/health").status_code == 200
-    errors = [line for line in log_since(stack, "deposito", mark) if " ERROR deposito GET /productos 500 " in line]
-    assert len(errors) == 2
+    assert len(logged(stack, "deposito", mark, " ERROR deposito GET /productos 500 ", 2)) == 2
 
 
 def test_error_rate_500s_carry_the_json_envelope_and_count_as_dashboard_errors(stack: StackHandle) -> None:
@@ -123,8 +122,7 @@ def test_invalid_token_answered_with_500(stack: StackHandle) -> None:
     mark = log_mark(stack, "deposito")
     response = call(stack, "deposito", peer_token(stack, "negocio"))
     assert (response.status_code, response.json()) == (500, {"detail": "Internal server error"})
-    assert any("ERROR deposito unhandled exception at /productos: AttributeError" in line
-               for line in log_since(stack, "deposito", mark))
+    assert logged(stack, "deposito", mark, "ERROR deposito unhandled exception at /productos: AttributeError", 1)
     assert call(stack, "deposito", None).status_code == 401
     assert call(stack, "deposito", own_token(stack, "deposito")).status_code == 200
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from reference_stack import CONTRACTS, read_secrets
+from stagegate.cli import main
 from tests.conftest import free_port
 
 SECRET_NAMES = {"JWT_SECRET_DEPOSITO", "JWT_SECRET_NEGOCIO", "JWT_SECRET_ML", "JWT_SECRET_DASHBOARD",
@@ -52,7 +53,17 @@ def up(state_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return stagegate("stack", "up", "--state-dir", str(state_dir), "--ports", "auto", "--gateway-port", "0", *extra)
 
 
-def test_up_status_down_leaves_no_process_behind(state_dir: Path) -> None:
+def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``stagegate ARGS`` in this process (no interpreter start-up): exit code, stdout, stderr."""
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_up_status_down_leaves_no_process_behind(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     started = up(state_dir)
     assert started.returncode == 0, started.stderr
     info = json.loads((state_dir / "stack.json").read_text())
@@ -70,16 +81,19 @@ def test_up_status_down_leaves_no_process_behind(state_dir: Path) -> None:
     assert not any(value in started.stdout + started.stderr for value in secrets.values())
     assert Path(info["log_dir"]) == state_dir / "logs"
 
-    status = stagegate("stack", "status", "--state-dir", str(state_dir))
-    assert status.returncode == 0 and status.stdout.count("running  health 200") == len(info["processes"])
+    code, out, _ = in_process(capsys, "stack", "status", "--state-dir", str(state_dir))
+    assert code == 0 and out.count("running  health 200") == len(info["processes"])
     assert processes_of(state_dir)
+    code, _, err = in_process(capsys, "stack", "up", "--state-dir", str(state_dir), "--ports", "auto")
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"stagegate: error: a stack is already running from {state_dir}: deposito (pid ")
 
     down = stagegate("stack", "down", "--state-dir", str(state_dir))
     assert down.returncode == 0 and down.stdout.startswith("stack down: stopped ")
     assert processes_of(state_dir) == []
     assert not (state_dir / "stack.json").exists()
-    again = stagegate("stack", "down", "--state-dir", str(state_dir))
-    assert (again.returncode, again.stdout.strip()) == (0, f"stack down: no stack running in {state_dir}")
+    code, out, _ = in_process(capsys, "stack", "down", "--state-dir", str(state_dir))
+    assert (code, out.strip()) == (0, f"stack down: no stack running in {state_dir}")
 
 
 def test_busy_port_is_named_in_one_line_and_nothing_starts(state_dir: Path) -> None:
@@ -96,43 +110,33 @@ def test_busy_port_is_named_in_one_line_and_nothing_starts(state_dir: Path) -> N
     assert not (state_dir / "stack.json").exists() and processes_of(state_dir) == []
 
 
-def test_up_twice_is_refused(state_dir: Path) -> None:
+def test_status_shows_a_dead_service_and_up_cleans_a_killed_run(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert up(state_dir, "--no-gateway").returncode == 0
-    second = up(state_dir, "--no-gateway")
-    assert second.returncode == 2
-    assert len(second.stderr.splitlines()) == 1
-    assert second.stderr.startswith(f"stagegate: error: a stack is already running from {state_dir}: deposito (pid ")
+    stale = json.loads((state_dir / "stack.json").read_text())["processes"]
+    os.killpg(stale["ml"]["pid"], signal.SIGKILL)  # a process group this test started
+    code, out, _ = in_process(capsys, "stack", "status", "--state-dir", str(state_dir), "--json")
+    assert code == 1
+    states = {p["name"]: p for p in json.loads(out)["status"]}
+    assert states["ml"]["running"] is False and states["ml"]["health"] == "not running"
+    assert states["deposito"]["health"] == "200"
 
-
-def test_up_cleans_a_stale_stack_from_a_killed_run(state_dir: Path) -> None:
-    assert up(state_dir).returncode == 0
-    stale = json.loads((state_dir / "stack.json").read_text())
-    for entry in stale["processes"].values():
-        os.killpg(entry["pid"], signal.SIGKILL)  # the stack we started above, by its own process groups
-    fresh = up(state_dir)
+    for entry in stale.values():
+        if entry["pid"] != stale["ml"]["pid"]:
+            os.killpg(entry["pid"], signal.SIGKILL)  # the whole run is now killed, stack.json left behind
+    fresh = up(state_dir, "--no-gateway")
     assert fresh.returncode == 0, fresh.stderr
     pids = {e["pid"] for e in json.loads((state_dir / "stack.json").read_text())["processes"].values()}
-    assert not pids & {e["pid"] for e in stale["processes"].values()}
-    assert stagegate("stack", "down", "--state-dir", str(state_dir)).returncode == 0
+    assert not pids & {e["pid"] for e in stale.values()}
+    assert in_process(capsys, "stack", "down", "--state-dir", str(state_dir))[0] == 0
     assert processes_of(state_dir) == []
 
 
-def test_status_without_a_stack_is_a_one_line_error(tmp_path: Path) -> None:
-    result = stagegate("stack", "status", "--state-dir", str(tmp_path))
-    assert result.returncode == 2
-    assert result.stderr == (f"stagegate: error: no stack in {tmp_path} (stack.json not found; "
-                             "start one with `stagegate stack up`)\n")
-
-
-def test_status_reports_a_dead_service(state_dir: Path) -> None:
-    assert up(state_dir, "--no-gateway").returncode == 0
-    ml = json.loads((state_dir / "stack.json").read_text())["processes"]["ml"]["pid"]
-    os.killpg(ml, signal.SIGKILL)
-    result = stagegate("stack", "status", "--state-dir", str(state_dir), "--json")
-    assert result.returncode == 1
-    states = {p["name"]: p for p in json.loads(result.stdout)["status"]}
-    assert states["ml"]["running"] is False and states["ml"]["health"] == "not running"
-    assert states["deposito"]["health"] == "200"
+def test_status_without_a_stack_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = in_process(capsys, "stack", "status", "--state-dir", str(tmp_path))
+    assert code == 2
+    assert err == f"stagegate: error: no stack in {tmp_path} (stack.json not found; start one with `stagegate stack up`)\n"
 
 
 @pytest.mark.parametrize(
@@ -146,13 +150,15 @@ def test_status_reports_a_dead_service(state_dir: Path) -> None:
          "stagegate: error: fault: ledger_corruption does not apply to ml (applies to: deposito)"),
     ],
 )
-def test_bad_up_options_are_one_line_errors(tmp_path: Path, args: list[str], message: str) -> None:
-    result = stagegate("stack", "up", "--state-dir", str(tmp_path), *args)
-    assert (result.returncode, result.stderr.splitlines()) == (2, [message])
+def test_bad_up_options_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = in_process(capsys, "stack", "up", "--state-dir", str(tmp_path), *args)
+    assert (code, err.splitlines()) == (2, [message])
     assert not (tmp_path / "stack.json").exists()
 
 
-def test_stack_commands_have_help() -> None:
-    for action in ("up", "down", "status"):
-        result = stagegate("stack", action, "--help")
-        assert result.returncode == 0 and "--state-dir" in result.stdout
+@pytest.mark.parametrize("action", ["up", "down", "status"])
+def test_stack_commands_have_help(capsys: pytest.CaptureFixture[str], action: str) -> None:
+    code, out, _ = in_process(capsys, "stack", action, "--help")
+    assert code == 0 and "--state-dir" in out

@@ -63,7 +63,8 @@ def test_cli_reports_a_non_numeric_rate_in_one_line(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2
-    assert result.stderr.splitlines() == [
-        "stagegate: error: ml exited during start-up (code 2): ml: start-up failed: "
-        "INFLATION_RATE_MONTHLY: must be a number such as 0.045 or 4.5 (got '4,5%')"
+    problem = "start-up failed: INFLATION_RATE_MONTHLY: must be a number such as 0.045 or 4.5 (got '4,5%')"
+    assert result.stderr.splitlines() == [  # negocio reads the same rate for its prices
+        f"stagegate: error: negocio exited during start-up (code 2): negocio: {problem}; "
+        f"ml exited during start-up (code 2): ml: {problem}"
     ]
