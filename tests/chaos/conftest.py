@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,15 +50,11 @@ class FakeStack:
         return load_profile("checklist-v0.10.0").with_targets(self.services).without_gateway()
 
 
-def _wait_health(url: str) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise AssertionError(f"{url} never answered")
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _stop(pid: int) -> None:
@@ -89,7 +85,7 @@ def fake_stack(tmp_path: Path) -> Iterator[FakeStack]:
         "log_dir": str(state_dir / "logs"), "started_at": time.time(),
     }))
     for url in services.values():
-        _wait_health(url)
+        wait_until(lambda url=url: answers(url), 10)
     stack = FakeStack(state_dir, services)
     started = [p["pid"] for p in processes.values()]
     try:
@@ -105,6 +101,25 @@ def write_plan(directory: Path, text: str, name: str = "plan.toml") -> Path:
     return path
 
 
+def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.05)
+
+
+def start_chaos_run(plan: str | Path, tmp_path: Path, *, backend: str, state_dir: Path,
+                    profile: Path | None = None) -> subprocess.Popen[str]:
+    """``stagegate chaos run`` as a child process, journal and stream under ``tmp_path``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "stagegate", "chaos", "run", str(plan), "--target", "local", "--backend", backend,
+         *(["--profile", str(profile)] if profile else []), "--allow-chaos",
+         "--journal", str(tmp_path / "journal.jsonl"), "--out", str(tmp_path / "out")],
+        env={**os.environ, "STAGEGATE_STATE_DIR": str(state_dir)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def stagegate(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
               timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "stagegate", *args], capture_output=True, text=True,
@@ -117,10 +132,6 @@ class ContainerStack:
 
     stack: DockerStack
     profile_path: Path
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {"STAGEGATE_STATE_DIR": str(self.stack.state_dir)}
 
     def container(self, service: str) -> Any:
         return docker.from_env().containers.get(self.stack.containers[service])

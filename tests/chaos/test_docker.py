@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
@@ -17,7 +15,7 @@ import pytest
 from analysis import load_results
 from scenarios.chaos import ChaosPlan, ChaosStep, DockerBackend, Journal, injected
 from scenarios.profiles import load_profile
-from tests.chaos.conftest import ContainerStack, stagegate, write_plan
+from tests.chaos.conftest import ContainerStack, answers, stagegate, start_chaos_run, wait_until, write_plan
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
@@ -36,20 +34,8 @@ duration_s = 120
 """
 
 
-def _chaos_run(cs: ContainerStack, tmp_path: Path, plan: str | Path, **popen: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "stagegate", "chaos", "run", str(plan), "--profile", str(cs.profile_path),
-         "--target", "local", "--backend", "docker", "--allow-chaos", "--journal", str(tmp_path / "journal.jsonl"),
-         "--out", str(tmp_path / "out")],
-        env={**os.environ, **cs.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-
-
-def _wait(condition, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.1)
+def _chaos_run(cs: ContainerStack, tmp_path: Path, plan: str | Path) -> subprocess.Popen[str]:
+    return start_chaos_run(plan, tmp_path, backend="docker", state_dir=cs.stack.state_dir, profile=cs.profile_path)
 
 
 def _status(cs: ContainerStack, service: str) -> str:
@@ -99,7 +85,7 @@ def test_pause_negocio_during_a_short_run(docker_daemon: None, container_stack: 
 def test_sigkill_while_paused_then_recover_unpauses(docker_daemon: None, container_stack: ContainerStack,
                                                     tmp_path: Path) -> None:
     harness = _chaos_run(container_stack, tmp_path, write_plan(tmp_path, LONG.format(name="long-pause", action="pause", extra="")))
-    _wait(lambda: _status(container_stack, "negocio") == "paused")
+    wait_until(lambda: _status(container_stack, "negocio") == "paused")
     harness.kill()
     harness.wait()
     assert _status(container_stack, "negocio") == "paused", "SIGKILL cannot revert: the pause must still hold"
@@ -122,7 +108,7 @@ def test_sigterm_during_cpu_throttle_restores_the_quota(docker_daemon: None, con
         container.reload()
         return int(container.attrs["HostConfig"]["CpuQuota"])
 
-    _wait(lambda: quota() == 5000)
+    wait_until(lambda: quota() == 5000)
     harness.send_signal(signal.SIGTERM)
     _, err = harness.communicate(timeout=60)
     assert harness.returncode == 130, err
@@ -142,10 +128,7 @@ def _step(action: str, extra: str = "") -> ChaosStep:
 
 
 def _health_ok(cs: ContainerStack) -> bool:
-    try:
-        return httpx.get(cs.stack.services["negocio"] + "/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return answers(cs.stack.services["negocio"])
 
 
 def _qdisc(container) -> str:
@@ -177,7 +160,7 @@ def test_each_docker_action_holds_and_reverts(docker_daemon: None, container_sta
             assert container.status == "running"
     container.reload()
     assert container.status == "running" and journal.open_faults() == []
-    _wait(lambda: _health_ok(container_stack))
+    wait_until(lambda: _health_ok(container_stack))
     if action == "bandwidth":
         assert "tbf" not in _qdisc(container)
     if action == "memory":

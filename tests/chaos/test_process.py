@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from scenarios.chaos import AppBackend, ChaosRun, Journal, ProcessBackend, injected, load_plan, recover
 from scenarios.chaos._proc import alive_start, is_stopped
 from scenarios.chaos._steady import HealthProbe
-from tests.chaos.conftest import FakeStack, stagegate, write_plan
+from tests.chaos.conftest import FakeStack, stagegate, start_chaos_run, wait_until, write_plan
 
 QUICK = """name = "{name}"
 [steady_state]
@@ -38,13 +37,6 @@ def _plan(tmp_path: Path, action: str = "pause", *, at_s: float = 0.2, duration_
 
 def _backend(stack: FakeStack) -> ProcessBackend:
     return ProcessBackend(stack.profile(), stack.state_dir)
-
-
-def _wait(condition, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.05)
 
 
 def test_pause_holds_inside_the_block_and_is_reverted_after(fake_stack: FakeStack, tmp_path: Path) -> None:
@@ -120,18 +112,13 @@ def test_a_line_cut_by_a_crash_is_not_a_fault(tmp_path: Path) -> None:
 
 
 def _chaos_run(stack: FakeStack, tmp_path: Path, plan: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "stagegate", "chaos", "run", str(plan), "--target", "local", "--backend", "process",
-         "--allow-chaos", "--journal", str(tmp_path / "journal.jsonl"), "--out", str(tmp_path / "out")],
-        env={**os.environ, "STAGEGATE_STATE_DIR": str(stack.state_dir)}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )
+    return start_chaos_run(plan, tmp_path, backend="process", state_dir=stack.state_dir)
 
 
 def test_sigkill_of_the_harness_leaves_a_fault_that_recover_reverts(fake_stack: FakeStack, tmp_path: Path) -> None:
     pid = fake_stack.pid("negocio")
     harness = _chaos_run(fake_stack, tmp_path, _plan(tmp_path, at_s=0, duration_s=120))
-    _wait(lambda: is_stopped(pid))
+    wait_until(lambda: is_stopped(pid))
     harness.kill()
     harness.wait()
     time.sleep(0.5)
@@ -148,7 +135,7 @@ def test_sigkill_of_the_harness_leaves_a_fault_that_recover_reverts(fake_stack: 
 def test_sigterm_reverts_before_the_harness_exits(fake_stack: FakeStack, tmp_path: Path) -> None:
     pid = fake_stack.pid("negocio")
     harness = _chaos_run(fake_stack, tmp_path, _plan(tmp_path, at_s=0, duration_s=120))
-    _wait(lambda: is_stopped(pid))
+    wait_until(lambda: is_stopped(pid))
     harness.send_signal(signal.SIGTERM)
     _, err = harness.communicate(timeout=30)
     assert harness.returncode == 130
