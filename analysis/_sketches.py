@@ -19,17 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 from ddsketch import DDSketch
 from ddsketch.ddsketch import BaseDDSketch
-from ddsketch.pb.proto import DDSketchProto
-
-from stagegate.histogram import decode, new_sketch
+from stagegate.histogram import decode, encode, new_sketch
 
 _REFERENCE = new_sketch()
 _MAPPING = _REFERENCE._mapping
 _GAMMA: float = _MAPPING.gamma
 _EMPTY_KEYS = np.empty(0, dtype=np.int64)
 _EMPTY_COUNTS = np.empty(0, dtype=np.float64)
-_MAPPING_BYTES = bytes(DDSketchProto.to_proto(_REFERENCE).mapping.SerializeToString())
-"""The wire form of stagegate's mapping: a window sketch carrying exactly these bytes needs no check."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +168,15 @@ def _merge(parts: list[Bins]) -> Bins:
     summed = np.bincount(keys - low, weights=counts)
     nonzero = np.flatnonzero(summed)
     return Bins(nonzero.astype(np.int64) + low, summed[nonzero], zero)
+
+
+def _mapping_bytes() -> bytes:
+    buf = binascii.a2b_base64(encode(_REFERENCE))
+    return next(buf[a:b] for number, wire, a, b in _fields(buf) if number == 1 and wire == 2)
+
+
+_MAPPING_BYTES = _mapping_bytes()
+"""The wire form of stagegate's mapping: a window sketch carrying exactly these bytes needs no check."""
 
 
 def merge_bins(items: Iterable[str | Bins]) -> Bins:
