@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from ddsketch import DDSketch
 from ddsketch.ddsketch import BaseDDSketch
+
 from stagegate.histogram import decode, encode, new_sketch
 
 _REFERENCE = new_sketch()
