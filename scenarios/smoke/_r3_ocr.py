@@ -1,6 +1,7 @@
 """§9 R3: a heavy invoice posted straight to negocio is cut off at the OCR timeout with a 504.
 
-The 504 must come between the timeout and timeout + grace; a 413 means the body limit stopped the
+The 504 must come between the timeout and timeout + grace, and negocio must keep answering its
+health route meanwhile; a 413 means the body limit stopped the
 invoice before OCR (a finding: the timeout was never exercised); a 404 means the route is not
 served; anything else, or no answer by timeout + grace, is a failure. One normal invoice goes
 first and must be processed, never time out. Route, field and format come from the profile
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,10 @@ SECTION = "§9 R3"
 CLIENT_MARGIN_S = 2.0
 """How long past timeout + grace the client waits before calling it "no answer"."""
 INVOICE_SEED = 11
+BUSY_PROBE_DELAY_S = 2.0
+"""When, at the latest, smoke asks negocio's health while the heavy invoice is in OCR (half the timeout if sooner)."""
+BUSY_PROBE_LIMIT_S = 2.0
+"""How long that health answer may take: the service must keep serving other routes (intended.md §4)."""
 
 
 def classify(exchange: Exchange, kind: str, timeout_s: float, grace_s: float, spec: OcrSpec) -> tuple[str, str]:
@@ -91,6 +97,32 @@ def _problems_for(result: str, detail: str, exchange: Exchange, invoice: Invoice
                                      "as-built.md §1.2, §3" if spec.timeout_missing else "checklist §9"))
 
 
+def _while_busy(context: SmokeContext, spec: OcrSpec) -> Exchange:
+    """negocio's health route, asked while the heavy invoice is in OCR: it must keep answering."""
+    health = context.profile.services[spec.service]
+    headers = context.bearer(spec.service) if health.health_auth == "jwt" else None
+    return context.request("GET", context.profile.url(spec.service, health.health_path),
+                           label=f"{spec.service} health while the heavy invoice is in OCR", headers=headers,
+                           timeout_s=BUSY_PROBE_LIMIT_S)
+
+
+def _heavy_with_side_probe(context: SmokeContext, spec: OcrSpec, invoice: InvoiceFile, path: Path,
+                           timeout_s: float, grace_s: float, problems: list[str],
+                           evidence: list[dict[str, Any]]) -> Exchange:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smoke-heavy") as pool:
+        upload = pool.submit(_post, context, spec, invoice, path, timeout_s + grace_s + CLIENT_MARGIN_S)
+        time.sleep(min(timeout_s / 2, BUSY_PROBE_DELAY_S))
+        side = _while_busy(context, spec) if not upload.done() else None
+        exchange = upload.result()
+    if side is not None:
+        ok = side.status in context.profile.services[spec.service].health_ok_statuses
+        evidence.append(side.evidence(ok=ok))
+        if not ok:
+            problems.append(f"{spec.service} stopped answering while OCR ran ({side.outcome()} on "
+                            f"{context.profile.services[spec.service].health_path})")
+    return exchange
+
+
 def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
     spec = context.profile.ocr
     timeout_s, grace_s = context.ocr_timeout_s(), context.ocr_grace_s()
@@ -101,11 +133,13 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
     with tempfile.TemporaryDirectory(prefix="stagegate-smoke-invoices-") as tmp:
         manifest = generate_invoices(tmp, kinds=("normal", "heavy"), fmt=spec.upload_format, seed=INVOICE_SEED,
                                      app_limit_bytes=spec.app_body_limit_bytes)
-        exchanges = []
         for invoice in (manifest.of_kind("normal")[0], manifest.of_kind("heavy")[0]):
-            exchange = _post(context, spec, invoice, Path(tmp) / invoice.name,
-                             timeout_s + grace_s + CLIENT_MARGIN_S)
-            exchanges.append(exchange)
+            path = Path(tmp) / invoice.name
+            if invoice.kind == "heavy":
+                exchange = _heavy_with_side_probe(context, spec, invoice, path, timeout_s, grace_s, problems,
+                                                  evidence)
+            else:
+                exchange = _post(context, spec, invoice, path, timeout_s + grace_s + CLIENT_MARGIN_S)
             result, detail = classify(exchange, invoice.kind, timeout_s, grace_s, spec)
             evidence.append(exchange.evidence(result=result, detail=detail))
             records.append(record("ocr", time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
@@ -121,4 +155,4 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               records=records,
                               ok_summary=f"heavy invoice cut at the timeout: {evidence[-1]['detail']}; "
-                                         f"normal invoice processed")
+                                         f"{spec.service} kept answering meanwhile; normal invoice processed")

@@ -41,6 +41,8 @@ def test_clean_stack_passes_every_check(stack: StackHandle, tmp_path: Path, clea
     ocr = {r["invoice_kind"]: r for r in found if r["kind"] == "ocr"}
     assert ocr["heavy"]["result"] == "timeout_ok" and ocr["heavy"]["status"] == 504
     assert ocr["normal"]["result"] == "processed"
+    busy = [e for e in outcome(report, "r3_ocr_timeout").evidence if "while the heavy invoice" in e.get("what", "")]
+    assert len(busy) == 1 and busy[0]["ok"] and busy[0]["status"] == 200
     assert {h["check"] for h in found if h["kind"] == "health"} >= {"deposito", "negocio", "ml", "dashboard"}
     samples = [m for m in found if m["kind"] == "metrics"]
     assert len(samples) == 2 and samples[1]["values"]["dashboard_requests_total"] > samples[0]["values"][
@@ -71,6 +73,8 @@ FAULTS: list[tuple[str, dict[str, Any], set[str], str]] = [
     ("ml", {"inflation_ignored": True}, {"r4_inflation"}, "(inflation ignored)"),
     ("deposito", {"health_failing": True}, {"health", "logs"}, "deposito unhealthy (status 503"),
     ("negocio", {"ocr_cost_multiplier": 20.0}, {"r3_ocr_timeout", "logs"}, "normal invoice timed out (504"),
+    ("negocio", {"latency": [{"dist": "fixed", "ms": 2500, "route": "/health"}]}, {"r3_ocr_timeout"},
+     "negocio stopped answering while OCR ran (timeout after 2 s on /health)"),
 ]
 
 
