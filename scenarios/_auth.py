@@ -26,9 +26,16 @@ class Credentials:
         self.secrets = secrets
         self.catalogue = catalogue
         self._tokens: dict[str, str] = {}
+        self._headers: dict[tuple[str, str], dict[str, str]] = {}
 
     def headers(self, service: str, auth: str) -> dict[str, str]:
-        """Headers for a call to ``service`` with ``auth`` ``none``, ``jwt`` or ``api_key``."""
+        """Headers for a call to ``service`` with ``auth`` ``none``, ``jwt`` or ``api_key`` (kept: do not change them)."""
+        key = (service, auth)
+        if key not in self._headers:
+            self._headers[key] = self._build_headers(service, auth)
+        return self._headers[key]
+
+    def _build_headers(self, service: str, auth: str) -> dict[str, str]:
         if auth == "jwt":
             return {"Authorization": f"Bearer {self.token(service)}"}
         if auth == "api_key":

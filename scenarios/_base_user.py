@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from scenarios._context import RunContext, run_context
 from stagegate.stream import Record
 
 
+@lru_cache(maxsize=1024)
 def request_name(service: str, method: str, template: str, traffic: str = "normal") -> str:
     """``"<service> <METHOD> <path template>"``; provoked traffic gets its class as a suffix so that
     a route's forged-token or heavy-invoice series never mixes with its normal one."""
