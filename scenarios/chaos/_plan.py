@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -88,8 +88,8 @@ class ChaosStep(_Model):
     """``memory``: the memory cap; Docker refuses less than 6 MB."""
     rate_kbit: int | None = Field(None, gt=0)
     """``bandwidth``: egress rate."""
-    faults: dict[str, float | int | bool | str] | None = None
-    """``app_fault``: switch name -> value, as ``PUT /__admin/faults`` takes them."""
+    faults: dict[str, Any] | None = None
+    """``app_fault``: switch name -> value, as ``PUT /__admin/faults`` takes them (the stack checks them)."""
 
     @model_validator(mode="after")
     def _parameters(self) -> ChaosStep:

@@ -1,9 +1,8 @@
-"""The same plan without Docker: Locust runs the load, chaos pauses the reference stack's process.
+"""Chaos on the reference stack run as plain processes (no Docker): signals, restarts, fault switches.
 
-The reference stack runs as plain processes (``running_stack``); the plan is the shipped
-``pause-negocio-5s``; the backend is chosen automatically from the stack's ``stack.json``. The
-health watcher (a Locust user) must see negocio go down and come back, and the stream must hold
-the chaos span with its recovery time.
+The Locust test plays the shipped ``pause-negocio-5s`` during a real load, with the backend chosen
+automatically from the stack's ``stack.json``: the health watcher (a Locust user) must see negocio
+go down and come back, and the stream must hold the chaos span with its recovery time.
 """
 
 from __future__ import annotations
@@ -19,8 +18,9 @@ import pytest
 
 from analysis import load_results
 from reference_stack import running_stack
-from scenarios.chaos import Journal
+from scenarios.chaos import AppBackend, Journal, injected, load_plan
 from scenarios.chaos._proc import alive_start, environ, is_stopped
+from scenarios.profiles import load_profile
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
@@ -76,3 +76,26 @@ def test_kill_restarts_a_real_service_with_its_secrets_and_journals_none(tmp_pat
     assert all(value not in journal_text for value in stack.secrets.values())
     phases = [json.loads(line).get("phase") for line in (tmp_path / "out/chaos.jsonl").read_text().splitlines()]
     assert phases == [None, "start", "end", "recovered", None]
+
+
+def test_app_fault_sets_the_switches_and_puts_the_old_ones_back(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text('name = "errors"\n[[steps]]\nid = "errors_deposito"\nat_s = 0\naction = "app_fault"\n'
+                    'target = "deposito"\nduration_s = 1\nfaults = {error_rate = 1.0, latency = {ms = 50}}\n')
+    with running_stack(tmp_path / "stack", gateway=False, services=("deposito",)) as stack:
+        stack.set_fault("deposito", health_failing=False, security_headers_missing=True)
+        profile = load_profile("checklist-v0.10.0").with_targets(stack.services)
+        backend = AppBackend(profile, stack.state_dir / "secrets.env")
+        journal = Journal(tmp_path / "journal.jsonl")
+        with injected(backend, journal, load_plan(plan).steps[0]) as held:
+            assert held.fault["original"]["security_headers_missing"] is True
+            status = httpx.get(stack.services["deposito"] + "/productos", timeout=5).status_code
+            assert status == 500
+            answer = httpx.get(stack.services["deposito"] + "/__admin/faults", timeout=5,
+                               headers={"X-Stagegate-Admin": stack.secrets["STAGEGATE_ADMIN_TOKEN"]}).json()
+            assert answer["faults"]["error_rate"] == 1.0 and answer["faults"]["security_headers_missing"] is True
+        answer = httpx.get(stack.services["deposito"] + "/__admin/faults", timeout=5,
+                           headers={"X-Stagegate-Admin": stack.secrets["STAGEGATE_ADMIN_TOKEN"]}).json()
+        assert answer["faults"] == held.fault["original"] and answer["faults"]["error_rate"] == 0
+        assert held.reverted == "restored the fault switches of deposito" and journal.open_faults() == []
+    assert stack.secrets["STAGEGATE_ADMIN_TOKEN"] not in (tmp_path / "journal.jsonl").read_text()
