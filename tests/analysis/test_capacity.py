@@ -63,3 +63,13 @@ def test_not_a_step_run(results: Path) -> None:
     with pytest.raises(AnalysisError) as caught:
         analyze_capacity(load_results(clean_run(results).close()), load_rules())
     assert str(caught.value) == f"{results}: not a step-shape run (no run header lists settings.stages)"
+
+
+def test_analyze_command_reports_capacity(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from stagegate.cli import main
+
+    step_run(results)
+    assert main(["analyze", str(results), "--require-rps", "400"]) == 3
+    out = capsys.readouterr().out
+    assert "capacity: knee 30 users at 300.0 req/s; broken above by p95_normal; required 400 req/s: FAIL" in out
+    assert "**Capacity**: knee 30 users, 300.0 req/s" in (results / "summary.md").read_text()

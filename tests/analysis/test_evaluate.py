@@ -50,3 +50,13 @@ def test_every_missing_stream_is_no_data_never_pass(results: Path) -> None:
     assert verdict.verdict == "HOLD"
     assert "error_rate_sustained (no data): no request in scope (traffic normal)" in verdict.reasons
     assert "p95_normal (no data): 0 requests in scope (traffic normal), need 1; must stay below 500" in verdict.reasons
+
+
+def test_run_info_prefers_the_run_header_and_the_worst_end(results: Path) -> None:
+    run = clean_run(results)
+    run.header("run", at=0, contract="as-built")
+    run.end("run", at=70, reason="interrupted")
+    verdict = evaluate(run.close(), load_rules())
+    assert (verdict.run.contract, verdict.run.end_reason) == ("as-built", "interrupted")
+    assert verdict.verdict == "HOLD"
+    assert "stream_complete (no data): 1 problem(s), first: *:0: run ended interrupted: " in verdict.reasons
