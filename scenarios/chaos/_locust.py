@@ -12,6 +12,7 @@ Locust is imported lazily: importing this module does not monkey-patch anything.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from scenarios.chaos._runner import ChaosRun, Emit
 from scenarios.chaos._setup import build_run
 from scenarios.profiles import Profile
 from stagegate.stream import StreamWriter
+
+log = logging.getLogger(__name__)
 
 CHAOS_STREAM = "chaos.jsonl"
 REVERT_WAIT_S = 60.0
@@ -91,7 +94,8 @@ class _Schedule:
         if isinstance(self.environment.runner, WorkerRunner) or self.thread is not None:
             return
         started_at = time.time()
-        self.run.recover_leftovers()
+        for note in self.run.recover_leftovers():
+            log.warning("chaos: %s", note)
         self.thread = threading.Thread(target=self.run.run, kwargs={"started_at": started_at, "stop": self.stop},
                                        name="chaos", daemon=True)
         self.thread.start()
