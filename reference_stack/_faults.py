@@ -37,10 +37,10 @@ class LatencyRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dist: Literal["fixed", "uniform", "lognormal"] = "fixed"
-    ms: float = Field(0.0, ge=0)
-    low_ms: float = Field(0.0, ge=0)
-    high_ms: float = Field(0.0, ge=0)
-    sigma: float = Field(0.5, ge=0)
+    ms: float = Field(default=0.0, ge=0)
+    low_ms: float = Field(default=0.0, ge=0)
+    high_ms: float = Field(default=0.0, ge=0)
+    sigma: float = Field(default=0.5, ge=0)
     route: str | None = None
     """A path template (``/productos/{id}``) the rule applies to; None: every route."""
 
@@ -71,15 +71,15 @@ class FaultSet(BaseModel):
 
     latency: list[LatencyRule] = []
     """Added latency per route (the first matching rule wins)."""
-    error_rate: float = Field(0.0, ge=0, le=1)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
     """Share of requests (health and admin excluded) answered 500, spread evenly (0.25: every 4th)."""
     health_failing: bool = False
     """``/health`` answers 503 unhealthy."""
     security_headers_missing: bool = False
     """Responses carry no security headers."""
-    crash_after_s: float | None = Field(None, ge=0)
+    crash_after_s: float | None = Field(default=None, ge=0)
     """The process exits (code 70) this many seconds after the switch is set."""
-    ocr_cost_multiplier: float = Field(1.0, gt=0)
+    ocr_cost_multiplier: float = Field(default=1.0, gt=0)
     """negocio: OCR takes this many times longer."""
     ocr_timeout_disabled: bool = False
     """negocio: OCR runs without ``asyncio.wait_for`` (no 504, the request waits for OCR)."""
@@ -118,11 +118,11 @@ def fault_set(service: str, switches: dict[str, Any]) -> FaultSet:
     """Validate ``switches`` for ``service``; ``FaultInvalid`` names the switch and the problem."""
     if service not in SERVICES:
         raise FaultInvalid(f"fault: unknown service {service!r} (known: {', '.join(SERVICES)})")
-    for name in switches:
+    for name, value in switches.items():
         if name not in FaultSet.model_fields:
             raise FaultInvalid(f"fault: unknown switch {name!r} (known: {', '.join(SWITCHES)})")
         allowed = APPLIES_TO.get(name, SERVICES)
-        if service not in allowed and switches[name] != FaultSet.model_fields[name].default:
+        if service not in allowed and value != FaultSet.model_fields[name].default:
             raise FaultInvalid(f"fault: {name} does not apply to {service} (applies to: {', '.join(allowed)})")
     try:
         return FaultSet.model_validate(switches)

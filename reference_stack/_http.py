@@ -80,7 +80,7 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, tap)
-        except Exception as exc:  # already answered 500 by the app's handler
+        except Exception as exc:  # noqa: BLE001 - already answered 500 by the app's handler; log it once
             self.logger.error("unhandled exception at %s: %s", scope["path"], type(exc).__name__)
         elapsed_ms = (time.perf_counter() - started) * 1000
         level = logging.ERROR if status >= 500 else logging.INFO
@@ -166,9 +166,9 @@ def install_admin(app: FastAPI, faults: LiveFaults, admin_token: str) -> None:
         try:
             body = await request.json()
             if not isinstance(body, dict):
-                raise ValueError("body must be a JSON object of switches")
+                raise TypeError("body must be a JSON object of switches")
             faults.replace(fault_set(faults.service, body))
-        except (ValueError, ValidationError, FaultInvalid) as exc:
+        except (ValueError, TypeError, ValidationError, FaultInvalid) as exc:
             return JSONResponse({"detail": str(exc)}, status_code=400)
         faults_logger = logging.getLogger(faults.service)
         faults_logger.warning("faults set: %s", faults.current.model_dump_json(exclude_defaults=True))

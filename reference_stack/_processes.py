@@ -25,6 +25,19 @@ def spawn(command: Sequence[str], *, env: Mapping[str, str], output: Path, cwd: 
         )
 
 
+def _stat(pid: int | str) -> tuple[str, int] | None:
+    """(state letter, process group) of ``pid`` from ``/proc``, or None when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _running(state: str) -> bool:
+    return state not in ("Z", "X")
+
+
 def alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie counts as gone)."""
     try:
@@ -33,11 +46,8 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
+    found = _stat(pid)
+    return found is None or _running(found[0])
 
 
 def belongs_to(pid: int, marker: str) -> bool:
@@ -91,12 +101,7 @@ def _has_live_member(pgid: int) -> bool:
     if not proc.exists():
         return True
     for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+        found = _stat(entry.name) if entry.name.isdigit() else None
+        if found is not None and found[1] == pgid and _running(found[0]):
             return True
     return False

@@ -19,7 +19,7 @@ class StockUpdate(BaseModel):
     producto_id: int
     tipo_movimiento: Literal["entrada", "salida"]
     cantidad: int = Field(gt=0)
-    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:

@@ -24,7 +24,7 @@ _BY_ID = {p.id: p for p in CATALOGUE}
 
 class PredictRequest(BaseModel):
     producto_id: int
-    dias: int = Field(7, ge=1, le=365)
+    dias: int = Field(default=7, ge=1, le=365)
 
 
 def daily_demand(producto_id: int) -> float:

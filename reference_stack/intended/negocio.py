@@ -18,10 +18,11 @@ from starlette.datastructures import UploadFile
 
 from reference_stack import _inflation
 from reference_stack._config import ServiceConfig
+from reference_stack._document import DocumentRejected
 from reference_stack._faults import LiveFaults
 from reference_stack._http import ASGIApp, wrap
 from reference_stack._ledger import Ledger, ProductNotFound
-from reference_stack._ocr import APP_BODY_LIMIT_BYTES, DocumentRejected, check_document, run_ocr
+from reference_stack._ocr import APP_BODY_LIMIT_BYTES, check_document, run_ocr
 from reference_stack.intended._agent import agent_app, token_check
 
 OCR_WORKERS = 16

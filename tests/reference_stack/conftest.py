@@ -37,7 +37,7 @@ def invoices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Real invoice PDFs from the generator: ``normal`` (~0.5 MB), ``heavy`` (12 MB+), hostile ones."""
     out = tmp_path_factory.mktemp("invoices")
     manifest = generate_invoices(out, kinds=("normal", "heavy"), count=1, seed=11)
-    found = {f.kind: out / f.name for f in manifest.files}
+    found: dict[str, Path] = {f.kind: out / f.name for f in manifest.files}
     hostile = generate_invoices(out / "hostile", kinds=("hostile",), count=1, seed=11)
     found.update({f"hostile_{f.variant}": out / "hostile" / f.name for f in hostile.files if f.variant != "oversize"})
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 import jwt
@@ -72,7 +73,8 @@ def _expired(stack: StackHandle, service: str) -> str:
     return own_token(stack, service, iat=past - 60, exp=past)
 
 
-REJECTED = {
+TokenMaker = Callable[[StackHandle, str], str]
+REJECTED: dict[str, tuple[TokenMaker, str]] = {
     "cross_agent": (lambda s, svc: peer_token(s, PEER[svc]), "invalid token"),
     "own_secret_wrong_iss": (lambda s, svc: own_token(s, svc, iss=ISSUER[PEER[svc]]), "issuer mismatch"),
     "own_secret_no_iss": (lambda s, svc: own_token(s, svc, iss=None), "issuer mismatch"),

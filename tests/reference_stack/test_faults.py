@@ -186,15 +186,16 @@ def test_admin_endpoint_refuses_unknown_switches(stack: StackHandle) -> None:
 @pytest.mark.parametrize(
     ("items", "message"),
     [
-        (["deposito.errors=1"], "fault: unknown switch 'errors' (known: latency, error_rate, health_failing, "
+        (["deposito.errors=1"], ("fault: unknown switch 'errors' (known: latency, error_rate, health_failing, "
          "security_headers_missing, crash_after_s, ocr_cost_multiplier, ocr_timeout_disabled, "
-         "jwt_accept_cross_agent, jwt_accept_alg_none, jwt_invalid_500, inflation_ignored, ledger_corruption)"),
+         "jwt_accept_cross_agent, jwt_accept_alg_none, jwt_invalid_500, inflation_ignored, ledger_corruption)")),
         (["cache.error_rate=1"], "fault: unknown service 'cache' (known: deposito, negocio, ml, dashboard)"),
         (["deposito.error_rate=2"], "fault: deposito.error_rate: Input should be less than or equal to 1"),
         (["deposito.health_failing=maybe"], "fault: health_failing: expected true or false (got 'maybe')"),
-        (["deposito-error_rate"], "fault: 'deposito-error_rate': expected SERVICE.SWITCH=VALUE (e.g. deposito.error_rate=0.2)"),
-        (["ml.latency=gauss:3"], "fault: latency 'gauss:3': expected fixed:MS, uniform:LOW-HIGH or "
-         "lognormal:MEDIAN[:SIGMA], optionally @/route"),
+        (["deposito-error_rate"],
+         "fault: 'deposito-error_rate': expected SERVICE.SWITCH=VALUE (e.g. deposito.error_rate=0.2)"),
+        (["ml.latency=gauss:3"], ("fault: latency 'gauss:3': expected fixed:MS, uniform:LOW-HIGH or "
+         "lognormal:MEDIAN[:SIGMA], optionally @/route")),
     ],
 )
 def test_bad_fault_switches_are_one_line_errors(items: list[str], message: str) -> None:

@@ -46,9 +46,9 @@ def test_a_rate_of_one_or_more_is_a_percentage(tmp_path: Path) -> None:
 
 
 def test_a_non_numeric_rate_stops_start_up_with_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(StackStartFailed) as failure:
-        with running_stack(tmp_path, services=("ml",), gateway=False, env={"INFLATION_RATE_MONTHLY": "abc"}):
-            pass
+    with pytest.raises(StackStartFailed) as failure, \
+            running_stack(tmp_path, services=("ml",), gateway=False, env={"INFLATION_RATE_MONTHLY": "abc"}):
+        pass
     assert str(failure.value) == (
         "ml exited during start-up (code 2): ml: start-up failed: "
         "INFLATION_RATE_MONTHLY: must be a number such as 0.045 or 4.5 (got 'abc')"
@@ -60,11 +60,11 @@ def test_cli_reports_a_non_numeric_rate_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "stagegate", "stack", "up", "--state-dir", str(tmp_path), "--ports", "auto",
          "--no-gateway", "--inflation-rate", "4,5%"],
-        capture_output=True, text=True, timeout=60,
+        check=False, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2
     problem = "start-up failed: INFLATION_RATE_MONTHLY: must be a number such as 0.045 or 4.5 (got '4,5%')"
     assert result.stderr.splitlines() == [  # negocio reads the same rate for its prices
-        f"stagegate: error: negocio exited during start-up (code 2): negocio: {problem}; "
-        f"ml exited during start-up (code 2): ml: {problem}"
+        (f"stagegate: error: negocio exited during start-up (code 2): negocio: {problem}; "
+         f"ml exited during start-up (code 2): ml: {problem}")
     ]
