@@ -22,7 +22,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reference_stack import issue_token, running_stack  # noqa: E402
+from reference_stack import issue_token, running_stack
 
 
 async def drive(url: str, headers: dict[str, str], *, seconds: float, concurrency: int, max_requests: int) -> dict[str, float]:

@@ -21,7 +21,7 @@ MAX_IMAGE_PIXELS = int(Image.MAX_IMAGE_PIXELS or 89_478_485)
 MAX_FILTER_LAYERS = 2
 """reportlab's own text streams use two (ASCII85 over Flate); more is refused."""
 MAX_TEXT_STREAM_BYTES = 16 * 1024 * 1024
-_STREAM_START = re.compile(rb"\bobj\s*<<((?:(?!endobj).){0,4096}?)>>\s*stream\r?\n", re.S)
+_STREAM_START = re.compile(rb"\bobj\s*<<((?:(?!endobj).){0,4096}?)>>\s*stream\r?\n", re.DOTALL)
 _LENGTH = re.compile(rb"/Length\s+(\d+)(?!\s+\d+\s+R)")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/\w+)")
 _SIZE = re.compile(rb"/(Width|Height)\s+(\d+)")

@@ -14,7 +14,14 @@ from pydantic import BaseModel
 from reference_stack._config import VERSION, ServiceConfig
 from reference_stack._faults import LiveFaults
 from reference_stack._http import ADMIN_TOKEN_ENV, install_admin, new_app
-from reference_stack._tokens import ISSUERS, SECRET_ENV, TOKEN_TTL_S, TokenRejected, TokenVerifier, issue_token
+from reference_stack._tokens import (
+    ISSUERS,
+    SECRET_ENV,
+    TOKEN_TTL_S,
+    TokenRejected,
+    TokenVerifier,
+    issue_token,
+)
 
 USERS_ENV = "AUTH_USERS"
 DEFAULT_USERS = "admin:test:admin"
