@@ -31,8 +31,10 @@ import httpx
 from reference_stack import _state
 from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._errors import StackAlreadyRunning, StackError, StackStartFailed
+from reference_stack._faults import FaultSet, fault_args
 from reference_stack.docker._base import Log
 from reference_stack.docker._images import BY_SERVICE, SERVICE_IMAGES, build_images
+from reference_stack.docker.entrypoint import FAULTS_ENV
 
 HOST = "127.0.0.1"
 SHARED_GID = 2000
@@ -112,10 +114,13 @@ def _clear_leftovers(client: Any, names: list[str], state_dir: Path) -> None:
 
 def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, ports: Mapping[str, int] | None = None,
                        suffix: str = "", env: Mapping[str, str] | None = None,
+                       faults: Mapping[str, FaultSet] | None = None,
                        ready_timeout_s: float = READY_TIMEOUT_S, log: Log = lambda line: None) -> DockerStack:
     """Build the images if needed, start the four services, wait for health, write ``stack.json``.
 
     ``ports``: service -> host port (0: any free port; missing: the contract's 8001/8002/8003/8080).
+    ``faults``: initial switches per service (set at start: the admin endpoint answers loopback
+    clients only, and requests from the host reach a container from the bridge's address).
     """
     state_dir = state_dir.absolute()
     client = _client()
@@ -137,8 +142,9 @@ def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, por
                         env_file)
     try:
         for image in SERVICE_IMAGES:  # deposito first: it creates the ledger the others read
+            initial = {FAULTS_ENV: fault_args(faults[image.service])} if faults and image.service in faults else {}
             _run(client, image.service, tags[image.service], stack, host_ports[image.service],
-                 {**SERVICE_ENV, "CONTRACT": contract, **(env or {}), **secrets})
+                 {**SERVICE_ENV, "CONTRACT": contract, **(env or {}), **initial, **secrets})
             _wait_ready(client, stack, image.service, ready_paths[image.service], ready_timeout_s)
     except BaseException:
         _remove(client, stack)

@@ -24,6 +24,8 @@ from reference_stack._ledger import create_database
 
 SHARED_UMASK = 0o002
 LEDGER_MODE = 0o664
+FAULTS_ENV = "STAGEGATE_FAULTS_JSON"
+"""Initial fault switches of this service as a ``FaultSet`` JSON (the admin endpoint is loopback-only)."""
 
 
 def _bind_all(run: Any, app: Any, **options: Any) -> None:
@@ -42,6 +44,7 @@ def main() -> int:
     return serve.main([
         "--service", env["SERVICE"], "--port", env.get("PORT", "8000"), "--contract", env.get("CONTRACT", "intended"),
         "--state-dir", str(state_dir), "--ocr-timeout", env.get("OCR_TIMEOUT_SECONDS", "30"),
+        "--faults", env.get(FAULTS_ENV) or "{}",
     ])
 
 
