@@ -18,7 +18,8 @@ from analysis._ruleset import _Rule
 from analysis._verdict import Evidence, RuleResult, RuleStatus, Span
 
 MAX_ITEMS = 50
-"""Offending cases listed per rule; the count is always in ``values``."""
+"""Offending cases (and time spans) listed per rule, so a noisy run keeps a readable verdict.json;
+the full counts are in ``values``."""
 
 
 @dataclass
@@ -54,7 +55,7 @@ def to_result(rule_id: str, rule: _Rule, found: Judgement) -> RuleResult:
     return RuleResult(
         id=rule_id, title=rule.title, kind=rule.kind, role=rule.role, status=status,
         summary=found.summary, threshold=rule.threshold(), section=rule.section,
-        evidence=Evidence(values=found.values, spans=found.spans, items=found.items[:MAX_ITEMS]),
+        evidence=Evidence(values=found.values, spans=found.spans[:MAX_ITEMS], items=found.items[:MAX_ITEMS]),
     )
 
 
