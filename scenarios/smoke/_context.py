@@ -23,6 +23,8 @@ from scenarios.smoke._logsource import DockerLog, FileLog, LogSource
 from scenarios.targets import Resolved, Secrets
 
 DEFAULT_HTTP_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 2.0
+"""A host that drops packets costs this much per request, not the whole read timeout."""
 OCR_TIMEOUT_LOG = re.compile(r"OCR timeout configured: ([0-9.]+) s", re.IGNORECASE)
 """The start-up line of negocio (as-built.md §3 and the reference stack) naming its OCR timeout."""
 
@@ -67,7 +69,8 @@ class SmokeContext:
         profile, secrets = resolved.profile, resolved.secrets
         catalogue = catalogue_for(profile, secrets)
         secrets.require(profile.dashboard.api_key_env, "the dashboard API (metrics, headers)")
-        client = httpx.Client(timeout=options.http_timeout_s, follow_redirects=False, trust_env=False)
+        client = httpx.Client(timeout=httpx.Timeout(options.http_timeout_s, connect=CONNECT_TIMEOUT_S),
+                              follow_redirects=False, trust_env=False)
         context = cls(profile, secrets, resolved.stack_state, options, client, catalogue)
         context.logs = context._find_logs()
         for source in context.logs.values():

@@ -72,10 +72,12 @@ class Exchange:
         return item
 
 
-def describe_error(exc: httpx.HTTPError, timeout_s: float | None) -> str:
+def describe_error(exc: httpx.HTTPError, timeout: httpx.Timeout) -> str:
     """Why a request got no answer, in the words an operator greps for."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connect timeout after {timeout.connect:g} s" if timeout.connect else "connect timeout"
     if isinstance(exc, httpx.TimeoutException):
-        return f"timeout after {timeout_s:g} s" if timeout_s else "timeout"
+        return f"timeout after {timeout.read:g} s" if timeout.read else "timeout"
     if isinstance(exc, httpx.ConnectError):
         cause: BaseException | None = exc
         while cause is not None:
@@ -101,7 +103,7 @@ def send(
     **kwargs: Any,
 ) -> Exchange:
     """Send one request; never raises for network trouble, which ends up in ``Exchange.error``."""
-    timeout = timeout_s if timeout_s is not None else _client_timeout(client)
+    timeout = client.timeout if timeout_s is None else httpx.Timeout(timeout_s, connect=client.timeout.connect)
     started = time.perf_counter()
     try:
         response = client.request(method, url, headers=headers, timeout=timeout, **kwargs)
@@ -111,10 +113,6 @@ def send(
     elapsed_ms = (time.perf_counter() - started) * 1000
     return Exchange(method, url, response.status_code, elapsed_ms,
                     body=redact(response.text), headers=response.headers, label=label)
-
-
-def _client_timeout(client: httpx.Client) -> float | None:
-    return client.timeout.read
 
 
 def unreachable(exchanges: list[Exchange], names: Mapping[str, str] | None = None) -> list[str]:

@@ -147,7 +147,7 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
             exchange = _present(context, agent, case.token, case.id, probes[agent])
             if case.expect == "accept":
                 evidence.append(exchange.evidence(case=case.id, result=classify(case, exchange, probes[agent])))
-            if not exchange.answered and "timeout" not in str(exchange.error):
+            if not exchange.answered:  # a dead or hanging agent: one line, not a timeout per case
                 problems += context.unreachable([exchange])
                 break
             result = classify(case, exchange, probes[agent])
