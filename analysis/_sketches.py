@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from ddsketch import DDSketch
 from ddsketch.ddsketch import BaseDDSketch
+from ddsketch.pb.ddsketch_pb2 import Store as StoreMessage
+from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
 from stagegate.histogram import decode, encode, new_sketch
 
@@ -92,29 +94,33 @@ def _zigzag(n: int) -> int:
 def _store(buf: bytes, start: int, end: int) -> Bins:
     dense: np.ndarray = _EMPTY_COUNTS
     offset = 0
-    sparse: dict[int, float] = {}
     for number, wire, a, b in _fields(buf, start, end):
         if number == 2 and wire == 2:
             dense = np.frombuffer(buf, dtype="<f8", count=(b - a) // 8, offset=a)
         elif number == 3 and wire == 0:
             offset = _zigzag(a)
         elif number == 1 and wire == 2:
-            key, count = 0, 0.0
-            for n, w, x, y in _fields(buf, a, b):
-                if n == 1 and w == 0:
-                    key = _zigzag(x)
-                elif n == 2 and w == 1:
-                    count = struct.unpack_from("<d", buf, x)[0]
-            sparse[key] = sparse.get(key, 0.0) + count
+            return _store_with_map(buf[start:end])
         else:
             raise ValueError(f"not a DDSketch store: field {number} (wire type {wire})")
     nonzero = dense.nonzero()[0]
-    keys, counts = nonzero + offset, dense[nonzero]  # fancy indexing copies: nothing keeps ``buf`` alive
-    if sparse:
-        keys = np.concatenate([keys, np.fromiter(sparse, dtype=np.int64, count=len(sparse))])
-        counts = np.concatenate([counts, np.fromiter(sparse.values(), dtype=np.float64, count=len(sparse))])
-        return _merge([Bins(keys, counts)])
-    return Bins(keys, counts)
+    return Bins(nonzero + offset, dense[nonzero])  # fancy indexing copies: nothing keeps ``buf`` alive
+
+
+def _store_with_map(raw: bytes) -> Bins:
+    """A store with sparse ``binCounts`` (as other DDSketch writers send): protobuf's C parser reads it."""
+    try:
+        store = StoreMessage.FromString(raw)
+    except DecodeError as exc:
+        raise ValueError(f"not a DDSketch store: {exc}") from None
+    mapped = store.binCounts
+    dense = np.array(store.contiguousBinCounts, dtype=np.float64)
+    nonzero = dense.nonzero()[0]
+    return _merge([
+        Bins(nonzero + store.contiguousBinIndexOffset, dense[nonzero]),
+        Bins(np.fromiter(mapped.keys(), dtype=np.int64, count=len(mapped)),
+             np.fromiter(mapped.values(), dtype=np.float64, count=len(mapped))),
+    ])
 
 
 def parse(text: str) -> Bins:
