@@ -91,4 +91,20 @@ def build_images(client: object, *, log: Log = lambda line: None) -> dict[str, s
                 )
             except BuildError as exc:
                 raise ImageBuildFailed(f"image {tags[image.service]}: {exc.msg}") from None
+    _forget_older(client, tags)
     return tags
+
+
+def _forget_older(client: object, tags: dict[str, str]) -> None:
+    """Drop earlier builds of our own repositories, so a changing tree does not fill the disk."""
+    from docker.errors import APIError
+
+    for tag in tags.values():
+        repository = tag.partition(":")[0]
+        for older in client.images.list(name=repository):  # type: ignore[attr-defined]
+            for name in older.tags:
+                if name != tag:
+                    try:
+                        client.images.remove(name)  # type: ignore[attr-defined]
+                    except APIError:
+                        pass  # still used by a container: it goes next time
