@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from reference_stack import running_stack  # noqa: E402
+from reference_stack import running_stack
 
 BARE = REPO / "bench" / "bare_fasthttp.py"
 STAGING = REPO / "locustfiles" / "staging.py"

@@ -16,9 +16,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from locust import events  # noqa: E402
+import locust
 
-from scenarios.traffic import (  # noqa: E402,F401  (Locust finds users and the shape in this module)
+from scenarios.traffic import (  # noqa: F401  (Locust finds users and the shape in this module)
     DashboardUser,
     DepositoUser,
     HealthWatcher,
@@ -30,15 +30,13 @@ from scenarios.traffic import (  # noqa: E402,F401  (Locust finds users and the 
     add_arguments,
     install,
 )
-from stagegate.errors import EXIT_USAGE, StagegateError  # noqa: E402
+from stagegate.errors import EXIT_USAGE, StagegateError
 
 
-@events.init_command_line_parser.add_listener
 def _harness_options(parser: Any, **_: Any) -> None:
     add_arguments(parser)
 
 
-@events.init.add_listener
 def _install(environment: Any, **_: Any) -> None:
     try:
         install(environment)
@@ -48,3 +46,8 @@ def _install(environment: Any, **_: Any) -> None:
             sys.exit(1)  # a forked worker: its master has the same options and says it once
         sys.stderr.write(f"stagegate: error: {exc}\n")
         sys.exit(EXIT_USAGE)
+
+
+events: Any = locust.events  # Locust's hooks are untyped
+events.init_command_line_parser.add_listener(_harness_options)
+events.init.add_listener(_install)

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import gevent
+import gevent  # type: ignore[import-untyped]
 from locust.env import Environment
 
 from scenarios._context import run_context
@@ -26,7 +26,7 @@ def install(environment: Environment) -> None:
     """Feed the run's records to a ``LiveJudge`` of ``--rules`` (the shipped rules by default)."""
     from analysis import LiveJudge, load_rules
 
-    options = environment.parsed_options
+    options: Any = environment.parsed_options
     recorder = run_context(environment).recorder
     judge = LiveJudge(load_rules(Path(options.rules) if options.rules else None))
     aborted: list[str] = []

@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import cast
 
-import gevent
+import gevent  # type: ignore[import-untyped]
+from locust import task
 from locust.env import Environment
 
 from scenarios._base_user import StagegateUser
@@ -56,6 +57,7 @@ class HealthWatcher(StagegateUser):
     def wait_time(self) -> float:
         return self.harness.scenario.health_interval_s
 
+    @task
     def poll_health(self) -> None:
         gevent.joinall([gevent.spawn(self.poll, check) for check in self.checks])
 
@@ -77,7 +79,6 @@ class HealthWatcher(StagegateUser):
                 "health", seen, check=check.check, ok=ok, status=status, detail=detail, latency_ms=latency_ms,
             )))
 
-    tasks = [poll_health]
 
 
 def _detail(status: int | None, error: object, text: str | None) -> str:

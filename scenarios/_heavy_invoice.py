@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import cast
 
+from locust import task
 from locust.env import Environment
 
 from scenarios._base_user import StagegateUser, mark_expected
@@ -40,6 +41,7 @@ class HeavyInvoiceUser(StagegateUser):
     def on_start(self) -> None:
         self.invoices = self.harness.invoices_of("heavy") + self.harness.invoices_of("hostile")
 
+    @task
     def upload_heavy_invoice(self) -> None:
         if not self.invoices:
             return
@@ -68,5 +70,3 @@ class HeavyInvoiceUser(StagegateUser):
             "ocr", started, invoice=invoice.path.name, invoice_kind=invoice.kind, size_bytes=invoice.size_bytes,
             status=status, latency_ms=round(latency_s * 1000.0, 3), result=verdict.result, detail=verdict.detail,
         )))
-
-    tasks = [upload_heavy_invoice]

@@ -66,7 +66,8 @@ def install(environment: Environment) -> Recorder:
             if not _has_context(environment):
                 _build_context(environment, recorder, scenario)
 
-        environment.events.test_start.add_listener(build_on_start)
+        events: Any = environment.events  # Locust's hooks are untyped
+        events.test_start.add_listener(build_on_start)
         return recorder
     resolved = _resolve(options)
     check_reachable(resolved.profile, local=options.target == "local")
@@ -110,7 +111,7 @@ def served(profile: Profile, task: str) -> bool:
 
 
 def _build_context(environment: Environment, recorder: Recorder, scenario: ScenarioFile) -> RunContext:
-    options = environment.parsed_options
+    options: Any = environment.parsed_options
     resolved = _resolve(options)
     profile = resolved.profile
     invoices = load_invoices(Path(options.invoices)) if options.invoices else []
@@ -200,7 +201,7 @@ def _run_id(options: Any) -> str:
 def _versions() -> dict[str, str]:
     versions = {"stagegate": __version__, "locust": locust.__version__, "python": platform.python_version()}
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5, check=False,
                                 cwd=Path(__file__).parent)
         if commit.returncode == 0:
             versions["git"] = commit.stdout.strip()

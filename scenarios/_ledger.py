@@ -64,8 +64,9 @@ class LedgerTracker:
         self._started = False
 
     def install(self, environment: Environment) -> None:
-        environment.events.test_start.add_listener(self.on_test_start)
-        environment.events.quitting.add_listener(self.on_quitting)
+        events: Any = environment.events  # Locust's hooks are untyped
+        events.test_start.add_listener(self.on_test_start)
+        events.quitting.add_listener(self.on_quitting)
 
     def snapshot(self, phase: str) -> None:
         stock = read_stock(self.profile, self.credentials, self.products)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import gevent
+import gevent  # type: ignore[import-untyped]
 from locust.env import Environment
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
@@ -43,6 +43,7 @@ MASTER_LAG_S = WORKER_REPORT_INTERVAL + 2.0
 log = logging.getLogger(__name__)
 
 Role = Literal["local", "master", "worker"]
+EndReason = Literal["completed", "aborted", "interrupted", "failed"]
 
 
 def role_of(environment: Environment) -> Role:
@@ -59,7 +60,7 @@ class Recorder:
         self.environment = environment
         self.role: Role = role or role_of(environment)
         self.book = WindowBook()
-        self.end_reason: RunEnd["reason"] = "completed"
+        self.end_reason: EndReason = "completed"
         self.end_detail = ""
         self._outbox: list[Record] = []
         self._readers: list[Callable[[Record], None]] = []
@@ -78,7 +79,7 @@ class Recorder:
 
     def install(self) -> None:
         """Register the listeners and, where the stream is written, start the per-second flush."""
-        events = self.environment.events
+        events: Any = self.environment.events  # Locust's hooks are untyped
         events.request.add_listener(self.on_request)
         events.quitting.add_listener(self.on_quitting)
         if self.role == "worker":

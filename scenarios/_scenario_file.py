@@ -59,7 +59,7 @@ class ScenarioFile(_Model):
     health_interval_s: float = Field(2.0, gt=0)
     ledger_products: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
     users: dict[str, int]
-    actors: Actors = Actors()
+    actors: Actors = Field(default_factory=lambda: Actors.model_validate({}))
     tasks: dict[str, dict[str, int]]
     shapes: dict[str, ShapeSpec]
 

@@ -12,10 +12,10 @@ import time
 import uuid
 from typing import Any, cast
 
+from generators.catalogue import CATALOGUE
 from scenarios._base_user import StagegateUser, judge
 from scenarios._ledger import ledger_entry
 from scenarios._uploads import multipart
-from generators.catalogue import CATALOGUE
 
 SALIDA_SHARE = 0.4
 """Share of stock movements that take stock out (the rest bring it in)."""

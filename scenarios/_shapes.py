@@ -59,7 +59,8 @@ class StagesShape(LoadTestShape):
         else:
             given = self.headless_options
         peak = given.get("peak_users")
+        elapsed_s: float = self.get_run_time()  # type: ignore[no-untyped-call]
         return stage_at(
-            self.stages, self.get_run_time(), peak_users=int(peak) if peak else None,
+            self.stages, elapsed_s, peak_users=int(peak) if peak else None,
             spawn_rate=given.get("spawn_rate"), run_time_s=given.get("run_time_s"),
         )

@@ -11,6 +11,7 @@ import time
 from itertools import zip_longest
 from typing import cast
 
+from locust import task
 from locust.contrib.fasthttp import ResponseContextManager
 
 from generators.catalogue import CATALOGUE
@@ -39,6 +40,7 @@ class TokenForgerUser(StagegateUser):
         self._turn = 0
         self.cases = interleaved(self.harness.token_cases)
 
+    @task
     def present_next_case(self) -> None:
         if not self.cases:
             return
@@ -72,7 +74,6 @@ class TokenForgerUser(StagegateUser):
         name = next(n for n in PROBE_CALLS[agent] if n in calls and not calls[n].missing)
         return self.call(name, traffic=traffic, auth="none", headers=headers, codigo=CATALOGUE[0].codigo)
 
-    tasks = [present_next_case]
 
 
 def interleaved(cases: list[TokenCase]) -> list[TokenCase]:

@@ -50,8 +50,7 @@ class SeriesWindow:
             self.errors[error_class or "unknown"] += 1
         self.bytes += size_bytes
         self.latency_sum_ms += latency_ms
-        if latency_ms > self.latency_max_ms:
-            self.latency_max_ms = latency_ms
+        self.latency_max_ms = max(self.latency_max_ms, latency_ms)
         self.sketch.add(latency_ms)
 
     def merge(self, other: SeriesWindow) -> None:

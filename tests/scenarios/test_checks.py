@@ -95,7 +95,7 @@ def test_health_watcher_sees_a_stopped_service_go_down_and_come_back(stack: Stac
     down_at, up_at = dashboard[1][1], dashboard[2][1]
     assert stopped - 1 <= down_at <= stopped + 1  # the poll that saw it down started right after the stop
     assert resumed - 3 <= up_at <= resumed + 2
-    down = [h for h in run.records("health") if h["check"] == "dashboard" and not h["ok"]][0]
+    down = next(h for h in run.records("health") if h["check"] == "dashboard" and not h["ok"])
     assert down["detail"].startswith("timeout after") and down["status"] is None
 
 

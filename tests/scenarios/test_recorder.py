@@ -71,7 +71,7 @@ def test_workers_through_the_master_give_the_totals_of_one_process(tmp_path: Pat
     names = ["deposito GET /productos/{id}", "ml POST /predict", "dashboard GET /"]
     requests = [(rng.choice(names), rng.lognormvariate(3, 1), rng.random() < 0.1) for _ in range(3000)]
     single_env, single = fresh(tmp_path, "local", "single")
-    master_env, master = fresh(tmp_path, "master", "merged")
+    _, master = fresh(tmp_path, "master", "merged")
     workers = [fresh(tmp_path, "worker") for _ in range(2)]
     for index, (name, ms, failed) in enumerate(requests):
         error = RuntimeError("boom") if failed else None

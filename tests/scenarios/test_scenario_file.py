@@ -14,8 +14,8 @@ SHIPPED = DEFAULT_SCENARIO_FILE.read_text(encoding="utf-8")
 
 @pytest.mark.parametrize(("change", "message"), [
     (("product_get = 10", "product_fetch = 10"),
-     "day.toml: tasks.deposito.product_fetch: unknown task (known: product_get, product_list, stock_update, "
-     "stock_critical)"),
+     ("day.toml: tasks.deposito.product_fetch: unknown task (known: product_get, product_list, stock_update, "
+      "stock_critical)")),
     (("[shapes.step]", "[shapes.steps]"), "day.toml: shapes: missing step"),
     (("wait_max_s = 2.0", "wait_max_s = 0.1"), "day.toml: wait_max_s: must be >= wait_min_s (got 0.1)"),
     (("health_watcher = 1", "health_watcher = 2"),
