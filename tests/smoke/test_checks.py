@@ -73,6 +73,7 @@ FAULTS: list[tuple[str, dict[str, Any], set[str], str]] = [
     ("ml", {"inflation_ignored": True}, {"r4_inflation"}, "(inflation ignored)"),
     ("deposito", {"health_failing": True}, {"health", "logs"}, "deposito unhealthy (status 503"),
     ("negocio", {"ocr_cost_multiplier": 20.0}, {"r3_ocr_timeout", "logs"}, "normal invoice timed out (504"),
+    ("dashboard", {"error_rate": 0.25}, {"metrics", "logs"}, "dashboard_errors_total grew"),
     ("negocio", {"latency": [{"dist": "fixed", "ms": 2500, "route": "/health"}]}, {"r3_ocr_timeout"},
      "negocio stopped answering while OCR ran (timeout after 2 s on /health)"),
 ]
