@@ -18,6 +18,7 @@ from locust import FastHttpUser
 from locust.contrib.fasthttp import ResponseContextManager
 from locust.env import Environment
 
+from scenarios._classify import Classified
 from scenarios._context import RunContext, run_context
 from stagegate.stream import Record
 
@@ -69,6 +70,17 @@ def judge(response: ResponseContextManager, ok_statuses: list[int] | tuple[int, 
     return False
 
 
+def settle(response: ResponseContextManager, verdict: Classified, label: str) -> None:
+    """Mark a classified answer: ``expected`` outcomes succeed (and count apart), failures fail."""
+    marked: Any = response  # Locust's response methods are untyped
+    if verdict.expected:
+        mark_expected(response)
+    elif verdict.failure:
+        marked.failure(f"{label} {verdict.result}")
+    else:
+        marked.success()
+
+
 class StagegateUser(FastHttpUser):
     """Base of the harness's users; subclasses set ``service`` and declare tasks."""
 
@@ -112,6 +124,11 @@ class StagegateUser(FastHttpUser):
             method, url, name=request_name(service, method, template, traffic), headers=sent_headers,
             catch_response=True, context=context, **kwargs,
         )
+
+    def checked_call(self, call_name: str, **values: Any) -> None:
+        """The business call ``call_name``, judged by the profile's good statuses for it."""
+        with self.call(call_name, **values) as response:
+            judge(response, self.harness.profile.calls[call_name].ok_statuses)
 
     def call(self, call_name: str, *, traffic: str = "normal", auth: str | None = None,
              headers: Mapping[str, str] | None = None, **values: Any) -> ResponseContextManager:

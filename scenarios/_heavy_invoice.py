@@ -13,7 +13,7 @@ from typing import cast
 from locust import task
 from locust.env import Environment
 
-from scenarios._base_user import StagegateUser, mark_expected
+from scenarios._base_user import StagegateUser, settle
 from scenarios._classify import classify_ocr
 from scenarios._context import run_context
 from scenarios._uploads import multipart
@@ -60,12 +60,7 @@ class HeavyInvoiceUser(StagegateUser):
                 timeout_status=ocr.timeout_status, size_bytes=invoice.size_bytes,
                 body_limit_bytes=gateway.body_limit_bytes if gateway else ocr.app_body_limit_bytes,
             )
-            if verdict.expected:
-                mark_expected(response)
-            elif verdict.failure:
-                response.failure(f"ocr {verdict.result}")
-            else:
-                response.success()
+            settle(response, verdict, "ocr")
         self.emit(cast(OcrOutcome, record(
             "ocr", started, invoice=invoice.path.name, invoice_kind=invoice.kind, size_bytes=invoice.size_bytes,
             status=status, latency_ms=round(latency_s * 1000.0, 3), result=verdict.result, detail=verdict.detail,

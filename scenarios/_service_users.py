@@ -30,16 +30,13 @@ class DepositoUser(StagegateUser):
         self._pending: dict[str, Any] | None = None
 
     def product_get(self) -> None:
-        with self.call("product_get", id=self.harness.rng.choice(CATALOGUE).id) as response:
-            judge(response, self.harness.profile.calls["product_get"].ok_statuses)
+        self.checked_call("product_get", id=self.harness.rng.choice(CATALOGUE).id)
 
     def product_list(self) -> None:
-        with self.call("product_list") as response:
-            judge(response, self.harness.profile.calls["product_list"].ok_statuses)
+        self.checked_call("product_list")
 
     def stock_critical(self) -> None:
-        with self.call("stock_critical") as response:
-            judge(response, self.harness.profile.calls["stock_critical"].ok_statuses)
+        self.checked_call("stock_critical")
 
     def stock_update(self) -> None:
         rng = self.harness.rng
@@ -78,12 +75,10 @@ class NegocioUser(StagegateUser):
     service = "negocio"
 
     def price_lookup(self) -> None:
-        with self.call("price_lookup", codigo=self.harness.rng.choice(CATALOGUE).codigo) as response:
-            judge(response, self.harness.profile.calls["price_lookup"].ok_statuses)
+        self.checked_call("price_lookup", codigo=self.harness.rng.choice(CATALOGUE).codigo)
 
     def negocio_products(self) -> None:
-        with self.call("negocio_products") as response:
-            judge(response, self.harness.profile.calls["negocio_products"].ok_statuses)
+        self.checked_call("negocio_products")
 
     def ocr_normal(self) -> None:
         normal = self.harness.invoices_of("normal")

@@ -15,7 +15,7 @@ from locust import task
 from locust.contrib.fasthttp import ResponseContextManager
 
 from generators.catalogue import CATALOGUE
-from scenarios._base_user import StagegateUser, mark_expected
+from scenarios._base_user import StagegateUser, settle
 from scenarios._classify import classify_token
 from scenarios._context import TokenCase
 from scenarios.profiles import AGENTS
@@ -54,12 +54,7 @@ class TokenForgerUser(StagegateUser):
         with self._probe(agent, {"Authorization": f"Bearer {case.token}"}) as response:
             status = response.status_code or None
             verdict = classify_token(status, rejected_statuses=case.expected_statuses, control=case.control)
-            if verdict.expected:
-                mark_expected(response)
-            elif verdict.failure:
-                response.failure(f"token {verdict.result}")
-            else:
-                response.success()
+            settle(response, verdict, "token")
         self.emit(cast(TokenOutcome, record(
             "token", started, case_id=case.case_id, target=agent, status=status, result=verdict.result,
             severity=case.severity, detail=verdict.detail,

@@ -42,6 +42,14 @@ class LocustRun:
         found = [json.loads(line) for line in lines if line.strip()]
         return [r for r in found if kind is None or r["kind"] == kind]
 
+    def ledger(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(stock change per tracked product, sum of acknowledged deltas per product) over the run."""
+        start, end = (snapshot["stock"] for snapshot in self.records("ledger_snapshot"))
+        acknowledged = {pid: 0 for pid in start}
+        for entry in self.records("ledger"):
+            acknowledged[str(entry["producto_id"])] += entry["delta"]
+        return {pid: end[pid] - start[pid] for pid in start}, acknowledged
+
     def recorded_counts(self) -> Counter[str]:
         counts: Counter[str] = Counter()
         for window in self.records("window"):
