@@ -156,12 +156,10 @@ def _last_line(path: Path) -> str:
 
 
 def _judge(options: GateOptions, out: Path, console: Console) -> int:
-    rules = analysis.load_rules(options.rules)
-    verdict = analysis.evaluate(out, rules, require_rps=options.require_rps)
-    analysis.write_reports(verdict, out)
+    from stagegate.commands.analyze import judge
+
+    verdict = judge(out, rules_path=options.rules, require_rps=options.require_rps, console=console)
     write_index(options.reports_dir)
-    analysis.print_verdict(verdict, console)
-    console.print(f"report: {out / 'report.html'}")
     return verdict.exit_code
 
 

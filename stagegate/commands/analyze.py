@@ -60,14 +60,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    rules = load_rules(args.rules)
-    data = load_results(args.results_dir)
+    return judge(args.results_dir, rules_path=args.rules, require_rps=args.require_rps, out=args.out).exit_code
+
+
+def judge(results_dir: Path, *, rules_path: Path | None = None, require_rps: float | None = None,
+          out: Path | None = None, console: Console | None = None) -> Verdict:
+    """Judge a results directory, write its reports and print the verdict (``analyze`` and ``run``)."""
+    rules = load_rules(rules_path)
+    data = load_results(results_dir)
     verdict = evaluate(data, rules)
-    if args.require_rps is not None or has_stages(data):
-        verdict = with_capacity(verdict, analyze_capacity(data, rules, args.require_rps))
-    written = write_reports(verdict, args.out or args.results_dir, data)
-    print_verdict(verdict, written)
-    return verdict.exit_code
+    if require_rps is not None or has_stages(data):
+        verdict = with_capacity(verdict, analyze_capacity(data, rules, require_rps))
+    written = write_reports(verdict, out or results_dir, data)
+    print_verdict(verdict, written, console)
+    return verdict
 
 
 def print_verdict(verdict: Verdict, written: list[Path], console: Console | None = None) -> None:

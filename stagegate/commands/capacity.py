@@ -20,5 +20,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_gate_arguments(parser, scenario_default="step")
     parser.add_argument("--require-rps", type=float, metavar="N",
-                        help="fail the gate (ROLLBACK) when the knee is below N requests per second")
+                        help="fail the gate (HOLD, exit 3) when the knee is below N requests per second")
     parser.set_defaults(handler=run_gate_from_args)
