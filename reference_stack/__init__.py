@@ -27,6 +27,7 @@ from reference_stack._errors import (
 )
 from reference_stack._faults import APPLIES_TO, SWITCHES, FaultSet, LatencyRule, fault_set, parse_fault_args
 from reference_stack._handle import StackHandle, running_stack
+from reference_stack._processes import process_user
 from reference_stack._launcher import (
     DEFAULT_GATEWAY_PORT,
     DEFAULT_PORTS,
@@ -64,6 +65,7 @@ __all__ = [
     "fault_set",
     "issue_token",
     "parse_fault_args",
+    "process_user",
     "read_info",
     "read_secrets",
     "running_stack",

@@ -49,12 +49,20 @@ def nginx_binary() -> str | None:
     return found
 
 
-def render(prefix: Path, log_dir: Path, *, port: int, upstreams: dict[str, int]) -> Path:
-    """Write ``<prefix>/nginx.conf`` (and its temp dirs) for a gateway on ``port``."""
+def render(
+    prefix: Path, log_dir: Path, *, port: int, upstreams: dict[str, int], worker_user: str | None = None
+) -> Path:
+    """Write ``<prefix>/nginx.conf`` (and its temp dirs) for a gateway on ``port``.
+
+    Under root, workers run as ``worker_user`` (who then owns the temp dirs) or else as root:
+    nginx's default ``nobody`` could not write temp dirs inside a root-owned state directory.
+    """
     (prefix / "temp").mkdir(parents=True, exist_ok=True)
     user = group = None
-    if os.geteuid() == 0:  # workers would otherwise run as nobody and could not write the temp dirs
-        user, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(worker_user) if worker_user else pwd.getpwuid(os.getuid())
+        user, group = entry.pw_name, grp.getgrgid(entry.pw_gid).gr_name
+        os.chown(prefix / "temp", entry.pw_uid, entry.pw_gid)
     text = jinja2.Template(TEMPLATE.read_text(encoding="utf-8"), keep_trailing_newline=True).render(
         prefix=prefix, log_dir=log_dir, port=port, upstreams=upstreams, user=user, group=group,
         routes=[r for r in ROUTES if r.upstream in upstreams], headers=HEADERS,

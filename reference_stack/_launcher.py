@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from reference_stack import _gateway, _processes, _state
+from reference_stack import _gateway, _privileges, _processes, _state
 from reference_stack._config import DEFAULT_OCR_TIMEOUT_S, database_path, log_dir
 from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._errors import PortBusy, StackAlreadyRunning, StackError, StackStartFailed
@@ -52,6 +52,9 @@ class StackOptions:
     env: Mapping[str, str] = field(default_factory=dict)
     """Extra environment for the services (``INFLATION_RATE_MONTHLY``, ``DASHBOARD_RATELIMIT_MAX``...)."""
     ready_timeout_s: float = READY_TIMEOUT_S
+    run_as: str | None = None
+    """Under root, the user the services (and nginx workers) run as once started; ``"auto"``: nobody,
+    when it can reach the state directory. None: the current user."""
 
 
 def _free_port() -> int:
@@ -162,23 +165,27 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     _clean_stale(state_dir)
     nginx = _gateway.nginx_binary() if options.gateway else None
     ports = _assign_ports(names, options, nginx is not None)
+    run_as = _service_user(options.run_as, state_dir)
     logs = log_dir(state_dir)
     logs.mkdir(parents=True, exist_ok=True)
     secrets = _state.new_secrets()
     env_file = state_dir / _state.SECRETS_FILE
     _state.write_secrets(env_file, secrets)
     create_database(database_path(state_dir))
+    if run_as is not None:
+        _privileges.hand_over([logs, database_path(state_dir).parent], run_as)
     env = {**_service_env(), **options.env, **secrets}
     starting = _Starting(state_dir)
     services = {name: f"http://{HOST}:{ports[name]}" for name in names}
     try:
         for name in names:
-            starting.start(name, _serve_command(name, ports[name], state_dir, options), env)
+            starting.start(name, _serve_command(name, ports[name], state_dir, options, run_as), env)
         deadline = time.monotonic() + options.ready_timeout_s
         starting.wait_ready({n: services[n] + contract.ready_path(n) for n in names}, deadline)
         if nginx is not None:
             prefix = state_dir / GATEWAY
-            conf = _gateway.render(prefix, logs, port=ports[GATEWAY], upstreams={n: ports[n] for n in names})
+            conf = _gateway.render(prefix, logs, port=ports[GATEWAY], upstreams={n: ports[n] for n in names},
+                                   worker_user=run_as)
             starting.start(GATEWAY, _gateway.command(nginx, prefix, conf, logs), env={"PATH": "/usr/sbin:/usr/bin:/bin"})
             services[GATEWAY] = f"http://{HOST}:{ports[GATEWAY]}"
             starting.wait_ready({GATEWAY: services[GATEWAY] + "/health"}, deadline)
@@ -202,12 +209,28 @@ def _service_env() -> dict[str, str]:
     return env
 
 
-def _serve_command(name: str, port: int, state_dir: Path, options: StackOptions) -> list[str]:
+def _service_user(requested: str | None, state_dir: Path) -> str | None:
+    """Who the services run as: None keeps the current user (always, when it is not root)."""
+    if requested is None or os.geteuid() != 0:
+        return None
+    user = _privileges.AUTO_USER if requested == "auto" else requested
+    blocked = _privileges.unreachable_ancestor(state_dir, user)
+    if blocked is None:
+        return None if user == "root" else user
+    if requested == "auto":
+        return None
+    raise StackError(f"--run-as {user}: {user} cannot enter {blocked} on the way to the state directory; "
+                     "choose another --state-dir")
+
+
+def _serve_command(name: str, port: int, state_dir: Path, options: StackOptions, run_as: str | None) -> list[str]:
     command = [sys.executable, "-m", "reference_stack.serve", "--service", name, "--port", str(port),
                "--contract", options.contract, "--state-dir", str(state_dir),
                "--ocr-timeout", str(options.ocr_timeout_s), "--ocr-seconds-per-mb", str(options.ocr_seconds_per_mb)]
     if name in options.faults:
         command += ["--faults", fault_args(options.faults[name])]
+    if run_as is not None:
+        command += ["--run-as", run_as]
     return command
 
 

@@ -7,6 +7,7 @@ state directory, so a pid reused by an unrelated process after a reboot is never
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import subprocess
 import time
@@ -48,6 +49,16 @@ def alive(pid: int) -> bool:
         return True
     found = _stat(pid)
     return found is None or _running(found[0])
+
+
+def process_user(pid: int) -> str | None:
+    """The name of the user ``pid`` runs as (None when it is gone or /proc cannot tell)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+        uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[2])
+        return pwd.getpwuid(uid).pw_name
+    except (OSError, StopIteration, ValueError, IndexError, KeyError):
+        return None
 
 
 def belongs_to(pid: int, marker: str) -> bool:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import sys
 from pathlib import Path
 
 import uvicorn
+from PIL import Image
 
 from reference_stack import _logs
 from reference_stack._config import DEFAULT_OCR_TIMEOUT_S, ServiceConfig
 from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._faults import LiveFaults, fault_set
 from reference_stack._ocr import DEFAULT_SECONDS_PER_MB
+from reference_stack._privileges import drop_to
 from stagegate.errors import EXIT_USAGE, StagegateError
 
 GRACEFUL_SHUTDOWN_S = 2
@@ -34,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ocr-seconds-per-mb", type=float, default=DEFAULT_SECONDS_PER_MB,
                         help="modelled OCR cost per MB of document")
     parser.add_argument("--faults", default="{}", help="initial fault switches as JSON (a FaultSet)")
+    parser.add_argument("--run-as", metavar="USER", help="when started as root, serve as USER once ready")
     return parser
 
 
@@ -51,9 +56,19 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("start-up failed: %s", exc)
         print(f"{args.service}: start-up failed: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logger.info("%s serving the %s contract on 127.0.0.1:%d", args.service, args.contract, args.port)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
+                                           timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S))
+    try:
+        listener = socket.create_server(("127.0.0.1", args.port), backlog=2048)
+    except OSError as exc:
+        print(f"{args.service}: cannot listen on 127.0.0.1:{args.port} ({exc.strerror})", file=sys.stderr)
+        return EXIT_USAGE
+    if args.run_as:
+        Image.init()  # image plugins load lazily: load them while the interpreter's files are readable
+        drop_to(args.run_as)
+    logger.info("%s serving the %s contract on 127.0.0.1:%d (uid %d)", args.service, args.contract, args.port,
+                os.getuid())
+    server.run(sockets=[listener])
     return 0
 
 

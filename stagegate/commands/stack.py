@@ -22,6 +22,7 @@ from reference_stack import (
     StackOptions,
     default_state_dir,
     parse_fault_args,
+    process_user,
     stack_status,
     start_stack,
     stop_stack,
@@ -74,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     up.add_argument("--gateway-port", type=int, default=DEFAULT_GATEWAY_PORT,
                     help="nginx gateway port (default: %(default)s; 0: a free port)")
     up.add_argument("--no-gateway", action="store_true", help="do not start nginx even when it is installed")
+    up.add_argument("--run-as", default="auto", metavar="USER",
+                    help="when started by root, the user the services run as (default 'auto': nobody when it "
+                         "can reach the state directory, else root; 'root' keeps root)")
     up.add_argument("--ocr-timeout", type=float, default=30.0, metavar="SECONDS",
                     help="OCR_TIMEOUT_SECONDS of negocio (default: %(default)s)")
     up.add_argument("--inflation-rate", metavar="RATE", help="INFLATION_RATE_MONTHLY of ml and negocio (default 0.045)")
@@ -115,7 +119,7 @@ def _up(args: argparse.Namespace) -> int:
         env["INFLATION_RATE_MONTHLY"] = args.inflation_rate
     options = StackOptions(
         contract=args.contract, ports=args.ports, gateway=not args.no_gateway, gateway_port=args.gateway_port,
-        ocr_timeout_s=args.ocr_timeout, faults=parse_fault_args(fault_items), env=env,
+        ocr_timeout_s=args.ocr_timeout, faults=parse_fault_args(fault_items), env=env, run_as=args.run_as,
     )
     state_dir = _state_dir(args)
     info, _ = start_stack(state_dir, options)
@@ -126,6 +130,8 @@ def _up(args: argparse.Namespace) -> int:
         print(f"  {'gateway':<10} not started ({'--no-gateway' if args.no_gateway else 'nginx is not installed'})")
     for service, faults in options.faults.items():
         print(f"  fault      {service}: {faults.model_dump_json(exclude_defaults=True)}")
+    users = sorted({process_user(p.pid) or "?" for name, p in info.processes.items() if name != "gateway"})
+    print(f"services run as: {', '.join(users)}")
     print(f"secrets: {info.env_file} (mode 0600)")
     print(f"logs:    {info.log_dir}")
     return 0

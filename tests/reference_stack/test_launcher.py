@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from reference_stack import CONTRACTS, read_secrets
+from reference_stack import (
+    CONTRACTS,
+    StackError,
+    StackOptions,
+    process_user,
+    read_secrets,
+    running_stack,
+    start_stack,
+)
 from stagegate.cli import main
-from tests.conftest import free_port
+from tests.conftest import free_port, require
+from tests.reference_stack.intended_client import bearer, own_token
 
 SECRET_NAMES = {"JWT_SECRET_DEPOSITO", "JWT_SECRET_NEGOCIO", "JWT_SECRET_ML", "JWT_SECRET_DASHBOARD",
                 "JWT_SECRET_KEY", "DASHBOARD_API_KEY", "STAGEGATE_ADMIN_TOKEN"}
@@ -163,3 +174,38 @@ def test_bad_up_options_are_one_line_errors(
 def test_stack_commands_have_help(capsys: pytest.CaptureFixture[str], action: str) -> None:
     code, out, _ = in_process(capsys, "stack", action, "--help")
     assert code == 0 and "--state-dir" in out
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A state directory every user can reach (pytest's own tmp dirs are 0700 under root)."""
+    directory = Path(tempfile.mkdtemp(prefix="stagegate-runas-"))
+    directory.chmod(0o755)
+    yield directory / "stack"
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_services_started_by_root_run_as_an_unprivileged_user(open_dir: Path, invoices: dict[str, Path]) -> None:
+    require(os.geteuid() == 0, "root (to start the stack as root and drop to nobody)")
+    with running_stack(open_dir, services=("deposito", "negocio"), run_as="auto") as stack:
+        assert {process_user(p.pid) for n, p in stack.info.processes.items() if n != "gateway"} == {"nobody"}
+        deposito = httpx.Client(base_url=stack.services["deposito"], headers=bearer(own_token(stack, "deposito")))
+        moved = deposito.post("/stock/update", json={"producto_id": 1, "tipo_movimiento": "entrada", "cantidad": 1})
+        assert moved.status_code == 200  # the database is writable by the service's user
+        files = {"file": ("n.pdf", invoices["normal"].read_bytes(), "application/pdf")}
+        ocr = httpx.post(stack.services["negocio"] + "/procesar_factura_completa", files=files,
+                         headers=bearer(own_token(stack, "negocio")), timeout=30)
+        assert ocr.status_code == 200
+        if "gateway" in stack.services:
+            assert httpx.get(stack.services["gateway"] + "/api/deposito/health").status_code == 200
+
+
+def test_run_as_a_user_who_cannot_reach_the_state_dir(tmp_path: Path) -> None:
+    require(os.geteuid() == 0, "root")
+    blocked = next(p for p in [*reversed(tmp_path.parents), tmp_path] if not p.stat().st_mode & 0o001)
+    with pytest.raises(StackError) as error:
+        start_stack(tmp_path / "stack", StackOptions(services=("ml",), ports={"ml": 0}, gateway=False, run_as="nobody"))
+    assert str(error.value) == (f"--run-as nobody: nobody cannot enter {blocked} on the way to the state directory; "
+                                "choose another --state-dir")
+    with running_stack(tmp_path / "auto", services=("ml",), gateway=False, run_as="auto") as stack:
+        assert process_user(stack.info.processes["ml"].pid) == "root"  # auto: stays root rather than fail
