@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from generators import TokenCase
@@ -126,67 +126,92 @@ def _issuer_log(context: SmokeContext, rejected_iss_only: set[str], problems: li
                                          f"{ISSUER_ONLY_ATTACK}__*_to_{agent}", "checklist §8 step 4"))
 
 
-def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
-    profile = context.profile
-    probes = {agent: probe_route(profile, agent) for agent in AGENTS}
-    evidence: list[dict[str, Any]] = []
-    problems: list[str] = []
-    findings: list[FindingDraft] = [*context.tokens.findings()]
-    records: list[dict[str, Any]] = []
-    results: dict[str, list[tuple[TokenCase, Exchange, Probe]]] = {}
-    rejected_iss_only: set[str] = set()
+@dataclass
+class _Sent:
+    """Every case presented, by result, with what the check needs afterwards."""
+
+    probes: dict[str, Probe]
+    results: dict[str, list[tuple[TokenCase, Exchange, Probe]]] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    rejected_iss_only: set[str] = field(default_factory=set)
+
+    def counts(self) -> dict[str, int]:
+        return {result: len(hits) for result, hits in self.results.items()}
+
+
+def _cases_for(context: SmokeContext, agent: str, sent: _Sent) -> list[TokenCase]:
+    """The catalogue's cases for ``agent``, led by its login token where smoke logged in."""
+    cases = context.catalogue.for_target(agent)
+    grant = context.tokens.grant(agent)
+    if grant.login is not None:
+        sent.evidence.append(grant.login.evidence(token_from=grant.how))
+    if grant.how == "login":
+        control = context.catalogue.case(f"control__{agent}")
+        cases.insert(0, control.model_copy(update={"id": f"login_control__{agent}", "token": grant.token}))
+    return cases
+
+
+def _send_all(context: SmokeContext, sent: _Sent) -> None:
     for agent in AGENTS:
-        cases = context.catalogue.for_target(agent)
-        grant = context.tokens.grant(agent)
-        if grant.login is not None:
-            evidence.append(grant.login.evidence(token_from=grant.how))
-        if grant.how == "login":
-            control = context.catalogue.case(f"control__{agent}")
-            cases.insert(0, control.model_copy(update={"id": f"login_control__{agent}", "token": grant.token}))
-        for case in cases:
-            exchange = _present(context, agent, case.token, case.id, probes[agent])
+        probe = sent.probes[agent]
+        for case in _cases_for(context, agent, sent):
+            exchange = _present(context, agent, case.token, case.id, probe)
+            result = classify(case, exchange, probe)
+            sent.results.setdefault(result, []).append((case, exchange, probe))
+            sent.records.append(record("token", time.time(), case_id=case.id, target=agent, status=exchange.status,
+                                       result=result, severity=case.severity,
+                                       detail=f"{probe.method} {probe.path} -> {exchange.outcome()}"))
             if case.expect == "accept":
-                evidence.append(exchange.evidence(case=case.id, result=classify(case, exchange, probes[agent])))
-            if not exchange.answered:  # a dead or hanging agent: one line, not a timeout per case
-                problems += context.unreachable([exchange])
-                break
-            result = classify(case, exchange, probes[agent])
-            results.setdefault(result, []).append((case, exchange, probes[agent]))
+                sent.evidence.append(exchange.evidence(case=case.id, result=result))
             if result == "rejected" and case.attack == ISSUER_ONLY_ATTACK:
-                rejected_iss_only.add(agent)
-            records.append(record("token", time.time(), case_id=case.id, target=agent, status=exchange.status,
-                                  result=result, severity=case.severity,
-                                  detail=f"{probes[agent].method} {probes[agent].path} -> {exchange.outcome()}"))
+                sent.rejected_iss_only.add(agent)
+            if not exchange.answered:  # a dead or hanging agent: one line, not a timeout per case
+                sent.problems += context.unreachable([exchange])
+                break
+
+
+def _judge(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
+    """Problems and findings from the results: refused controls, breaches, wrong rejections."""
     rejected_statuses = "/".join(str(s) for s in profile.auth.rejected_statuses)
-    if control_refused := results.get("control_refused", []):
-        problems.append("control token refused by " + ", ".join(
+    if control_refused := sent.results.get("control_refused", []):
+        sent.problems.append("control token refused by " + ", ".join(
             f"{c.target} ({e.outcome()})" for c, e, _ in control_refused))
-    kinds: list[tuple[str, str, str, Severity]] = [
-        ("breach", "jwt_forged_accepted", "accepted", "critical"),
-        ("wrong_rejection", "jwt_wrong_rejection", f"answered with other than {rejected_statuses}", "critical"),
-        ("error", "jwt_no_answer", "got no answer", "major")]
-    for result, finding_id, what, severity in kinds:
-        hits = results.get(result, [])
+    kinds: list[tuple[str, str, str]] = [
+        ("breach", "jwt_forged_accepted", "accepted"),
+        ("wrong_rejection", "jwt_wrong_rejection", f"answered with other than {rejected_statuses}")]
+    for result, finding_id, what in kinds:
+        hits = sent.results.get(result, [])
         if not hits:
             continue
         by_target = Counter(c.target for c, _, _ in hits)
-        problems.append(f"{len(hits)} forged/cross-agent token{'s' if len(hits) > 1 else ''} {what} ("
-                        + ", ".join(f"{t}: {n}" for t, n in sorted(by_target.items())) + ")")
-        findings.append(_finding(finding_id, what, hits, rejected_statuses, severity))
-        evidence += [exchange.evidence(case=case.id, result=result) for case, exchange, _ in hits[:LISTED_CASES]]
-    missing_probe = profile.calls.get(CHECKLIST_PROBE)
-    if missing_probe is not None and missing_probe.missing:
+        sent.problems.append(f"{len(hits)} forged/cross-agent token{'s' if len(hits) > 1 else ''} {what} ("
+                             + ", ".join(f"{t}: {n}" for t, n in sorted(by_target.items())) + ")")
+        findings.append(_finding(finding_id, what, hits, rejected_statuses, "critical"))
+        sent.evidence += [e.evidence(case=c.id, result=result) for c, e, _ in hits[:LISTED_CASES]]
+    checklist_probe = profile.calls.get(CHECKLIST_PROBE)
+    if checklist_probe is not None and checklist_probe.missing:
         findings.append(FindingDraft("cross_agent_target_missing", SECTION, "minor",
-                                     f"R2: the checklist's probe target {missing_probe.path} does not exist on "
-                                     f"negocio; tokens went to {probes['negocio'].path}",
-                                     missing_probe.missing, "as-built.md §10"))
-    _issuer_log(context, rejected_iss_only, problems, evidence, findings)
-    context.provoked["jwt_rejections"] = sum(len(results.get(r, [])) for r in ("rejected", "wrong_rejection"))
-    counts = {result: len(hits) for result, hits in results.items()}
-    evidence.insert(0, {"request": f"{sum(counts.values())} catalogue cases to {', '.join(AGENTS)}",
-                        "counts": counts,
-                        "routes": {agent: f"{p.method} {p.path}" for agent, p in probes.items()}})
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
-                              records=records,
+                                     f"R2: the checklist's probe target {checklist_probe.path} does not exist on "
+                                     f"negocio; tokens went to {sent.probes['negocio'].path}",
+                                     checklist_probe.missing, "as-built.md §10"))
+
+
+def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
+    profile = context.profile
+    sent = _Sent({agent: probe_route(profile, agent) for agent in AGENTS})
+    findings: list[FindingDraft] = [*context.tokens.findings()]
+    _send_all(context, sent)
+    _judge(profile, sent, findings)
+    _issuer_log(context, sent.rejected_iss_only, sent.problems, sent.evidence, findings)
+    counts = sent.counts()
+    context.provoked["jwt_rejections"] = counts.get("rejected", 0) + counts.get("wrong_rejection", 0)
+    sent.evidence.insert(0, {"request": f"{sum(counts.values())} catalogue cases to {', '.join(AGENTS)}",
+                             "counts": counts,
+                             "routes": {agent: f"{p.method} {p.path}" for agent, p in sent.probes.items()}})
+    rejected_statuses = "/".join(str(s) for s in profile.auth.rejected_statuses)
+    return CheckOutcome.judge(CHECK, SECTION, problems=sent.problems, evidence=sent.evidence, findings=findings,
+                              records=sent.records,
                               ok_summary=f"controls accepted; {counts.get('rejected', 0)} forged/cross-agent "
                                          f"tokens refused with {rejected_statuses}")
