@@ -110,6 +110,9 @@ class Ledger:
 
     def ping(self) -> str | None:
         """None when the database answers, else why not (health turns it into a 503)."""
+        if not self.path.exists():  # an open connection would keep answering from a deleted file
+            self._local.conn = None
+            return f"database unavailable: {self.path.name} is missing"
         try:
             self._conn().execute("SELECT count(*) FROM productos").fetchone()
         except sqlite3.Error as exc:

@@ -52,8 +52,6 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
             raise HTTPException(404, str(exc)) from None
         except InsufficientStock as exc:
             raise HTTPException(400, str(exc)) from None
-        logger.info("movement %s: producto %s %s %d -> %d", result["movimiento_id"], body.producto_id,
-                    body.tipo_movimiento, result["stock_anterior"], result["stock_nuevo"])
         return result
 
     @app.get("/stock/critical", dependencies=[auth])

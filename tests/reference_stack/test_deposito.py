@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from generators.catalogue import CATALOGUE
-from reference_stack import StackHandle
+from reference_stack import StackHandle, running_stack
 from tests.reference_stack.intended_client import bearer, own_token
 
 FIELDS = {"id", "codigo", "nombre", "categoria", "precio_compra", "precio_venta", "stock_actual", "stock_minimo"}
@@ -153,3 +154,18 @@ def test_stock_never_goes_negative_under_concurrent_salidas(stack: StackHandle) 
             thread.join(timeout=30)
         assert stock(c, producto_id) == 0
     assert statuses.count(200) == before and statuses.count(400) == 5
+
+
+def test_health_is_503_while_the_database_is_gone(tmp_path: Path) -> None:
+    with running_stack(tmp_path, services=("deposito", "dashboard"), gateway=False) as lone:
+        database = tmp_path / "data" / "inventario.sqlite3"
+        database.rename(database.with_name("moved.sqlite3"))
+        try:
+            down = httpx.get(lone.services["deposito"] + "/health")
+            dashboard = httpx.get(lone.services["dashboard"] + "/health")
+        finally:
+            database.with_name("moved.sqlite3").rename(database)
+        assert (down.status_code, down.json()) == (503, {
+            "status": "unhealthy", "service": "deposito", "error": "database unavailable: inventario.sqlite3 is missing"})
+        assert (dashboard.status_code, dashboard.json()["status"]) == (503, "unhealthy")
+        assert httpx.get(lone.services["deposito"] + "/health").status_code == 200
