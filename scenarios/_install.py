@@ -36,7 +36,7 @@ from scenarios._pacing import ArrivalSchedule
 from scenarios._recorder import STREAM_FILE, Recorder
 from scenarios._scenario_file import ScenarioFile, load_scenario_file
 from scenarios._service_users import SERVICE_USERS
-from scenarios._shapes import StagesShape
+from scenarios._shapes import StagesShape, effective_stages
 from scenarios._token_forger import TokenForgerUser
 from scenarios.profiles import AGENTS, Profile, load_profile
 from scenarios.smoke._auth import catalogue_for
@@ -66,14 +66,16 @@ def install(environment: Environment) -> Recorder:
             if not _has_context(environment):
                 _build_context(environment, recorder, scenario)
 
-        events: Any = environment.events  # Locust's hooks are untyped
-        events.test_start.add_listener(build_on_start)
+        worker_events: Any = environment.events  # Locust's hooks are untyped
+        worker_events.test_start.add_listener(build_on_start)
         return recorder
     resolved = _resolve(options)
     check_reachable(resolved.profile, local=options.target == "local")
     results_dir = _results_dir(options.results_dir)
     recorder = Recorder(environment, results_dir=results_dir, header=run_header(options, resolved.profile))
     recorder.install()
+    events: Any = environment.events  # Locust's hooks are untyped
+    events.test_start.add_listener(lambda **_: recorder.write_header(run_header(options, resolved.profile)))
     context = _build_context(environment, recorder, scenario)
     LedgerTracker(recorder, context.profile, context.credentials, scenario.ledger_products).install(environment)
     _install_optional(environment, "scenarios.chaos", when=bool(options.chaos_plan))
@@ -187,6 +189,7 @@ def run_header(options: Any, profile: Any) -> RunHeader:
         "spawn_rate": options.spawn_rate, "run_time_s": options.run_time,
         "processes": getattr(options, "processes", None), "abort_on_rollback": options.abort_on_rollback,
         "chaos_plan": options.chaos_plan or None,
+        "stages": [stage.model_dump() for stage in effective_stages(StagesShape.stages, **StagesShape.given(options))],
     }
     return cast(RunHeader, record(
         "run_header", time.time(), run_id=_run_id(options), producer="locust", profile=profile.name,

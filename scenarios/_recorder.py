@@ -64,6 +64,8 @@ class Recorder:
         self.end_detail = ""
         self._outbox: list[Record] = []
         self._readers: list[Callable[[Record], None]] = []
+        self._header: RunHeader | None = header
+        self._header_written = header is None
         self._written_before = 0.0
         self._lag_s = MASTER_LAG_S if self.role == "master" else 0.0
         self._writer: StreamWriter | None = None
@@ -74,8 +76,6 @@ class Recorder:
                 raise ValueError("the recorder of a master or standalone process needs a results directory")
             self._writer = StreamWriter(Path(results_dir) / STREAM_FILE)
             self.path = self._writer.path
-            if header is not None:
-                self._writer.write(header)
 
     def install(self) -> None:
         """Register the listeners and, where the stream is written, start the per-second flush."""
@@ -125,8 +125,20 @@ class Recorder:
         """Call ``reader`` with every record this process writes, right after it is written (live judging)."""
         self._readers.append(reader)
 
+    def write_header(self, header: RunHeader | None = None) -> None:
+        """Write the run header now (``header``, else the one given at construction), once per stream.
+
+        Called at test start, so the header's ``t`` is when the load (and its stage table) begins;
+        any earlier record brings the construction-time header out first, so it always leads."""
+        if self._header_written or self._writer is None:
+            return
+        self._header_written = True
+        self._write(header or self._header)  # type: ignore[arg-type]
+
     def _write(self, rec: Record) -> None:
         assert self._writer is not None
+        if not self._header_written:
+            self.write_header()
         self._writer.write(rec)
         for reader in self._readers:
             try:

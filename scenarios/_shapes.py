@@ -10,7 +10,7 @@ is shorter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from locust import LoadTestShape
 
@@ -42,6 +42,27 @@ def stage_at(
     return users, spawn_rate if spawn_rate else current.spawn_rate
 
 
+def effective_stages(
+    stages: Sequence[Stage], *, peak_users: int | None = None, spawn_rate: float | None = None,
+    run_time_s: float | None = None,
+) -> list[Stage]:
+    """The table as ``stage_at`` walks it: scaled, with its rates replaced, cut or held to the run time
+    (what the run header lists as ``settings.stages`` for the capacity analysis)."""
+    walked: list[Stage] = []
+    start = 0.0
+    for index, stage in enumerate(stages):
+        if run_time_s is not None and start >= run_time_s:
+            break
+        last = index == len(stages) - 1
+        end = start + stage.duration_s
+        if run_time_s is not None and (end > run_time_s or last):
+            end = run_time_s
+        users, rate = stage_at(stages, start, peak_users=peak_users, spawn_rate=spawn_rate) or (0, 1.0)
+        walked.append(Stage(duration_s=end - start, users=users, spawn_rate=rate))
+        start = end
+    return walked
+
+
 class StagesShape(LoadTestShape):
     """Walks the stage table of the chosen scenario (set by ``scenarios.install``)."""
 
@@ -51,16 +72,17 @@ class StagesShape(LoadTestShape):
     headless_options: ClassVar[dict[str, float | None]] = {}
     """``-u``, ``-r`` and ``-t`` as the user gave them, read before Locust's headless defaults (1 user)."""
 
+    @classmethod
+    def given(cls, options: Any) -> dict[str, Any]:
+        """``peak_users``, ``spawn_rate`` and ``run_time_s`` as the user gave them (None: the table's)."""
+        if options is not None and not options.headless:  # the web UI's form writes these
+            given = {"peak_users": options.num_users, "spawn_rate": options.spawn_rate, "run_time_s": options.run_time}
+        else:
+            given = dict(cls.headless_options)
+        given["peak_users"] = int(given["peak_users"]) if given.get("peak_users") else None
+        return given
+
     def tick(self) -> tuple[int, float] | None:
         options = self.runner.environment.parsed_options if self.runner else None
-        if options is not None and not options.headless:
-            given = {"peak_users": options.num_users, "spawn_rate": options.spawn_rate,
-                     "run_time_s": options.run_time}  # the web UI's form writes these
-        else:
-            given = self.headless_options
-        peak = given.get("peak_users")
         elapsed_s: float = self.get_run_time()  # type: ignore[no-untyped-call]
-        return stage_at(
-            self.stages, elapsed_s, peak_users=int(peak) if peak else None,
-            spawn_rate=given.get("spawn_rate"), run_time_s=given.get("run_time_s"),
-        )
+        return stage_at(self.stages, elapsed_s, **self.given(options))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scenarios._scenario_file import Stage, load_scenario_file
-from scenarios._shapes import stage_at
+from scenarios._shapes import effective_stages, stage_at
 
 TABLE = [Stage(duration_s=10, users=10, spawn_rate=2), Stage(duration_s=20, users=40, spawn_rate=8)]
 
@@ -31,3 +31,15 @@ def test_shipped_shapes() -> None:
     assert [stage.users for stage in shapes["step"].stages] == [10, 20, 30, 40, 50]
     spike = [stage.users for stage in shapes["spike"].stages]
     assert max(spike) >= 5 * spike[0] and spike[-1] == spike[0]
+
+
+def test_effective_stages_are_what_the_shape_walks() -> None:
+    for options in ({}, {"peak_users": 20, "spawn_rate": 4.0}, {"run_time_s": 12.0}, {"run_time_s": 45.0}):
+        walked = effective_stages(TABLE, **options)  # type: ignore[arg-type]
+        start = 0.0
+        for stage in walked:
+            for t in (start, start + stage.duration_s - 0.01):
+                assert stage_at(TABLE, t, **options) == (stage.users, stage.spawn_rate)  # type: ignore[arg-type]
+            start += stage.duration_s
+        assert stage_at(TABLE, start, **options) is None  # type: ignore[arg-type]
+    assert [s.duration_s for s in effective_stages(TABLE, run_time_s=45)] == [10, 35]
