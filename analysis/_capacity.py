@@ -19,8 +19,12 @@ from analysis._verdict import EXIT_CODES, Capacity, CapacityStep, Verdict
 
 
 def has_stages(data: RunData) -> bool:
-    """True when a run header lists a stage table (a step-shape run)."""
-    return any(isinstance(h["settings"].get("stages"), list) and h["settings"]["stages"] for h in data.headers)
+    """True for a step-shape run (scenario ``step``) whose header lists its stage table.
+
+    Every scenario's header lists its stages; only the step shape climbs to find a knee.
+    """
+    return any(h.get("scenario") == "step" and isinstance(h["settings"].get("stages"), list)
+               and h["settings"]["stages"] for h in data.headers)
 
 
 def stages(data: RunData) -> list[tuple[int, float, float]]:

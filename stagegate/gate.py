@@ -159,7 +159,8 @@ def _judge(options: GateOptions, out: Path, console: Console) -> int:
     from stagegate.commands.analyze import judge
 
     verdict = judge(out, rules_path=options.rules, require_rps=options.require_rps, console=console)
-    write_index(options.reports_dir)
+    if out.resolve().parent == options.reports_dir.resolve():
+        console.print(f"runs index: {write_index(options.reports_dir)}")
     return verdict.exit_code
 
 
