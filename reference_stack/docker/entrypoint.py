@@ -1,22 +1,21 @@
 """Container entry point: one reference-stack service, configured by environment, on all interfaces.
 
-``reference_stack.serve`` binds 127.0.0.1, which inside a container is unreachable through a
-published port; this wraps it so uvicorn binds ``BIND_HOST`` (0.0.0.0 by default) instead, and
-otherwise runs it unchanged. The ledger database is created by deposito, its owner, on first
-start (an existing one is kept, so a restarted container finds its data). The umask and the
-ledger's mode keep files in the shared state volume writable by the group ``retail`` that all
-four service users share, whatever their uids.
+``reference_stack.serve`` listens on 127.0.0.1, which inside a container is unreachable through a
+published port. Until it takes a ``--host`` option, this hands it a view of the ``socket`` module
+whose ``create_server`` listens on ``BIND_HOST`` (0.0.0.0 by default) instead; the rest of ``serve``
+runs unchanged. The ledger database is created by deposito, its owner, on first start (an existing
+one is kept, so a restarted container finds its data). The umask and the ledger's mode keep files
+in the shared state volume writable by the group ``retail`` that all four service users share,
+whatever their uids.
 """
 
 from __future__ import annotations
 
-import functools
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
-
-import uvicorn
 
 from reference_stack import serve
 from reference_stack._config import database_path
@@ -28,8 +27,15 @@ FAULTS_ENV = "STAGEGATE_FAULTS_JSON"
 """Initial fault switches of this service as a ``FaultSet`` JSON (the admin endpoint is loopback-only)."""
 
 
-def _bind_all(run: Any, app: Any, **options: Any) -> None:
-    run(app, **{**options, "host": os.environ.get("BIND_HOST", "0.0.0.0")})
+class _AllInterfaces:
+    """``serve``'s ``socket`` module, listening on ``BIND_HOST`` where it asks for a loopback address."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(socket, name)
+
+    @staticmethod
+    def create_server(address: tuple[str, int], **options: Any) -> socket.socket:
+        return socket.create_server((os.environ.get("BIND_HOST", "0.0.0.0"), address[1]), **options)
 
 
 def main() -> int:
@@ -40,7 +46,7 @@ def main() -> int:
     if env["SERVICE"] == "deposito" and not database.exists():
         create_database(database)
         database.chmod(LEDGER_MODE)  # SQLite gives its -wal and -shm files the database's mode
-    uvicorn.run = functools.partial(_bind_all, uvicorn.run)  # serve looks uvicorn.run up when it starts
+    serve.socket = _AllInterfaces()  # type: ignore[attr-defined]
     return serve.main([
         "--service", env["SERVICE"], "--port", env.get("PORT", "8000"), "--contract", env.get("CONTRACT", "intended"),
         "--state-dir", str(state_dir), "--ocr-timeout", env.get("OCR_TIMEOUT_SECONDS", "30"),
