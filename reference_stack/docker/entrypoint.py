@@ -46,7 +46,7 @@ def main() -> int:
     if env["SERVICE"] == "deposito" and not database.exists():
         create_database(database)
         database.chmod(LEDGER_MODE)  # SQLite gives its -wal and -shm files the database's mode
-    serve.socket = _AllInterfaces()  # type: ignore[attr-defined]
+    serve.socket = _AllInterfaces()  # type: ignore[attr-defined,assignment]
     return serve.main([
         "--service", env["SERVICE"], "--port", env.get("PORT", "8000"), "--contract", env.get("CONTRACT", "intended"),
         "--state-dir", str(state_dir), "--ocr-timeout", env.get("OCR_TIMEOUT_SECONDS", "30"),
