@@ -53,9 +53,12 @@ class ProcessBackend:
 
     def _entry(self, service: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """(process name, its stack.json entry, the whole state) for a profile service."""
-        if self.profile is None or service not in self.profile.services:
+        if self.profile is not None and service == "gateway" and self.profile.gateway is not None:
+            name = "gateway"  # nginx, under the name the launcher gives it
+        elif self.profile is not None and service in self.profile.services:
+            name = self.profile.services[service].process_name or service
+        else:
             raise TargetNotAllowed(f"chaos target {service!r} is not a service of the profile")
-        name = self.profile.services[service].process_name or service
         path = self._state_file()
         try:
             state = json.loads(path.read_text(encoding="utf-8"))
