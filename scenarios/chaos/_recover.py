@@ -9,6 +9,7 @@ was journaled but never applied (a crash in between) is harmless.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from scenarios.chaos._backends.app import AppBackend
 from scenarios.chaos._backends.base import ChaosActionFailed, ChaosBackend
@@ -24,8 +25,13 @@ class RecoveryNote:
     """What recovery did with one open fault of the journal."""
 
     entry: OpenFault
-    reverted: bool
+    outcome: Literal["reverted", "kept", "failed"]
+    """``kept``: its run is still alive and will revert it; ``failed``: the revert raised."""
     detail: str
+
+    @property
+    def reverted(self) -> bool:
+        return self.outcome == "reverted"
 
     def __str__(self) -> str:
         return self.detail
@@ -37,17 +43,17 @@ def recover(journal: Journal) -> list[RecoveryNote]:
     for entry in journal.open_faults():
         what = f"{entry.describe()} left by pid {entry.owner_pid}"
         if entry.owner_alive():
-            notes.append(RecoveryNote(entry, False, f"kept {what}: that run is still going"))
+            notes.append(RecoveryNote(entry, "kept", f"kept {what}: that run is still going"))
             continue
         backend_class = _BACKENDS.get(entry.backend)
         if backend_class is None:
-            notes.append(RecoveryNote(entry, False, f"could not revert {what}: unknown backend {entry.backend!r}"))
+            notes.append(RecoveryNote(entry, "failed", f"could not revert {what}: unknown backend {entry.backend!r}"))
             continue
         try:
             detail = backend_class().revert(entry.fault)
         except ChaosActionFailed as exc:
-            notes.append(RecoveryNote(entry, False, f"could not revert {what}: {exc}"))
+            notes.append(RecoveryNote(entry, "failed", f"could not revert {what}: {exc}"))
             continue
         journal.close(entry.id, f"recovered: {detail}")
-        notes.append(RecoveryNote(entry, True, f"reverted {what}: {detail}"))
+        notes.append(RecoveryNote(entry, "reverted", f"reverted {what}: {detail}"))
     return notes

@@ -31,6 +31,7 @@ from scenarios.chaos import (
 )
 from scenarios.targets import resolve_profile, state_dir
 from stagegate import __version__
+from stagegate.errors import EXIT_HARNESS_FAILURE
 from stagegate.stream import ChaosEvent, RunEnd, RunHeader, StreamWriter, record
 
 EXIT_INTERRUPTED = 130
@@ -60,7 +61,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--journal", type=Path, help=f"fault journal (default: {default_journal_path()})")
     run.set_defaults(handler=_run)
 
-    rec = sub.add_parser("recover", help="revert every fault a killed run left behind, and say what was done")
+    rec = sub.add_parser("recover", help="revert every fault a killed run left behind, and say what was done",
+                         description="Revert the open faults of the journal whose run is gone (a live run keeps "
+                                     "its own); one line each. Exit 0, or 4 when a revert failed.")
     rec.add_argument("--journal", type=Path, help=f"fault journal (default: {default_journal_path()})")
     rec.set_defaults(handler=_recover)
 
@@ -96,7 +99,7 @@ def _recover(args: argparse.Namespace) -> int:
         print(note)
     if not notes:
         print(f"nothing to recover ({journal.path} has no open fault)")
-    return 0 if all(note.reverted for note in notes) else 1
+    return EXIT_HARNESS_FAILURE if any(note.outcome == "failed" for note in notes) else 0
 
 
 class _Interrupted(Exception):

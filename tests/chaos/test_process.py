@@ -98,7 +98,7 @@ def test_recover_keeps_the_faults_of_a_run_still_going(fake_stack: FakeStack, tm
     backend.apply(fault)
     try:
         [note] = recover(journal)
-        assert not note.reverted and str(note) == (
+        assert note.outcome == "kept" and str(note) == (
             f"kept pause on negocio (process, step pause_negocio) left by pid {os.getpid()}: that run is still going")
         assert is_stopped(fake_stack.pid("negocio"))
     finally:
