@@ -15,6 +15,7 @@ import pytest
 from scenarios.chaos import AppBackend, ChaosRun, Journal, ProcessBackend, injected, load_plan, recover
 from scenarios.chaos._proc import alive_start, is_stopped
 from scenarios.chaos._steady import HealthProbe
+from stagegate.cli import main
 from tests.chaos.conftest import FakeStack, stagegate, start_chaos_run, wait_until, write_plan
 
 QUICK = """name = "{name}"
@@ -145,3 +146,20 @@ def test_sigterm_reverts_before_the_harness_exits(fake_stack: FakeStack, tmp_pat
     assert [r.get("phase", r["kind"]) for r in records] == ["run_header", "start", "end", "run_end"]
     assert records[-1]["reason"] == "interrupted"
     assert Journal(tmp_path / "journal.jsonl").open_faults() == []
+
+
+def test_a_revert_that_fails_is_exit_4_and_stays_in_the_journal(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    fault = {"action": "kill", "service": "negocio", "pid": dead.pid, "start": 1, "stop_timeout_s": 1,
+             "cmdline": [str(tmp_path / "no-such-binary")], "cwd": str(tmp_path), "env": {}, "secret_names": [],
+             "env_file": None, "log_path": None, "state_file": str(tmp_path / "stack.json")}
+    path = tmp_path / "journal.jsonl"
+    path.write_text(json.dumps({"op": "open", "id": "f1", "t": 1.0, "owner": {"pid": dead.pid, "start": 1},
+                                "backend": "process", "step_id": "kill_negocio", "action": "kill", "target": "negocio",
+                                "fault": fault}) + "\n")
+    assert main(["chaos", "recover", "--journal", str(path)]) == 4
+    assert capsys.readouterr().out == (f"could not revert kill on negocio (process, step kill_negocio) left by pid "
+                                       f"{dead.pid}: cannot start negocio again (No such file or directory)\n")
+    assert [fault.id for fault in Journal(path).open_faults()] == ["f1"]
