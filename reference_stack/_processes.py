@@ -11,7 +11,7 @@ import pwd
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 STOP_GRACE_S = 5.0
@@ -39,14 +39,21 @@ def _running(state: str) -> bool:
     return state not in ("Z", "X")
 
 
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie counts as gone)."""
+def _exists(probe: Callable[[int, int], None], target: int) -> bool:
+    """Signal 0 through ``probe`` (``os.kill`` or ``os.killpg``): is ``target`` there at all?"""
     try:
-        os.kill(pid, 0)
+        probe(target, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # there, but someone else's
         return True
+    return True
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as gone)."""
+    if not _exists(os.kill, pid):
+        return False
     found = _stat(pid)
     return found is None or _running(found[0])
 
@@ -97,13 +104,7 @@ def _wait_gone(pgid: int, timeout_s: float, child: subprocess.Popen[bytes] | Non
 
 
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return _has_live_member(pgid)
+    return _exists(os.killpg, pgid) and _has_live_member(pgid)
 
 
 def _has_live_member(pgid: int) -> bool:

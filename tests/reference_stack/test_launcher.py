@@ -209,3 +209,11 @@ def test_run_as_a_user_who_cannot_reach_the_state_dir(tmp_path: Path) -> None:
                                 "choose another --state-dir")
     with running_stack(tmp_path / "auto", services=("ml",), gateway=False, run_as="auto") as stack:
         assert process_user(stack.info.processes["ml"].pid) == "root"  # auto: stays root rather than fail
+
+
+def test_faults_are_read_from_the_environment_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STAGEGATE_FAULTS", "deposito.error_rate=0.5 ml.ledger_corruption=double")
+    code, _, err = in_process(capsys, "stack", "up", "--state-dir", str(tmp_path))
+    assert (code, err) == (2, "stagegate: error: fault: ledger_corruption does not apply to ml (applies to: deposito)\n")
