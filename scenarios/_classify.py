@@ -58,17 +58,19 @@ def classify_ocr(
     return Classified("failure", False, True, f"status {status} {took}")
 
 
-def classify_token(status: int | None, *, rejected_statuses: Collection[int], control: bool = False) -> Classified:
+def classify_token(status: int | None, *, rejected_statuses: Collection[int], control: bool = False,
+                   accepted_statuses: Collection[int] = ()) -> Classified:
     """Classify one token presented to one agent (checklist R2).
 
     A forged token must get one of ``rejected_statuses`` (401/403): ``rejected``; a 2xx is a
     ``breach``; a 5xx is a ``wrong_rejection`` (refused, but by crashing). A control token (a valid
-    one) must get a 2xx: ``control_ok``, else ``control_refused``.
+    one) must get a 2xx or one of ``accepted_statuses`` (the probed call's own good answers: the
+    as-built price lookup answers 404 by design): ``control_ok``, else ``control_refused``.
     """
     if status is None:
         return Classified("error", False, True, "no answer")
     if control:
-        if 200 <= status < 300:
+        if 200 <= status < 300 or status in accepted_statuses:
             return Classified("control_ok", False, False, f"{status}")
         return Classified("control_refused", False, True, f"valid token refused with {status}")
     if status in rejected_statuses:

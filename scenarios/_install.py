@@ -108,6 +108,8 @@ def served(profile: Profile, task: str) -> bool:
     """Whether the deployment serves the route behind ``task`` (per the profile's ``missing`` marks)."""
     if task == "ocr_normal":
         return not profile.ocr.missing
+    if task == "predict":
+        return not profile.predict.missing
     call = profile.calls.get(task)
     return call is None or not call.missing
 

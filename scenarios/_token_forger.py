@@ -38,7 +38,8 @@ class TokenForgerUser(StagegateUser):
 
     def on_start(self) -> None:
         self._turn = 0
-        self.cases = interleaved(self.harness.token_cases)
+        probed = {agent for agent in AGENTS if self._probe_call(agent) or not self.harness.profile.predict.missing}
+        self.cases = interleaved([case for case in self.harness.token_cases if set(case.targets) <= probed])
 
     @task
     def present_next_case(self) -> None:
@@ -46,29 +47,36 @@ class TokenForgerUser(StagegateUser):
             return
         case = self.cases[self._turn % len(self.cases)]
         self._turn += 1
-        for agent in case.targets or AGENTS:
+        for agent in case.targets:
             self.present(case, agent)
 
     def present(self, case: TokenCase, agent: str) -> None:
         started = time.time()
-        with self._probe(agent, {"Authorization": f"Bearer {case.token}"}) as response:
+        call = self._probe_call(agent)
+        with self._probe(agent, call, {"Authorization": f"Bearer {case.token}"}) as response:
             status = response.status_code or None
-            verdict = classify_token(status, rejected_statuses=case.expected_statuses, control=case.control)
+            accepted = self.harness.profile.calls[call].ok_statuses if call else ()
+            verdict = classify_token(status, rejected_statuses=case.expected_statuses, control=case.control,
+                                     accepted_statuses=accepted)
             settle(response, verdict, "token")
         self.emit(cast(TokenOutcome, record(
             "token", started, case_id=case.case_id, target=agent, status=status, result=verdict.result,
             severity=case.severity, detail=verdict.detail,
         )))
 
-    def _probe(self, agent: str, headers: dict[str, str]) -> ResponseContextManager:
-        traffic = "forged_token"
-        if agent == "ml":
-            spec = self.harness.profile.predict
-            return self.send(spec.method, "ml", spec.path, traffic=traffic, headers=headers, json=spec.json_body)
+    def _probe_call(self, agent: str) -> str | None:
+        """The profile call ``agent`` is probed on (None for ml: its prediction route, unless the profile
+        marks it missing, and then ml is not probed at all)."""
         calls = self.harness.profile.calls
-        name = next(n for n in PROBE_CALLS[agent] if n in calls and not calls[n].missing)
-        return self.call(name, traffic=traffic, auth="none", headers=headers, codigo=CATALOGUE[0].codigo)
+        return next((n for n in PROBE_CALLS.get(agent, ()) if n in calls and not calls[n].missing), None)
 
+    def _probe(self, agent: str, call: str | None, headers: dict[str, str]) -> ResponseContextManager:
+        traffic = "forged_token"
+        if call is None:
+            spec = self.harness.profile.predict
+            return self.send(spec.method, spec.service, spec.path, traffic=traffic, headers=headers,
+                             json=spec.json_body)
+        return self.call(call, traffic=traffic, auth="none", headers=headers, codigo=CATALOGUE[0].codigo)
 
 
 def interleaved(cases: list[TokenCase]) -> list[TokenCase]:

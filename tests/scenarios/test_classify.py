@@ -38,3 +38,7 @@ def test_token(status: int | None, control: bool, result: str) -> None:
 def test_error_class() -> None:
     assert error_class(503, None) == "status 503"
     assert error_class(0, ConnectionRefusedError()) == "ConnectionRefusedError"
+
+
+def test_control_accepts_the_probed_calls_own_good_answers() -> None:
+    assert classify_token(404, rejected_statuses=[401], control=True, accepted_statuses=[200, 404]).result == "control_ok"
