@@ -17,6 +17,7 @@ from scenarios.chaos._proc import alive_start, is_stopped
 from scenarios.chaos._steady import HealthProbe
 from stagegate.cli import main
 from tests.chaos.conftest import FakeStack, stagegate, start_chaos_run, wait_until, write_plan
+from tests.conftest import free_port
 
 QUICK = """name = "{name}"
 [steady_state]
@@ -163,3 +164,15 @@ def test_a_revert_that_fails_is_exit_4_and_stays_in_the_journal(tmp_path: Path,
     assert capsys.readouterr().out == (f"could not revert kill on negocio (process, step kill_negocio) left by pid "
                                        f"{dead.pid}: cannot start negocio again (No such file or directory)\n")
     assert [fault.id for fault in Journal(path).open_faults()] == ["f1"]
+
+
+def test_a_steady_state_that_does_not_return_is_not_recovered(fake_stack: FakeStack, tmp_path: Path) -> None:
+    text = QUICK.format(name="quick", action="pause", at_s=0, duration_s=0.3).replace(
+        'checks = ["deposito", "negocio"]\nrecovery_timeout_s = 10', 'checks = ["negocio", "ml"]\nrecovery_timeout_s = 1')
+    events: list[dict] = []
+    profile = fake_stack.profile().with_targets({"ml": f"http://127.0.0.1:{free_port()}"})
+    run = ChaosRun(load_plan(write_plan(tmp_path, text)), profile, backend=ProcessBackend(profile, fake_stack.state_dir),
+                   app=AppBackend(), journal=Journal(tmp_path / "journal.jsonl"), emit=events.append)
+    run.run(started_at=time.time(), stop=threading.Event())
+    assert [e["phase"] for e in events] == ["start", "end", "not_recovered"]
+    assert events[2]["detail"] == "still failing 1 s after the revert: ml" and events[2]["recovery_s"] is None
