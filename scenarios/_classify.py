@@ -29,7 +29,7 @@ class Classified:
 
 def classify_ocr(
     status: int | None, latency_s: float, *, timeout_s: float, grace_s: float, timeout_status: int = 504,
-    size_bytes: int = 0, body_limit_bytes: int | None = None,
+    size_bytes: int = 0, body_limit_bytes: int | None = None, refusals: Collection[int] = (),
 ) -> Classified:
     """Classify a heavy-invoice upload (checklist R3).
 
@@ -37,10 +37,15 @@ def classify_ocr(
     - ``timeout_status`` later than that: ``timeout_late`` (something in front cut it, not the app);
     - 200: ``processed`` within the time it took; 413: ``body_limit`` (a limit in front of the app);
     - 400/415: ``rejected`` as not a document; anything else, a 5xx or no answer: ``failure``.
+
+    ``refusals`` are the answers a correct service gives to a hostile file: one of them is the
+    ``expected`` ``rejected`` (or ``body_limit`` for 413).
     """
     took = f"after {latency_s:.2f} s"
     if status is None:
         return Classified("failure", False, True, f"no answer {took}")
+    if status in refusals:
+        return Classified("body_limit" if status == 413 else "rejected", True, False, f"{status} {took} (refused as it should)")
     if status == timeout_status:
         if latency_s < timeout_s - EARLY_TOLERANCE_S:
             return Classified("failure", False, True, f"{status} {took}, before the {timeout_s:g} s OCR timeout")

@@ -30,6 +30,8 @@ class InvoiceFile:
     kind: Literal["normal", "heavy", "hostile"]
     content_type: str
     size_bytes: int
+    refusals: tuple[int, ...] = ()
+    """Refusals a correct service answers to this file (a hostile one): 400, 413, 415, 422..."""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class HeavyInvoiceUser(StagegateUser):
                 status, latency_s, timeout_s=self.harness.ocr_timeout_s, grace_s=self.harness.ocr_grace_s,
                 timeout_status=ocr.timeout_status, size_bytes=invoice.size_bytes,
                 body_limit_bytes=gateway.body_limit_bytes if gateway else ocr.app_body_limit_bytes,
+                refusals=invoice.refusals,
             )
             settle(response, verdict, "ocr")
         self.emit(cast(OcrOutcome, record(

@@ -27,7 +27,9 @@ def load_invoices(directory: Path) -> list[InvoiceFile]:
         path = manifest.path_of(item)
         if not path.is_file():
             raise InputInvalid(f"--invoices: {path} is listed in the manifest but missing")
-        found.append(InvoiceFile(path=path, kind=item.kind, content_type=item.media_type, size_bytes=item.bytes))
+        refusals = tuple(s for s in item.expected.statuses if 400 <= s < 500) if item.kind == "hostile" else ()
+        found.append(InvoiceFile(path=path, kind=item.kind, content_type=item.media_type, size_bytes=item.bytes,
+                                 refusals=refusals))
     return found
 
 

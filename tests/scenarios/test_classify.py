@@ -42,3 +42,9 @@ def test_error_class() -> None:
 
 def test_control_accepts_the_probed_calls_own_good_answers() -> None:
     assert classify_token(404, rejected_statuses=[401], control=True, accepted_statuses=[200, 404]).result == "control_ok"
+
+
+def test_hostile_file_refused_as_it_should_is_expected() -> None:
+    verdict = classify_ocr(415, 0.1, timeout_s=30, grace_s=5, refusals=[400, 415])
+    assert (verdict.result, verdict.expected, verdict.failure) == ("rejected", True, False)
+    assert classify_ocr(500, 0.1, timeout_s=30, grace_s=5, refusals=[400, 415]).result == "failure"
