@@ -177,9 +177,20 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     env = {**_service_env(), **options.env, **secrets}
     starting = _Starting(state_dir)
     services = {name: f"http://{HOST}:{ports[name]}" for name in names}
+
+    def record() -> _state.StackInfo:
+        info = _state.StackInfo(
+            contract=options.contract, services=dict(services),
+            processes={n: _state.ProcessEntry(c.pid, ports[n]) for n, c in starting.children.items()},
+            env_file=str(env_file), log_dir=str(logs), started_at=time.time(),
+        )
+        _state.write_info(state_dir, info)
+        return info
+
     try:
         for name in names:
             starting.start(name, _serve_command(name, ports[name], state_dir, options, run_as), env)
+        record()  # written early too, so that `stack down` can stop a start that was itself killed
         deadline = time.monotonic() + options.ready_timeout_s
         starting.wait_ready({n: services[n] + contract.ready_path(n) for n in names}, deadline)
         if nginx is not None:
@@ -193,13 +204,7 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
         starting.stop_all()
         _state.forget(state_dir)
         raise
-    info = _state.StackInfo(
-        contract=options.contract, services=services,
-        processes={n: _state.ProcessEntry(c.pid, ports[n]) for n, c in starting.children.items()},
-        env_file=str(env_file), log_dir=str(logs), started_at=time.time(),
-    )
-    _state.write_info(state_dir, info)
-    return info, starting.children
+    return record(), starting.children
 
 
 def _service_env() -> dict[str, str]:
