@@ -197,7 +197,7 @@ def chaos_spans(data: RunData, line: Timeline) -> list[ChaosSpan]:
     steps: dict[str, dict[str, float | str | None]] = {}
     for event in sorted(data.chaos, key=lambda e: e["t"]):
         step = steps.setdefault(event["step_id"], {
-            "label": f"{event['step_id']}: {event['action']} {event['target']}".strip(),
+            "label": _step_label(event["step_id"], event["action"], event["target"]),
             "start": None, "end": None, "recovery_s": None, "problem": ""})
         phase = event["phase"]
         if phase == "start":
@@ -221,6 +221,11 @@ def chaos_spans(data: RunData, line: Timeline) -> list[ChaosSpan]:
             problem=str(step["problem"]),
         ))
     return sorted(spans, key=lambda s: s.x0)
+
+
+def _step_label(step_id: str, action: str, target: str) -> str:
+    """``kill_negocio`` alone when the id already says it, else ``step-3: kill negocio``."""
+    return step_id if action in step_id and target in step_id else f"{step_id}: {action} {target}"
 
 
 def ocr(data: RunData, line: Timeline) -> OcrSeries | None:

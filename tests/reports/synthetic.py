@@ -112,7 +112,7 @@ def write_full_run(results: Path, seconds: int = 120) -> Path:
         for phase, dt, recovery in (("start", 48, None), ("end", 60, None), ("recovered", 90, 30.0)):
             out.put("chaos", T0 + dt, step_id="kill_negocio", phase=phase, action="kill",
                     target="negocio", backend="process", detail="", recovery_s=recovery)
-        out.put("chaos", T0 + 100, step_id="pause_ml", phase="start", action="pause",
+        out.put("chaos", T0 + 100, step_id="step-2", phase="start", action="pause",
                 target="ml", backend="process", detail="", recovery_s=None)
     return results
 

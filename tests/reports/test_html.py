@@ -59,8 +59,8 @@ def test_thresholds_and_chaos_are_drawn_with_their_labels(full_run):
     assert "error_rate_sustained (rollback): 10 %" in page
     assert "p95_normal (completion): 500 ms" in page
     assert "OCR timeout 30 s (checklist default)" in page
-    assert "kill_negocio: kill negocio" in page
-    assert "pause_ml: pause ml (not reverted)" in page
+    assert " kill_negocio<" in page
+    assert "step-2: pause ml (not reverted)" in page
     assert "negocio down 40 s" in page
     assert '<span class="pill have">chaos 4</span>' in page
 

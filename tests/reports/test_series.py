@@ -42,8 +42,8 @@ def test_health_lanes_chaos_spans_and_token_cells(tmp_path):
     assert negocio.down_s == 40.0
     spans = series.chaos_spans(data, line)
     assert [(s.label, s.x0, s.x1, s.reverted, s.recovery_s) for s in spans] == [
-        ("kill_negocio: kill negocio", 48.0, 60.0, True, 30.0),
-        ("pause_ml: pause ml", 100.0, 120.0, False, None),
+        ("kill_negocio", 48.0, 60.0, True, 30.0),
+        ("step-2: pause ml", 100.0, 120.0, False, None),
     ]
     matrix = series.token_matrix(data)
     assert matrix is not None
