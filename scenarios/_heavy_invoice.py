@@ -48,7 +48,6 @@ class HeavyInvoiceUser(StagegateUser):
         invoice = self.invoices[self._turn % len(self.invoices)]
         self._turn += 1
         ocr = self.harness.profile.ocr
-        gateway = self.harness.profile.gateway
         body, content_type = multipart(ocr, invoice)
         started = time.time()
         with self.send("POST", ocr.service, ocr.path, auth="jwt", traffic="heavy_invoice", data=body,
@@ -58,7 +57,7 @@ class HeavyInvoiceUser(StagegateUser):
             verdict = classify_ocr(
                 status, latency_s, timeout_s=self.harness.ocr_timeout_s, grace_s=self.harness.ocr_grace_s,
                 timeout_status=ocr.timeout_status, size_bytes=invoice.size_bytes,
-                body_limit_bytes=gateway.body_limit_bytes if gateway else ocr.app_body_limit_bytes,
+                body_limit_bytes=ocr.app_body_limit_bytes,  # uploads go to the service, not through the gateway
                 refusals=invoice.refusals,
             )
             settle(response, verdict, "ocr")

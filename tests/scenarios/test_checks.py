@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from generators import generate_invoices
-from reference_stack import StackHandle
+from reference_stack import StackHandle, running_stack
+from tests.conftest import require_binary
 from tests.scenarios.conftest import OCR_TIMEOUT_S, LocustRun, finish, locust
 
 pytestmark = pytest.mark.e2e
@@ -108,3 +109,14 @@ def test_abort_on_rollback_stops_the_load_at_the_first_breach(stack: StackHandle
     end = run.records()[-1]
     assert (end["kind"], end["reason"]) == ("run_end", "aborted")
     assert end["detail"].startswith("jwt_forged_accepted: ")
+
+
+@pytest.mark.nginx
+def test_health_watcher_polls_the_gateway_too(tmp_path: Path) -> None:
+    require_binary("nginx")
+    with running_stack(tmp_path / "stack", gateway=True, gateway_port=0) as with_gateway:
+        run = locust(with_gateway, tmp_path / "results", seconds=4)
+    assert isinstance(run, LocustRun)
+    assert run.returncode == 0, run.output[-3000:]
+    assert {h["check"] for h in run.records("health") if h["ok"]} == {"deposito", "negocio", "ml", "dashboard", "gateway"}
+    assert run.records()[0]["targets"]["gateway"] == with_gateway.services["gateway"]
