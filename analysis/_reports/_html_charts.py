@@ -45,7 +45,21 @@ TOKEN_COLOURS = {
     "rejected": "#43a047", "wrong_rejection": "#fb8c00", "breach": "#d32f2f", "error": "#616161",
     "control_ok": "#1e88e5", "control_refused": "#fdd835",
 }
+VERDICT_COLOURS = {"PROMOTE": "#1b7f3b", "HOLD": "#b26a00", "ROLLBACK": "#b71c1c"}
 CHANGE_COLOURS = {"regression": "#d32f2f", "improvement": "#43a047", "no_change": "#9e9e9e"}
+DESCRIPTIONS = {
+    "chart-rps": "Requests per second over the run, normal traffic by outcome",
+    "chart-error-rate": "Error rate of normal traffic over the run, with the rules' levels",
+    "chart-p95": "p95 latency of normal traffic over the run, with the rules' limit",
+    "chart-health": "Health of each service over the run",
+    "chart-ocr-outcomes": "Invoice uploads per time bucket by outcome",
+    "chart-ocr-scatter": "Invoice upload size against latency, with the OCR timeout",
+    "chart-jwt": "Forged token cases by target agent, coloured by result",
+    "chart-capacity": "Throughput and p95 per user step, with the knee",
+    "chart-comparison": "Latency shift per request name against the baseline",
+    "chart-trend": "p95 and error rate across runs, coloured by verdict",
+}
+"""Alt text of each chart (its ``aria-label``), by the name the page and tests find it by."""
 _RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
@@ -68,7 +82,10 @@ _SIZE = re.compile(r'<svg width="[^"]*" height="[^"]*"')
 
 @contextmanager
 def _figure(salt: str, height_in: float) -> Iterator[tuple[Figure, list[str]]]:
-    """A figure drawn under the report's style; on leaving the block its cleaned SVG is ``out[0]``."""
+    """A figure drawn under the report's style; on leaving the block its cleaned SVG is ``out[0]``.
+
+    ``salt`` names the chart (``data-chart``, alt text from ``DESCRIPTIONS``) and seeds its SVG ids.
+    """
     out: list[str] = []
     with matplotlib.rc_context(cast(Any, {**_RC, "svg.hashsalt": salt})):  # rc keys are a Literal in stubs
         fig = Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
@@ -77,7 +94,8 @@ def _figure(salt: str, height_in: float) -> Iterator[tuple[Figure, list[str]]]:
         fig.savefig(buffer, format="svg", metadata={"Creator": None, "Date": None, "Format": None,
                                                     "Type": None})
     svg = _NAMESPACES.sub("", _PROLOG.sub("", buffer.getvalue(), count=1), count=2)
-    out.append(_SIZE.sub(f'<svg class="chart" role="img" aria-label="{salt}"', svg, count=1))
+    opening = f'<svg class="chart" data-chart="{salt}" role="img" aria-label="{DESCRIPTIONS[salt]}"'
+    out.append(_SIZE.sub(opening, svg, count=1))
 
 
 def clock(seconds: float, _pos: object = None) -> str:
@@ -298,8 +316,6 @@ def comparison_chart(comparison: Comparison) -> str:
         _legend(ax, [Patch(color=c, label=k.replace("_", " ")) for k, c in CHANGE_COLOURS.items()])
     return out[0]
 
-
-VERDICT_COLOURS = {"PROMOTE": "#1b7f3b", "HOLD": "#b26a00", "ROLLBACK": "#b71c1c"}
 
 
 def trend_chart(labels: Sequence[str], p95_ms: Sequence[float | None], error_rate: Sequence[float | None],

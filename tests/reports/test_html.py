@@ -35,7 +35,7 @@ def test_report_shows_the_verdict_every_rule_finding_and_chart(full_run):
     for f in verdict.findings:
         assert f'id="finding-{f.id}"' in page
     for chart in CHARTS:
-        assert page.count(f'aria-label="{chart}"') == 1, chart
+        assert page.count(f'data-chart="{chart}"') == 1, chart
     assert page.count("<svg") == len(CHARTS)
     for fact in ("checklist-v0.10.0", "steady", "2 min 0 s", "19d2c7a", "stagegate 0.1.0",
                  "2026-11-27 22:55:00 UTC", "2026-11-27 22:57:00 UTC"):

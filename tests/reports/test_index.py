@@ -41,7 +41,7 @@ def test_index_lists_runs_newest_first_with_figures_and_relative_links(tmp_path)
     row = page[page.index('id="run-c-new"'):page.index('id="run-b-mid"')]
     for figure in ("10.0", "5.00 %", "705", "2 min 0 s", "jwt_forged_accepted", "p95_normal"):
         assert figure in row, figure
-    assert page.count('aria-label="chart-trend"') == 1
+    assert page.count('data-chart="chart-trend"') == 1
     assert "http" not in page and "<script" not in page
 
 

@@ -30,7 +30,7 @@ def test_a_real_short_run_writes_a_report_with_every_rule_and_chart(tmp_path):
     for rule in verdict["rules"]:
         assert f'id="rule-{rule["id"]}"' in page
     for chart in LIVE_CHARTS:
-        assert f'aria-label="{chart}"' in page, chart
+        assert f'data-chart="{chart}"' in page, chart
     assert '<a href="locust.html">locust.html</a>' in page
     for forbidden in ('src="http', 'href="http', "url(http", "@import", "<script"):
         assert forbidden not in page
