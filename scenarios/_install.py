@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import logging
 import platform
+import signal
 import subprocess
 import time
 import uuid
@@ -74,6 +75,7 @@ def install(environment: Environment) -> Recorder:
     results_dir = _results_dir(options.results_dir)
     recorder = Recorder(environment, results_dir=results_dir, header=run_header(options, resolved.profile))
     recorder.install()
+    end_interrupted_on_sigint(recorder)
     events: Any = environment.events  # Locust's hooks are untyped
     events.test_start.add_listener(lambda **_: recorder.write_header(run_header(options, resolved.profile)))
     context = _build_context(environment, recorder, scenario)
@@ -153,6 +155,20 @@ def _resolve(options: Any) -> Any:
         secrets = Secrets({**resolved.secrets, resolved.profile.auth.password_env: options.login_password})
         resolved = type(resolved)(profile=resolved.profile, secrets=secrets, stack_state=resolved.stack_state)
     return resolved
+
+
+def end_interrupted_on_sigint(recorder: Recorder) -> None:
+    """Ctrl-C (SIGINT) still stops Locust as before, and the stream ends ``interrupted``, not ``completed``."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        recorder.end_reason, recorder.end_detail = "interrupted", "stopped by SIGINT (Ctrl-C)"
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
 
 
 def check_reachable(profile: Any, *, local: bool) -> None:

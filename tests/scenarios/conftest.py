@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,6 +93,16 @@ def locust(stack: StackHandle | None, results_dir: Path, *args: str, seconds: in
     if not wait:
         return process
     return finish(process, results_dir)
+
+
+def wait_for_record(stream: Path, kind: str, timeout_s: float = 30.0) -> None:
+    """Wait until the stream holds a record of ``kind`` (the run is really under way)."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if stream.exists() and f'"kind":"{kind}"' in stream.read_text(encoding="utf-8"):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no {kind} record in {stream} after {timeout_s:g} s")
 
 
 def finish(process: subprocess.Popen[str], results_dir: Path) -> LocustRun:

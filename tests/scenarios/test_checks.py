@@ -12,7 +12,7 @@ import pytest
 from generators import generate_invoices
 from reference_stack import StackHandle, running_stack
 from tests.conftest import require_binary
-from tests.scenarios.conftest import OCR_TIMEOUT_S, LocustRun, finish, locust
+from tests.scenarios.conftest import OCR_TIMEOUT_S, LocustRun, finish, locust, wait_for_record
 
 pytestmark = pytest.mark.e2e
 
@@ -74,10 +74,7 @@ def test_ledger_corruption_shows_in_the_stream(faulty_run: LocustRun) -> None:
 def test_health_watcher_sees_a_stopped_service_go_down_and_come_back(stack: StackHandle, tmp_path: Path) -> None:
     results = tmp_path / "results"
     process = locust(stack, results, seconds=10, wait=False)
-    stream = results / "locust.jsonl"
-    deadline = time.time() + 30
-    while time.time() < deadline and not (stream.exists() and '"kind":"health"' in stream.read_text()):
-        time.sleep(0.2)
+    wait_for_record(results / "locust.jsonl", "health")
     pid = stack.children["dashboard"].pid
     stopped = time.time()
     os.kill(pid, signal.SIGSTOP)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from reference_stack import StackHandle
-from tests.scenarios.conftest import LocustRun, locust
+from tests.scenarios.conftest import LocustRun, finish, locust, wait_for_record
 
 pytestmark = pytest.mark.e2e
 
@@ -62,3 +64,14 @@ def test_two_processes_record_the_same_totals_as_locust(stack: StackHandle, tmp_
     kinds = {r["kind"] for r in run.records()}
     assert {"health", "token", "ledger", "ledger_snapshot"} <= kinds  # worker records reach the master
     assert len(run.records("health")) == 4  # one watcher in the whole run, not one per worker
+
+
+def test_ctrl_c_ends_the_stream_interrupted(stack: StackHandle, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    process = locust(stack, results, seconds=30, wait=False)
+    assert isinstance(process, subprocess.Popen)
+    wait_for_record(results / "locust.jsonl", "health")
+    process.send_signal(signal.SIGINT)
+    run = finish(process, results)
+    end = run.records()[-1]
+    assert (end["kind"], end["reason"], end["detail"]) == ("run_end", "interrupted", "stopped by SIGINT (Ctrl-C)")
