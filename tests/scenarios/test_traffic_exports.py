@@ -8,6 +8,6 @@ import scenarios.traffic
 def test_traffic_exports() -> None:
     assert scenarios.traffic.__all__ == [
         "DashboardUser", "DepositoUser", "HealthWatcher", "HeavyInvoiceUser", "MlUser", "NegocioUser",
-        "Recorder", "StagesShape", "StagegateUser", "TokenForgerUser", "add_arguments", "install",
+        "Recorder", "StagegateUser", "StagesShape", "TokenForgerUser", "add_arguments", "install",
     ]
     assert all(hasattr(scenarios.traffic, name) for name in scenarios.traffic.__all__)
