@@ -42,10 +42,12 @@ def test_heavy_invoices_time_out_as_expected(stack: StackHandle, tmp_path: Path)
 
 @pytest.fixture(scope="module")
 def faulty_run(stack: StackHandle, tmp_path_factory: pytest.TempPathFactory) -> LocustRun:
-    """A run with agents accepting cross-agent tokens and deposito applying each movement twice."""
+    """A run with agents accepting cross-agent tokens, deposito applying each movement twice and ml
+    ignoring the inflation rate."""
     for agent in ("deposito", "negocio", "ml"):
         stack.set_fault(agent, jwt_accept_cross_agent=True)
     stack.set_fault("deposito", ledger_corruption="double")
+    stack.set_fault("ml", inflation_ignored=True)
     try:
         run = locust(stack, tmp_path_factory.mktemp("faulty") / "results")
     finally:
@@ -69,6 +71,13 @@ def test_ledger_corruption_shows_in_the_stream(faulty_run: LocustRun) -> None:
     changed, acknowledged = faulty_run.ledger()
     assert faulty_run.records("ledger"), "no stock movement was acknowledged"
     assert changed != acknowledged
+
+
+def test_wrong_inflation_rate_fails_each_prediction(faulty_run: LocustRun) -> None:
+    windows = [w for w in faulty_run.records("window") if w["name"] == "ml POST /predict"]
+    assert windows and sum(w["outcomes"]["error"] for w in windows) == sum(w["count"] for w in windows)
+    classes = {name for w in windows for name in w["errors"]}
+    assert classes == {"inflation rate 0, expected 0.045"}
 
 
 def test_health_watcher_sees_a_stopped_service_go_down_and_come_back(stack: StackHandle, tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ def test_token(status: int | None, control: bool, result: str) -> None:
 def test_error_class() -> None:
     assert error_class(503, None) == "status 503"
     assert error_class(0, ConnectionRefusedError()) == "ConnectionRefusedError"
+    assert error_class(200, RuntimeError("inflation rate 0.05, expected 0.045")) == "inflation rate 0.05, expected 0.045"
 
 
 def test_control_accepts_the_probed_calls_own_good_answers() -> None:
