@@ -10,11 +10,14 @@ first and must be processed, never time out. Route, field and format come from t
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from generators import InvoiceFile, generate_invoices
 from scenarios.profiles import OcrSpec
@@ -89,12 +92,23 @@ def _problems_for(result: str, detail: str, exchange: Exchange, invoice: Invoice
                                      "was never exercised", f"{where} -> 413", "checklist §9, intended.md §4"))
     else:
         problems.append(f"heavy invoice: no timely {spec.timeout_status} ({detail})")
+        answer = f"answered {exchange.status}" if exchange.answered else f"got no answer ({exchange.error})"
         findings.append(FindingDraft("ocr_no_timeout", SECTION, "critical",
-                                     f"R3: heavy invoice answered {exchange.outcome()} instead of "
-                                     f"{spec.timeout_status} at the OCR timeout",
+                                     f"R3: heavy invoice {answer} instead of {spec.timeout_status} at the OCR "
+                                     "timeout",
                                      f"{where}: {detail}" + (f"; {spec.timeout_missing}" if spec.timeout_missing
                                                              else ""),
                                      "as-built.md §1.2, §3" if spec.timeout_missing else "checklist §9"))
+
+
+@functools.cache
+def invoices(fmt: Literal["pdf", "image"], app_limit_bytes: int) -> tuple[Path, InvoiceFile, InvoiceFile]:
+    """A normal and a heavy invoice, written once per process (same seed, same bytes) and removed at exit."""
+    directory = Path(tempfile.mkdtemp(prefix="stagegate-smoke-invoices-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    manifest = generate_invoices(directory, kinds=("normal", "heavy"), fmt=fmt, seed=INVOICE_SEED,
+                                 app_limit_bytes=app_limit_bytes)
+    return directory, manifest.of_kind("normal")[0], manifest.of_kind("heavy")[0]
 
 
 def _while_busy(context: SmokeContext, spec: OcrSpec) -> Exchange:
@@ -130,28 +144,25 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
     problems: list[str] = []
     findings: list[FindingDraft] = []
     records: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="stagegate-smoke-invoices-") as tmp:
-        manifest = generate_invoices(tmp, kinds=("normal", "heavy"), fmt=spec.upload_format, seed=INVOICE_SEED,
-                                     app_limit_bytes=spec.app_body_limit_bytes)
-        for invoice in (manifest.of_kind("normal")[0], manifest.of_kind("heavy")[0]):
-            path = Path(tmp) / invoice.name
-            if invoice.kind == "heavy":
-                exchange = _heavy_with_side_probe(context, spec, invoice, path, timeout_s, grace_s, problems,
-                                                  evidence)
-            else:
-                exchange = _post(context, spec, invoice, path, timeout_s + grace_s + CLIENT_MARGIN_S)
-            result, detail = classify(exchange, invoice.kind, timeout_s, grace_s, spec)
-            evidence.append(exchange.evidence(result=result, detail=detail))
-            records.append(record("ocr", time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
-                                  size_bytes=invoice.bytes, status=exchange.status,
-                                  latency_ms=round(exchange.elapsed_ms, 1), result=result, detail=detail))
-            if not exchange.answered and exchange.error and "timeout" not in exchange.error:
-                problems += context.unreachable([exchange])
-                break
-            _problems_for(result, detail, exchange, invoice, spec, problems, findings)
-            if invoice.kind == "heavy" and exchange.status == spec.timeout_status:
-                context.provoked["ocr_timeouts"] = context.provoked.get("ocr_timeouts", 0) + 1
-                context.provoked["5xx"] = context.provoked.get("5xx", 0) + 1
+    directory, normal, heavy = invoices(spec.upload_format, spec.app_body_limit_bytes)
+    for invoice in (normal, heavy):
+        path = directory / invoice.name
+        if invoice.kind == "heavy":
+            exchange = _heavy_with_side_probe(context, spec, invoice, path, timeout_s, grace_s, problems, evidence)
+        else:
+            exchange = _post(context, spec, invoice, path, timeout_s + grace_s + CLIENT_MARGIN_S)
+        result, detail = classify(exchange, invoice.kind, timeout_s, grace_s, spec)
+        evidence.append(exchange.evidence(result=result, detail=detail))
+        records.append(record("ocr", time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
+                              size_bytes=invoice.bytes, status=exchange.status,
+                              latency_ms=round(exchange.elapsed_ms, 1), result=result, detail=detail))
+        if not exchange.answered and exchange.error and "timeout" not in exchange.error:
+            problems += context.unreachable([exchange])
+            break
+        _problems_for(result, detail, exchange, invoice, spec, problems, findings)
+        if invoice.kind == "heavy" and exchange.status == spec.timeout_status:
+            context.provoked["ocr_timeouts"] = context.provoked.get("ocr_timeouts", 0) + 1
+            context.provoked["5xx"] = context.provoked.get("5xx", 0) + 1
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               records=records,
                               ok_summary=f"heavy invoice cut at the timeout: {evidence[-1]['detail']}; "

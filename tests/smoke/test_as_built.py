@@ -53,7 +53,7 @@ def test_observed_gaps_carry_their_evidence(report: SmokeReport) -> None:
     assert findings["health_needs_jwt"].reference == "as-built.md §1.1-§1.3, §7 blocker 4"
     assert findings["p95_metric_absent"].severity == "major"
     assert "429 lacks Content-Security-Policy" in findings["security_headers_missing_on_429"].evidence
-    assert findings["ocr_no_timeout"].title == "R3: heavy invoice answered status 500 instead of 504 at the OCR timeout"
+    assert findings["ocr_no_timeout"].title == "R3: heavy invoice answered 500 instead of 504 at the OCR timeout"
     assert "/api/productos" in findings["cross_agent_target_missing"].title
     assert findings["no_login_route"].evidence.startswith("no login route is served")
     assert "declared by profile as-built" in findings["agents_do_not_start"].evidence

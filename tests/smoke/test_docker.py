@@ -21,7 +21,7 @@ def test_r1_and_logs_look_inside_the_containers(tmp_path: Path) -> None:
 
     ports = dict.fromkeys(("deposito", "negocio", "ml", "dashboard"), 0)
     with running_docker_stack(tmp_path / "stack", ports=ports, suffix=f"-smoke{os.getpid()}",
-                              env={"OCR_TIMEOUT_SECONDS": "3"}) as docker_stack:
+                              env={"OCR_TIMEOUT_SECONDS": "3"}, ready_timeout_s=120) as docker_stack:
         report = smoke_on(docker_stack, tmp_path / "results")
 
     found = statuses(report)
