@@ -3,6 +3,7 @@
 The launcher starts one of these per service, each in its own process group, with the secrets in
 its environment (never on the command line). A start-up error (e.g. a non-numeric
 ``INFLATION_RATE_MONTHLY``) is one line on stderr and in the service log, and exit code 2.
+Like ``stagegate/``, this module is a process edge: the only place here that parses argv and exits.
 """
 
 from __future__ import annotations
