@@ -99,7 +99,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(when=format_time, duration=format_duration, ms=format_ms, pct=format_pct,
-                       clock=format_clock, value=format_value, short=shorten, nonempty=nonempty)
+                       clock=format_clock, value=format_value, short=shorten, nonempty=nonempty,
+                       item_line=item_line)
     return env
 
 
@@ -137,12 +138,22 @@ def format_clock(epoch: float, start: float | None) -> str:
 def format_value(value: Any) -> str:
     """A threshold or evidence value as a person writes it: 0.05, "normal, heavy_invoice", "a=1, b=2"."""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     if isinstance(value, list | tuple):
         return ", ".join(format_value(v) for v in value) or "none"
     if isinstance(value, dict):
         return ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) or "none"
     return str(value)
+
+
+def item_line(item: dict[str, Any], start: float | None) -> str:
+    """One offending case or request as ``key: value · key: value``, times as ``m:ss`` since the start."""
+    parts = []
+    for key, value in item.items():
+        if key in ("t", "start", "end") and isinstance(value, float) and value > 1e9:
+            value = format_clock(value, start)
+        parts.append(f"{key}: {shorten(format_value(value), 120)}")
+    return shorten(" · ".join(parts), 400)
 
 
 def shorten(text: str, limit: int = 200) -> str:

@@ -136,7 +136,7 @@ def full_rules() -> list[RuleResult]:
              summary="p95 712 ms > 500 ms", evidence=Evidence(values={"p95_ms": 712.3})),
         rule("jwt_forged_accepted", "rollback", "FAIL", kind="count", threshold={"source": "token", "at_most": 0},
              summary="1 forged token accepted by negocio",
-             evidence=Evidence(items=[{"case_id": "alg_none_lower", "target": "negocio", "status": 200}])),
+             evidence=Evidence(items=[{"t": T0 + 5, "case_id": "alg_none_lower", "target": "negocio", "status": 200}])),
         rule("health_streak", "rollback", "PASS", kind="health_streak", threshold={"for_s": 180}),
         rule("ledger_consistent", "completion", "NO_DATA", kind="ledger", summary="no ledger records"),
     ]

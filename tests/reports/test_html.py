@@ -61,6 +61,8 @@ def test_thresholds_and_chaos_are_drawn_with_their_labels(full_run):
     assert "OCR timeout 30 s (checklist default)" in page
     assert " kill_negocio<" in page
     assert "step-2: pause ml (not reverted)" in page
+    assert "<li>t: 0:05 · case_id: alg_none_lower · target: negocio · status: 200</li>" in page
+    assert "<li>0:40–1:10: error rate 20 %</li>" in page
     assert "negocio down 40 s" in page
     assert '<span class="pill have">chaos 4</span>' in page
 
