@@ -1,9 +1,8 @@
 """Container entry point: one reference-stack service, configured by environment, on all interfaces.
 
 ``reference_stack.serve`` listens on 127.0.0.1, which inside a container is unreachable through a
-published port. Until it takes a ``--host`` option, this hands it a view of the ``socket`` module
-whose ``create_server`` listens on ``BIND_HOST`` (0.0.0.0 by default) instead; the rest of ``serve``
-runs unchanged. The ledger database is created by deposito, its owner, on first start (an existing
+published port. Until it takes a ``--host`` option, this turns its bind to 127.0.0.1:``PORT`` into
+a bind to ``BIND_HOST`` (0.0.0.0 by default); the rest of ``serve`` runs unchanged. The ledger database is created by deposito, its owner, on first start (an existing
 one is kept, so a restarted container finds its data). The umask and the ledger's mode keep files
 in the shared state volume writable by the group ``retail`` that all four service users share,
 whatever their uids.
@@ -27,15 +26,20 @@ FAULTS_ENV = "STAGEGATE_FAULTS_JSON"
 """Initial fault switches of this service as a ``FaultSet`` JSON (the admin endpoint is loopback-only)."""
 
 
-class _AllInterfaces:
-    """``serve``'s ``socket`` module, listening on ``BIND_HOST`` where it asks for a loopback address."""
+def _listen_on_all_interfaces(port: int) -> None:
+    """Make a bind to 127.0.0.1:``port`` (the service's own port) bind ``BIND_HOST`` instead.
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(socket, name)
+    Done at the socket layer, so it holds however ``serve`` opens its listener.
+    """
+    host = os.environ.get("BIND_HOST", "0.0.0.0")
+    loopback_bind = socket.socket.bind
 
-    @staticmethod
-    def create_server(address: tuple[str, int], **options: Any) -> socket.socket:
-        return socket.create_server((os.environ.get("BIND_HOST", "0.0.0.0"), address[1]), **options)
+    def bind(self: socket.socket, address: Any) -> None:
+        if isinstance(address, tuple) and address[:2] == ("127.0.0.1", port):
+            address = (host, port)
+        loopback_bind(self, address)
+
+    socket.socket.bind = bind  # type: ignore[method-assign,assignment]
 
 
 def main() -> int:
@@ -46,7 +50,7 @@ def main() -> int:
     if env["SERVICE"] == "deposito" and not database.exists():
         create_database(database)
         database.chmod(LEDGER_MODE)  # SQLite gives its -wal and -shm files the database's mode
-    serve.socket = _AllInterfaces()  # type: ignore[attr-defined,assignment]
+    _listen_on_all_interfaces(int(env.get("PORT", "8000")))
     return serve.main([
         "--service", env["SERVICE"], "--port", env.get("PORT", "8000"), "--contract", env.get("CONTRACT", "intended"),
         "--state-dir", str(state_dir), "--ocr-timeout", env.get("OCR_TIMEOUT_SECONDS", "30"),

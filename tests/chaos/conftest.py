@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import httpx
 import pytest
 
 from reference_stack.docker import DockerStack
+from scenarios.chaos._proc import alive_start
 from scenarios.profiles import Profile, load_profile
 from tests.conftest import REPO, docker_available, free_port, require, require_binary
 
@@ -137,6 +139,19 @@ class ContainerStack:
         return docker.from_env().containers.get(self.stack.containers[service])
 
 
+def _remove_stale_test_containers() -> None:
+    """Containers and networks of an earlier test session that was killed before its teardown."""
+    client = docker.from_env()
+    for container in client.containers.list(all=True, filters={"label": "org.stagegate.state-dir"}):
+        owner = re.search(r"-sgt(\d+)$", container.name)
+        if owner and alive_start(int(owner.group(1))) is None:
+            container.remove(force=True)
+    for network in client.networks.list(filters={"label": "org.stagegate.state-dir"}):
+        owner = re.search(r"-sgt(\d+)$", network.name)
+        if owner and alive_start(int(owner.group(1))) is None:
+            network.remove()
+
+
 @pytest.fixture(scope="module")
 def container_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerStack]:
     """Build the images (once per recipe, cached by content hash) and run the four services.
@@ -148,6 +163,7 @@ def container_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contai
     require_binary("debootstrap")
     from reference_stack.docker import SERVICE_IMAGES, running_docker_stack
 
+    _remove_stale_test_containers()
     directory = tmp_path_factory.mktemp("containers")
     suffix = f"-sgt{os.getpid()}"
     with running_docker_stack(directory / "stack", ports={image.service: 0 for image in SERVICE_IMAGES},
