@@ -41,7 +41,7 @@ RECIPE_VERSION = 1
 SITE_PACKAGES = "usr/local/lib/python3.11/dist-packages"
 ROOT_DISTRIBUTIONS = (
     "fastapi", "uvicorn", "pydantic", "httpx", "PyJWT", "python-multipart", "jinja2", "pillow", "reportlab",
-    "prometheus_client", "rich", "python-dotenv", "numpy",
+    "prometheus_client", "rich", "python-dotenv", "numpy", "brotli",
 )
 """What the reference stack imports (found by importing all its modules); their requirements follow."""
 IMAGE_CHANGES = [

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -51,3 +54,26 @@ def test_requirements_cover_what_the_local_base_copies() -> None:
               if line and not line.startswith("#")}
     copied = {normal(dist.metadata["Name"]) for dist in distributions()}
     assert wanted <= copied
+
+
+IMPORTED_DISTRIBUTIONS = """
+import importlib, json, pkgutil, site, sys
+from importlib.metadata import packages_distributions
+import reference_stack
+for module in pkgutil.walk_packages(reference_stack.__path__, "reference_stack."):
+    if not module.name.startswith("reference_stack.docker"):
+        importlib.import_module(module.name)
+roots = tuple(site.getsitepackages())
+tops = {name.split(".")[0] for name, mod in list(sys.modules.items())
+        if (getattr(mod, "__file__", None) or "").startswith(roots)}
+mapping = packages_distributions()
+print(json.dumps(sorted({dist for top in tops for dist in mapping.get(top, [])})))
+"""
+
+
+def test_the_local_base_carries_every_distribution_the_stack_imports() -> None:
+    done = subprocess.run([sys.executable, "-c", IMPORTED_DISTRIBUTIONS], capture_output=True, text=True, check=True,
+                          cwd=REPO)
+    imported = {name.lower().replace("_", "-") for name in json.loads(done.stdout)} - {"stagegate", "setuptools"}
+    copied = {dist.metadata["Name"].lower().replace("_", "-") for dist in distributions()}
+    assert imported <= copied, f"add to ROOT_DISTRIBUTIONS in reference_stack/docker/_base.py: {imported - copied}"
