@@ -19,7 +19,6 @@ from scenarios._pacing import ArrivalSchedule
 from scenarios._recorder import Recorder
 from scenarios._scenario_file import ScenarioFile
 from scenarios.profiles import Profile
-from scenarios.targets import Secrets
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,8 @@ class RunContext:
     """The run as this process sees it."""
 
     profile: Profile
-    secrets: Secrets
     credentials: Credentials
     scenario: ScenarioFile
-    shape: str
     recorder: Recorder
     ocr_timeout_s: float
     ocr_grace_s: float

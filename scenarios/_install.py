@@ -133,8 +133,8 @@ def _build_context(environment: Environment, recorder: Recorder, scenario: Scena
         processes = max(1, int(getattr(options, "expect_workers", 1) or 1)) if options.worker else 1
         schedule = ArrivalSchedule(options.open_model_rps / processes)
     context = RunContext(
-        profile=profile, secrets=resolved.secrets, credentials=credentials, scenario=scenario,
-        shape=options.scenario, recorder=recorder, ocr_timeout_s=timeout_s, ocr_grace_s=grace_s,
+        profile=profile, credentials=credentials, scenario=scenario, recorder=recorder,
+        ocr_timeout_s=timeout_s, ocr_grace_s=grace_s,
         invoices=invoices, token_cases=load_token_cases(options.tokens, catalogue),
         schedule=schedule,
     )
