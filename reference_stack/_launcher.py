@@ -267,16 +267,22 @@ class ProcessStatus:
 
 
 def stack_status(state_dir: Path) -> tuple[_state.StackInfo, list[ProcessStatus]]:
-    """Each process of the stack in ``state_dir``: running or not, and what its health check says."""
+    """Each process of the stack in ``state_dir``: running or not, and what its readiness probe says.
+
+    The probe is the contract's unauthenticated ``ready_path`` (the as-built agents' ``/health``
+    wants a JWT), ``/health`` for the gateway.
+    """
     state_dir = state_dir.absolute()
     info = _state.read_info(state_dir)
+    contract = load_contract(info.contract)
     found = []
     with httpx.Client(timeout=3.0, trust_env=False) as client:
         for name, entry in info.processes.items():
             running = _processes.belongs_to(entry.pid, str(state_dir))
             url = info.services.get(name, f"http://{HOST}:{entry.port}")
             try:
-                health = str(client.get(url + "/health").status_code) if running else "not running"
+                path = "/health" if name == GATEWAY else contract.ready_path(name)
+                health = str(client.get(url + path).status_code) if running else "not running"
             except httpx.HTTPError as exc:
                 health = f"no answer ({type(exc).__name__})"
             found.append(ProcessStatus(name, entry.pid, url, running, health))
