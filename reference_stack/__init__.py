@@ -27,7 +27,6 @@ from reference_stack._errors import (
 )
 from reference_stack._faults import APPLIES_TO, SWITCHES, FaultSet, LatencyRule, fault_set, parse_fault_args
 from reference_stack._handle import StackHandle, running_stack
-from reference_stack._processes import process_user
 from reference_stack._launcher import (
     DEFAULT_GATEWAY_PORT,
     DEFAULT_PORTS,
@@ -37,6 +36,7 @@ from reference_stack._launcher import (
     start_stack,
     stop_stack,
 )
+from reference_stack._processes import process_user
 from reference_stack._state import StackInfo, default_state_dir, read_info, read_secrets
 from reference_stack._tokens import issue_token
 

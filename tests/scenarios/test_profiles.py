@@ -64,7 +64,7 @@ def test_unknown_profile_name_lists_the_known_ones() -> None:
 def test_cli_turns_a_bad_profile_into_one_line_and_exit_2(tmp_path: Path) -> None:
     path = with_typo(tmp_path, "token_ttl_s = 28800", "token_tll_s = 28800")
     result = subprocess.run([sys.executable, "-m", "stagegate", "smoke", "--profile", str(path), "--target", "local"],
-                            capture_output=True, text=True, timeout=60)
+                            check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "stagegate: error: staging.toml: auth.token_tll_s: Extra inputs are not permitted (got 28800)"
