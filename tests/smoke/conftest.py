@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +28,16 @@ DUMMY_SECRETS = {"JWT_SECRET_DEPOSITO": "d" * 32, "JWT_SECRET_NEGOCIO": "n" * 32
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
-    with running_stack(tmp_path_factory.mktemp("smoke-stack"), ocr_timeout_s=OCR_TIMEOUT_S,
-                       ocr_seconds_per_mb=OCR_SECONDS_PER_MB) as handle:
-        yield handle
+def stack() -> Iterator[StackHandle]:
+    """The clean stack; under root its services drop to ``nobody``, as compose's non-root users do (R1)."""
+    state_dir = Path(tempfile.mkdtemp(prefix="stagegate-smoke-stack-"))
+    state_dir.chmod(0o755)  # nobody must reach it (pytest's own temp root is 0700)
+    try:
+        with running_stack(state_dir, ocr_timeout_s=OCR_TIMEOUT_S, ocr_seconds_per_mb=OCR_SECONDS_PER_MB,
+                           run_as="auto") as handle:
+            yield handle
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

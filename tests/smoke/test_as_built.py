@@ -15,6 +15,7 @@ from scenarios.smoke import SmokeReport
 from tests.smoke.conftest import OCR_TIMEOUT_S, Done, outcome, smoke_on, statuses
 
 RUNS_AS_ROOT = os.geteuid() == 0
+"""This stack keeps the current user: under root, R1 sees root processes and must fail (its FAIL path)."""
 AS_BUILT_OCR_SECONDS_PER_MB = 0.1
 """The served as-built route has no timeout and answers 500 only once OCR ends: keep that short."""
 
@@ -37,6 +38,9 @@ def test_every_check_runs_to_the_end(report: SmokeReport) -> None:
         "health": "WARN", "r1_non_root": "FAIL" if RUNS_AS_ROOT else "PASS", "r2_jwt_isolation": "FAIL",
         "r3_ocr_timeout": "FAIL", "r4_inflation": "PASS", "r6_trivy": "NO_DATA", "metrics": "FAIL",
         "security_headers": "FAIL", "logs": "FAIL"}
+    if RUNS_AS_ROOT:
+        assert "deposito: process" in outcome(report, "r1_non_root").summary
+        assert "runs as root" in outcome(report, "r1_non_root").summary
 
 
 def test_every_declared_gap_is_a_finding(report: SmokeReport) -> None:
