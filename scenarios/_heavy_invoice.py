@@ -8,6 +8,7 @@ works): an ``expected`` outcome, a success for Locust. The other classes are in
 from __future__ import annotations
 
 import time
+from itertools import cycle
 from typing import cast
 
 from locust import task
@@ -33,20 +34,18 @@ class HeavyInvoiceUser(StagegateUser):
         run = run_context(environment)
         self.network_timeout = run.ocr_timeout_s + run.ocr_grace_s + CLIENT_TIMEOUT_MARGIN_S
         super().__init__(environment)
-        self._turn = 0
 
     def wait_time(self) -> float:
         return 1.0
 
     def on_start(self) -> None:
-        self.invoices = self.harness.invoices_of("heavy") + self.harness.invoices_of("hostile")
+        self.invoices = cycle(self.harness.invoices_of("heavy") + self.harness.invoices_of("hostile"))
 
     @task
     def upload_heavy_invoice(self) -> None:
-        if not self.invoices:
+        invoice = next(self.invoices, None)
+        if invoice is None:
             return
-        invoice = self.invoices[self._turn % len(self.invoices)]
-        self._turn += 1
         ocr = self.harness.profile.ocr
         body, content_type = multipart(ocr, invoice)
         started = time.time()

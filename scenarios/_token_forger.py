@@ -8,7 +8,7 @@ be accepted. Each case and agent gives one ``TokenOutcome``.
 from __future__ import annotations
 
 import time
-from itertools import zip_longest
+from itertools import cycle, zip_longest
 from typing import cast
 
 from locust import task
@@ -37,16 +37,14 @@ class TokenForgerUser(StagegateUser):
         return PACE_S
 
     def on_start(self) -> None:
-        self._turn = 0
         probed = {agent for agent in AGENTS if self._probe_call(agent) or not self.harness.profile.predict.missing}
-        self.cases = interleaved([case for case in self.harness.token_cases if set(case.targets) <= probed])
+        self.cases = cycle(interleaved([case for case in self.harness.token_cases if set(case.targets) <= probed]))
 
     @task
     def present_next_case(self) -> None:
-        if not self.cases:
+        case = next(self.cases, None)
+        if case is None:
             return
-        case = self.cases[self._turn % len(self.cases)]
-        self._turn += 1
         for agent in case.targets:
             self.present(case, agent)
 
