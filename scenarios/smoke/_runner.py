@@ -8,6 +8,7 @@ analysis can tell a finished smoke run from a dead one.
 
 from __future__ import annotations
 
+import math
 import platform
 import subprocess
 import time
@@ -117,10 +118,21 @@ def _finding_record(finding: FindingDraft) -> Finding:
                                 reference=finding.reference))
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float as a string: a deployment may answer NaN, the stream is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def _write(writer: StreamWriter, outcome: CheckOutcome) -> None:
     for extra in outcome.records:
-        writer.write(cast(Record, extra))
-    writer.write(_smoke_record(outcome))
+        writer.write(cast(Record, json_safe(extra)))
+    writer.write(cast(Record, json_safe(_smoke_record(outcome))))
 
 
 class ResultsDirUnusable(ScenarioError):
