@@ -58,7 +58,8 @@ class Credentials:
         url = self.profile.url(agent, auth.login_path or "")
         password = self.secrets.get(auth.password_env, auth.password)
         try:
-            answer = httpx.post(url, json={"username": auth.username, "password": password}, timeout=LOGIN_TIMEOUT_S)
+            answer = httpx.post(url, json={"username": auth.username, "password": password}, timeout=LOGIN_TIMEOUT_S,
+                                trust_env=False)
         except httpx.HTTPError as exc:
             raise TargetUnreachable(f"{agent}: login at {url} failed ({type(exc).__name__})") from None
         if answer.status_code != 200:

@@ -176,7 +176,7 @@ def check_reachable(profile: Any, *, local: bool) -> None:
     urls = [spec.url for spec in profile.services.values()]
     for url in urls:
         try:
-            httpx.get(url + "/", timeout=REACHABILITY_TIMEOUT_S)
+            httpx.get(url + "/", timeout=REACHABILITY_TIMEOUT_S, trust_env=False)  # as Locust: no proxy
             return
         except httpx.HTTPError:
             continue

@@ -40,7 +40,7 @@ def read_stock(profile: Profile, credentials: Credentials, products: list[int]) 
     spec = profile.calls["product_get"]
     headers = credentials.headers(spec.service, spec.auth)
     stock: dict[str, int] = {}
-    with httpx.Client(timeout=SNAPSHOT_TIMEOUT_S, headers=headers) as client:
+    with httpx.Client(timeout=SNAPSHOT_TIMEOUT_S, headers=headers, trust_env=False) as client:
         for product in products:
             try:
                 answer = client.get(profile.url(spec.service, spec.path.replace("{id}", str(product))))
