@@ -94,20 +94,23 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _local_stack(profile: Profile, console: Console) -> Iterator[None]:
-    """Start the embedded reference stack for this profile's contract, unless one already runs."""
-    from reference_stack import running_stack
-    from scenarios.targets import read_stack_state, state_dir
+    """Use the reference stack ``stagegate stack up`` started, or start one for this run and stop it after.
+
+    A stack whose processes are gone (its ``up`` was killed) is not reused: starting anew cleans it.
+    """
+    from reference_stack import StackError, running_stack, stack_status
+    from scenarios.targets import state_dir
 
     try:
-        read_stack_state()
-    except StagegateError:
-        pass
-    else:
-        console.print(f"using the reference stack already running ({state_dir()})")
+        info, processes = stack_status(state_dir())
+    except StackError:
+        processes = []
+    if processes and all(process.running for process in processes):
+        console.print(f"using the reference stack already running ({info.contract} contract, {state_dir()})")
         yield
         return
     console.print(f"starting the reference stack ({profile.contract} contract)")
-    with running_stack(contract=profile.contract, state_dir=state_dir()):
+    with running_stack(state_dir(), contract=profile.contract, run_as="auto"):
         yield
     console.print("reference stack stopped")
 
