@@ -51,6 +51,10 @@ class Exchange:
         except ValueError:
             return None
 
+    def excerpt(self, chars: int) -> str:
+        """The start of the body on one line, for a summary."""
+        return " ".join(self.body.split())[:chars]
+
     def outcome(self) -> str:
         """One phrase: ``status 401`` or ``connection refused``."""
         return f"status {self.status}" if self.status is not None else str(self.error)

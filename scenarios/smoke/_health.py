@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from scenarios.profiles import ServiceSpec
+from scenarios.profiles import AGENTS, ServiceSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
@@ -38,7 +38,7 @@ def _verdict(exchange: Exchange, ok_statuses: list[int]) -> str | None:
     if exchange.status is None:
         return exchange.outcome()
     if exchange.status not in ok_statuses:
-        return f"status {exchange.status}" + (f": {exchange.body[:80]}" if exchange.body else "")
+        return f"status {exchange.status}" + (f": {exchange.excerpt(60)}" if exchange.body else "")
     return body_problem(exchange)
 
 
@@ -99,6 +99,13 @@ def check_health(context: SmokeContext) -> CheckOutcome:
         if problem:
             problems.append(problem)
     findings = []
+    refused = [record["check"] for record in records
+               if record["check"] in AGENTS and record["detail"] == "connection refused"]
+    if refused:
+        findings.append(FindingDraft(
+            "agents_do_not_start", "§5 Deploy", "critical", f"health: {', '.join(refused)} refuse connections",
+            "; ".join(f"GET {profile.url(agent, profile.services[agent].health_path)}: connection refused"
+                      for agent in refused), "checklist §6"))
     if unauth_failures:
         findings.append(FindingDraft(
             "health_needs_jwt", SECTION, "major",

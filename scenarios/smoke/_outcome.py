@@ -53,7 +53,7 @@ class CheckOutcome:
         records: list[dict[str, Any]] | None = None,
         warnings: list[str] | None = None,
     ) -> CheckOutcome:
-        """FAIL listing ``problems`` when there are any, WARN for ``warnings`` only, else PASS."""
+        """FAIL listing ``problems`` when there are any, WARN for ``warnings`` only, else PASS (on one line)."""
         if problems:
             status: Status = "FAIL"
             summary = "; ".join(problems)
@@ -61,4 +61,5 @@ class CheckOutcome:
             status, summary = "WARN", "; ".join(warnings)
         else:
             status, summary = "PASS", ok_summary
-        return cls(check, section, status, summary, evidence, list(findings or []), list(records or []))
+        return cls(check, section, status, " ".join(summary.split()), evidence, list(findings or []),
+                   list(records or []))

@@ -56,8 +56,8 @@ def classify(exchange: Exchange, kind: str, timeout_s: float, grace_s: float, sp
     if 200 <= exchange.status < 300:
         return "processed", f"{exchange.status} after {elapsed_s:.1f} s"
     if 400 <= exchange.status < 500:
-        return "rejected", f"{exchange.status} after {elapsed_s:.1f} s: {exchange.body[:80]}"
-    return "failure", f"{exchange.status} after {elapsed_s:.1f} s: {exchange.body[:80]}"
+        return "rejected", f"{exchange.status} after {elapsed_s:.1f} s: {exchange.excerpt(80)}"
+    return "failure", f"{exchange.status} after {elapsed_s:.1f} s: {exchange.excerpt(80)}"
 
 
 def _post(context: SmokeContext, spec: OcrSpec, invoice: InvoiceFile, path: Path, timeout_s: float) -> Exchange:

@@ -88,7 +88,7 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
         return
     if exchange.status != 200:
         problems.append(f"{spec.method} {spec.path} answered {exchange.status}" + (
-            f": {exchange.body[:80]}" if exchange.body else ""))
+            f": {exchange.excerpt(80)}" if exchange.body else ""))
         if spec.missing and exchange.status in (404, 405, 422):
             findings.append(FindingDraft("predict_contract_differs", SECTION, "major",
                                          f"R4: {spec.method} {spec.path} answered {exchange.status}",

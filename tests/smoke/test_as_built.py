@@ -74,3 +74,20 @@ def test_cli_verdict_is_rollback(as_built: StackHandle, tmp_path: Path, cli: Cal
     failed = {rule["id"] for rule in verdict["rules"] if rule["status"] == "FAIL" and rule["role"] == "rollback"}
     assert failed == {"jwt_forged_accepted", "jwt_wrong_rejection"}
     assert len(verdict["findings"]) >= len(load_profile("as-built").gaps)
+
+
+def test_agents_that_do_not_start_are_observed(tmp_path: Path) -> None:
+    """As in reality (as-built.md §0): the three agents refuse connections; smoke says so and goes on."""
+    with running_stack(tmp_path / "stack", contract="as-built", ocr_timeout_s=OCR_TIMEOUT_S,
+                       env={"STAGEGATE_AS_BUILT_NOT_STARTED": "deposito,negocio,ml"}) as not_started:
+        report = smoke_on(not_started, tmp_path / "results", profile="as-built")
+
+    found = statuses(report)
+    assert (found["health"], found["r2_jwt_isolation"], found["r3_ocr_timeout"]) == ("FAIL", "FAIL", "FAIL")
+    assert all("\n" not in o.summary for o in report.outcomes)
+    assert outcome(report, "health").summary.startswith(
+        "deposito unhealthy (connection refused); negocio unhealthy (connection refused); "
+        "ml unhealthy (connection refused)")
+    finding = next(f for f in report.findings if f.id == "agents_do_not_start")
+    assert finding.title == "health: deposito, negocio, ml refuse connections"
+    assert finding.reference == "as-built.md §0, §7"
