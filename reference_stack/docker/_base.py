@@ -119,8 +119,23 @@ def base_image(client: object, *, log: Log = lambda line: None) -> str:
             _copy_distributions(dists, root / SITE_PACKAGES)
             (root / "usr/local/bin/python").symlink_to("/usr/bin/python3")
             _import(root, Path(work) / "root.tar", tag, client)
+        forget_older(client, tag)
     log(f"built {tag}")
     return tag
+
+
+def forget_older(client: object, tag: str) -> None:
+    """Drop earlier builds of this tag's repository (ours), so a changing tree does not fill the disk."""
+    from docker.errors import APIError
+
+    repository = tag.partition(":")[0]
+    for image in client.images.list(name=repository):  # type: ignore[attr-defined]
+        for name in image.tags:
+            if name != tag:
+                try:
+                    client.images.remove(name)  # type: ignore[attr-defined]
+                except APIError:
+                    pass  # an image still in use (another session's stack) goes next time
 
 
 def _debootstrap(root: Path, debs: Path) -> None:

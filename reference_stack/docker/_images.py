@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from reference_stack.docker._base import ImageBuildFailed, Log, base_image
+from reference_stack.docker._base import ImageBuildFailed, Log, base_image, forget_older
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = Path(__file__).resolve().parent
@@ -67,7 +67,7 @@ def _context(directory: Path) -> None:
 
 def build_images(client: object, *, log: Log = lambda line: None) -> dict[str, str]:
     """Service name -> image tag, building the base and any image not built from this tree yet."""
-    from docker.errors import BuildError, ImageNotFound  # type: ignore[import-untyped]
+    from docker.errors import ImageNotFound  # type: ignore[import-untyped]
 
     base = base_image(client, log=log)
     version = source_hash(base)
@@ -78,8 +78,16 @@ def build_images(client: object, *, log: Log = lambda line: None) -> dict[str, s
             client.images.get(tags[image.service])  # type: ignore[attr-defined]
         except ImageNotFound:
             missing.append(image)
-    if not missing:
-        return tags
+    if missing:
+        _build(client, missing, tags, base, log)
+    for tag in [*tags.values(), base]:  # the services first: an older base is the parent of their older builds
+        forget_older(client, tag)
+    return tags
+
+
+def _build(client: object, missing: list[ServiceImage], tags: dict[str, str], base: str, log: Log) -> None:
+    from docker.errors import BuildError
+
     with tempfile.TemporaryDirectory(prefix="stagegate-image-") as work:
         _context(Path(work))
         for image in missing:
@@ -91,20 +99,3 @@ def build_images(client: object, *, log: Log = lambda line: None) -> dict[str, s
                 )
             except BuildError as exc:
                 raise ImageBuildFailed(f"image {tags[image.service]}: {exc.msg}") from None
-    _forget_older(client, tags)
-    return tags
-
-
-def _forget_older(client: object, tags: dict[str, str]) -> None:
-    """Drop earlier builds of our own repositories, so a changing tree does not fill the disk."""
-    from docker.errors import APIError
-
-    for tag in tags.values():
-        repository = tag.partition(":")[0]
-        for older in client.images.list(name=repository):  # type: ignore[attr-defined]
-            for name in older.tags:
-                if name != tag:
-                    try:
-                        client.images.remove(name)  # type: ignore[attr-defined]
-                    except APIError:
-                        pass  # still used by a container: it goes next time

@@ -20,7 +20,7 @@ from tests.conftest import REPO
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
-RUN_S = 16
+RUN_S = 13
 
 LONG = """name = "{name}"
 [steady_state]

@@ -25,7 +25,7 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
 
-RUN_S = 16
+RUN_S = 13
 
 
 def test_pause_plan_on_the_process_stack_during_a_locust_run(tmp_path: Path) -> None:
