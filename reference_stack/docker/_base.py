@@ -25,7 +25,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -50,6 +52,9 @@ IMAGE_CHANGES = [
     "ENV PYTHONDONTWRITEBYTECODE=1",
     'CMD ["python3"]',
 ]
+
+KEEP_RECENT_S = 3600.0
+"""Older builds are dropped only when they are at least this old."""
 
 Log = Callable[[str], None]
 
@@ -130,6 +135,9 @@ def forget_older(client: object, tag: str) -> None:
 
     repository = tag.partition(":")[0]
     for image in client.images.list(name=repository):  # type: ignore[attr-defined]
+        created = datetime.fromisoformat(image.attrs["Created"][:19]).replace(tzinfo=UTC).timestamp()
+        if time.time() - created < KEEP_RECENT_S:
+            continue  # another session on this machine may be about to start containers from it
         for name in image.tags:
             if name != tag:
                 try:
