@@ -1,0 +1,137 @@
+"""``stagegate run`` end to end against the reference stack: each defect gives the verdict it must.
+
+One stack serves the module; each test flips the fault switch it is about, runs the whole gate
+(smoke, Locust, analysis) as a subprocess for a few seconds, and reads ``verdict.json``. Rules
+whose windows are minutes long are scaled down in a rules file of the test's own (same rules,
+shorter windows): their boundaries at the real values are tested on synthetic streams in
+``tests/analysis``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reference_stack import StackHandle, running_stack
+from tests.conftest import REPO
+
+TRIVY_CLEAN = REPO / "examples" / "trivy-no-findings.json"
+DEFAULT_RULES = REPO / "analysis" / "rules" / "default.toml"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[StackHandle]:
+    # Outside pytest's 0700 tmp folder, so that under root the services can drop to nobody (R1).
+    with tempfile.TemporaryDirectory(prefix="stagegate-run-") as directory:
+        os.chmod(directory, 0o755)
+        with running_stack(Path(directory), ocr_timeout_s=2, run_as="auto") as handle:
+            yield handle
+
+
+@pytest.fixture(autouse=True)
+def _clean_stack(stack: StackHandle) -> Iterator[None]:
+    stack.clear_faults()
+    yield
+    stack.clear_faults()
+
+
+def gate(stack: StackHandle, out: Path, *args: str, duration: str = "8s") -> tuple[int, dict[str, Any], str]:
+    env = {**os.environ, "STAGEGATE_STATE_DIR": str(stack.state_dir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "stagegate", "run", "--duration", duration, "--trivy-report", str(TRIVY_CLEAN),
+         "--out", str(out), "--reports-dir", str(out.parent), *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False,
+    )
+    verdict = json.loads((out / "verdict.json").read_text(encoding="utf-8")) if (out / "verdict.json").exists() else {}
+    return proc.returncode, verdict, proc.stderr
+
+
+def statuses(verdict: dict[str, Any]) -> dict[str, str]:
+    return {rule["id"]: rule["status"] for rule in verdict["rules"]}
+
+
+def scaled_rules(tmp_path: Path, **changes: dict[str, Any]) -> Path:
+    """The default rules with some values changed (``rule_id={"key": value}``), as a TOML file."""
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    rules = tomllib.loads(text)["rules"]
+    for rule_id, values in changes.items():
+        assert rule_id in rules, rule_id
+        for key, value in values.items():
+            assert key in rules[rule_id], f"{rule_id}.{key}"
+            text = _replace_value(text, rule_id, key, value)
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    assert all(tomllib.loads(text)["rules"][r][k] == v for r, kv in changes.items() for k, v in kv.items())
+    return path
+
+
+def _replace_value(text: str, rule_id: str, key: str, value: Any) -> str:
+    head, sep, tail = text.partition(f"[rules.{rule_id}]\n")
+    body, nxt, rest = tail.partition("\n[")
+    lines = [f"{key} = {json.dumps(value)}" if line.split("=")[0].strip() == key else line
+             for line in body.splitlines()]
+    return head + sep + "\n".join(lines) + nxt + rest
+
+
+@pytest.mark.e2e
+def test_clean_stack_promotes(stack: StackHandle, tmp_path: Path) -> None:
+    code, verdict, stderr = gate(stack, tmp_path / "clean")
+    assert (code, verdict["verdict"]) == (0, "PROMOTE"), stderr[-3000:]
+    assert (tmp_path / "clean" / "report.html").exists()
+    assert (tmp_path / "index.html").exists()
+
+
+@pytest.mark.e2e
+def test_broken_jwt_isolation_rolls_back_naming_r2(stack: StackHandle, tmp_path: Path) -> None:
+    stack.set_fault("negocio", jwt_accept_cross_agent=True)
+    code, verdict, stderr = gate(stack, tmp_path / "jwt")
+    assert (code, verdict["verdict"]) == (1, "ROLLBACK"), stderr[-3000:]
+    assert statuses(verdict)["jwt_forged_accepted"] == "FAIL"
+    assert any("jwt_forged_accepted" in reason for reason in verdict["reasons"])
+
+
+@pytest.mark.e2e
+def test_sustained_errors_roll_back_by_the_error_rate_rule(stack: StackHandle, tmp_path: Path) -> None:
+    for service in ("deposito", "negocio", "ml", "dashboard"):
+        stack.set_fault(service, error_rate=0.15)
+    rules = scaled_rules(tmp_path, error_rate_sustained={"window_s": 4, "for_s": 5})
+    code, verdict, stderr = gate(stack, tmp_path / "errors", "--rules", str(rules), "--no-smoke", duration="12s")
+    assert (code, verdict["verdict"]) == (1, "ROLLBACK"), stderr[-3000:]
+    assert statuses(verdict)["error_rate_sustained"] == "FAIL"
+
+
+@pytest.mark.e2e
+def test_missing_security_headers_hold(stack: StackHandle, tmp_path: Path) -> None:
+    stack.set_fault("dashboard", security_headers_missing=True)
+    code, verdict, stderr = gate(stack, tmp_path / "headers")
+    assert (code, verdict["verdict"]) == (3, "HOLD"), stderr[-3000:]
+    assert statuses(verdict)["smoke_security_headers"] == "FAIL"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--profile", "staging-nope"], "stagegate: error: unknown profile 'staging-nope' (known: as-built, checklist-v0.10.0)"),
+        (["--duration", "ten minutes"], "stagegate: error: --duration: 'ten minutes' is not a duration (examples: 90s, 10m, 1h30m)"),
+        (["--target", "deposito=http://127.0.0.1:9,negocio=http://127.0.0.1:9,ml=http://127.0.0.1:9,"
+                      "dashboard=http://127.0.0.1:9,gateway=http://127.0.0.1:9"],
+         "stagegate: error: target unreachable: no service answers (http://127.0.0.1:9, http://127.0.0.1:9, "
+         "http://127.0.0.1:9, http://127.0.0.1:9)"),
+        (["--chaos", "pause-negocio-short"], "stagegate: error: --chaos: the plan acts only with --allow-chaos "
+                                             "(see it first with: stagegate chaos dry-run PLAN)"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "stagegate", "run", "--out", str(tmp_path / "out"), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == message
