@@ -48,6 +48,8 @@ class SmokeOptions:
 
 @dataclass
 class SmokeContext:
+    """The deployment as the checks see it; ``provoked`` lets the logs check tell provoked lines apart."""
+
     profile: Profile
     secrets: Secrets
     stack_state: dict[str, Any] | None
@@ -72,7 +74,11 @@ class SmokeContext:
         client = httpx.Client(timeout=httpx.Timeout(options.http_timeout_s, connect=CONNECT_TIMEOUT_S),
                               follow_redirects=False, trust_env=False)
         context = cls(profile, secrets, resolved.stack_state, options, client, catalogue)
-        context.logs = context._find_logs()
+        try:
+            context.logs = context._find_logs()
+        except BaseException:
+            context.close()
+            raise
         for source in context.logs.values():
             source.mark()
         return context
