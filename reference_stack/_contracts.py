@@ -1,8 +1,9 @@
 """Which contracts the reference stack can play, and where each one's services are built.
 
 The extension point for a second contract (issue 10): add a package ``reference_stack/as_built/``
-exposing ``NAME``, ``SERVICES``, ``build_app(config, faults, logger)`` and ``ready_path(service)``,
-and one line to ``CONTRACTS``. JWT, ledger, OCR model, faults, logs and launcher are shared.
+exposing ``NAME``, ``SERVICES``, ``build_app(config, faults, logger)``, ``ready_path(service)`` and
+``gateway_config(site)`` (its nginx config, from a template extending ``gateway.conf.j2``), and one
+line to ``CONTRACTS``. JWT, ledger, OCR model, faults, logs and launcher are shared.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Protocol, cast
 from reference_stack._config import ServiceConfig
 from reference_stack._errors import ContractUnknown
 from reference_stack._faults import LiveFaults
+from reference_stack._gateway import GatewayConfig, GatewaySite
 from reference_stack._http import ASGIApp
 
 CONTRACTS = {"intended": "reference_stack.intended", "as-built": "reference_stack.as_built"}
@@ -27,6 +29,8 @@ class Contract(Protocol):
     def build_app(self, config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp: ...
 
     def ready_path(self, service: str) -> str: ...
+
+    def gateway_config(self, site: GatewaySite) -> GatewayConfig: ...
 
 
 def load_contract(name: str) -> Contract:

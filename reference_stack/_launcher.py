@@ -196,7 +196,7 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
         if nginx is not None:
             prefix = state_dir / GATEWAY
             conf = _gateway.render(prefix, logs, port=ports[GATEWAY], upstreams={n: ports[n] for n in names},
-                                   worker_user=run_as)
+                                   config=contract.gateway_config, worker_user=run_as)
             starting.start(GATEWAY, _gateway.command(nginx, prefix, conf, logs), env={"PATH": "/usr/sbin:/usr/bin:/bin"})
             services[GATEWAY] = f"http://{HOST}:{ports[GATEWAY]}"
             starting.wait_ready({GATEWAY: services[GATEWAY] + "/health"}, deadline)

@@ -6,7 +6,8 @@ a cross-agent or malformed token answered 500, ``/facturas/procesar`` failing wi
 the inflation rate as ``"4.5%"`` on ``/predict/demanda``, the dashboard's 429 without security
 headers and its metrics without a p95 gauge. ``AsBuiltSwitches`` (environment variables
 ``STAGEGATE_AS_BUILT_*``) pick the documented states as-built.md leaves open: an agent that does
-not start, the unserved R3 OCR file, deposito's TrustedHost 400.
+not start, the unserved R3 OCR file, deposito's TrustedHost 400. ``gateway_config`` renders the
+model of the real ``nginx.conf`` (``_gateway.py``).
 
 It is the second contract of ``reference_stack._contracts``: ``stagegate stack up --contract as-built``.
 """
@@ -20,6 +21,7 @@ from reference_stack._config import ServiceConfig
 from reference_stack._faults import LiveFaults
 from reference_stack._http import ASGIApp
 from reference_stack.as_built._agent import READY_PATH
+from reference_stack.as_built._gateway import gateway_config
 from reference_stack.as_built._label import MODEL_LABEL
 from reference_stack.as_built._not_started import not_started_app
 from reference_stack.as_built._switches import ENV_PREFIX, AsBuiltSwitches
@@ -42,4 +44,4 @@ def ready_path(service: str) -> str:
     return "/health" if service == "dashboard" else READY_PATH
 
 
-__all__ = ["ENV_PREFIX", "MODEL_LABEL", "NAME", "SERVICES", "AsBuiltSwitches", "build_app", "ready_path"]
+__all__ = ["ENV_PREFIX", "MODEL_LABEL", "NAME", "SERVICES", "AsBuiltSwitches", "build_app", "gateway_config", "ready_path"]

@@ -1,7 +1,8 @@
 """The intended v0.10.0 contract (intended.md): one module per service, each with ``build``.
 
-``build(config, faults, logger)`` returns the service's whole ASGI app, middleware included.
-A second contract (``as_built``) is a sibling package with the same three names.
+``build(config, faults, logger)`` returns the service's whole ASGI app, middleware included;
+``gateway_config(site)`` renders the nginx gateway of intended.md §1. A second contract
+(``as_built``) is a sibling package with the same names.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from reference_stack._config import ServiceConfig
 from reference_stack._faults import LiveFaults
 from reference_stack._http import ASGIApp
+from reference_stack.intended._gateway import gateway_config
 
 NAME = "intended"
 SERVICES = ("deposito", "negocio", "ml", "dashboard")
@@ -28,4 +30,4 @@ def ready_path(service: str) -> str:
     return "/health"
 
 
-__all__ = ["NAME", "SERVICES", "build_app", "ready_path"]
+__all__ = ["NAME", "SERVICES", "build_app", "gateway_config", "ready_path"]
