@@ -41,6 +41,8 @@ SERVICE_IMAGES = (
     ServiceImage("dashboard", "dashboard", "retail_dashboard", "dashboarduser", 8080),
 )
 BY_SERVICE = {image.service: image for image in SERVICE_IMAGES}
+GATEWAY = ServiceImage("gateway", "nginx", "retail_nginx", "nobody", 80)
+"""nginx runs from the base image itself (its workers as ``nobody``); it has no image of its own."""
 
 
 def _sources() -> Iterator[Path]:
@@ -66,7 +68,7 @@ def _context(directory: Path) -> None:
 
 
 def build_images(client: object, *, log: Log = lambda line: None) -> dict[str, str]:
-    """Service name -> image tag, building the base and any image not built from this tree yet."""
+    """Service name -> image tag (``gateway``: the base), building any image not built from this tree yet."""
     from docker.errors import ImageNotFound  # type: ignore[import-untyped]
 
     base = base_image(client, log=log)
@@ -82,7 +84,7 @@ def build_images(client: object, *, log: Log = lambda line: None) -> dict[str, s
         _build(client, missing, tags, base, log)
     for tag in [*tags.values(), base]:  # the services first: an older base is the parent of their older builds
         forget_older(client, tag)
-    return tags
+    return {**tags, GATEWAY.service: base}
 
 
 def _build(client: object, missing: list[ServiceImage], tags: dict[str, str], base: str, log: Log) -> None:

@@ -1,7 +1,8 @@
 """The reference stack as containers (``stagegate stack up --docker``), mirroring ``compose.yml``.
 
 Same container names, users, ports, network aliases and environment as the compose file, started
-through the Docker SDK (no compose binary needed). The stack's state directory is bind-mounted at
+through the Docker SDK (no compose binary needed); the gateway is nginx from the local base image
+with compose's ``nginx.conf``. The stack's state directory is bind-mounted at
 ``/state`` in every container, so logs land in ``<state>/logs`` as with the process stack, and
 ``stack.json`` is written in the same shape with ``"runtime": "docker"`` and ``"containers"``
 (service -> container name) added and ``"processes"`` empty. Ports are published on 127.0.0.1 only.
@@ -33,7 +34,14 @@ from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._errors import StackAlreadyRunning, StackError, StackStartFailed
 from reference_stack._faults import FaultSet, fault_args
 from reference_stack.docker._base import Log
-from reference_stack.docker._images import BY_SERVICE, SERVICE_IMAGES, build_images
+from reference_stack.docker._images import (
+    BY_SERVICE,
+    DOCKER_DIR,
+    GATEWAY,
+    SERVICE_IMAGES,
+    ServiceImage,
+    build_images,
+)
 from reference_stack.docker.entrypoint import FAULTS_ENV
 
 HOST = "127.0.0.1"
@@ -41,6 +49,7 @@ SHARED_GID = 2000
 """The ``retail`` group every service user belongs to (see the Dockerfile)."""
 LABEL = "org.stagegate.state-dir"
 READY_TIMEOUT_S = 60.0
+NGINX_CONF = "/etc/stagegate/nginx.conf"
 SERVICE_ENV = {
     "AGENTE_DEPOSITO_URL": "http://agente-deposito:8001",
     "INFLATION_RATE_MONTHLY": "0.045",
@@ -113,12 +122,13 @@ def _clear_leftovers(client: Any, names: list[str], state_dir: Path) -> None:
 
 
 def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, ports: Mapping[str, int] | None = None,
-                       suffix: str = "", env: Mapping[str, str] | None = None,
+                       gateway: bool = True, suffix: str = "", env: Mapping[str, str] | None = None,
                        faults: Mapping[str, FaultSet] | None = None,
                        ready_timeout_s: float = READY_TIMEOUT_S, log: Log = lambda line: None) -> DockerStack:
     """Build the images if needed, start the four services, wait for health, write ``stack.json``.
 
-    ``ports``: service -> host port (0: any free port; missing: the contract's 8001/8002/8003/8080).
+    ``ports``: service -> host port (0: any free port; missing: the contract's 8001/8002/8003/8080,
+    and 80 for ``gateway``, nginx with compose's ``nginx.conf``, run from the base image).
     ``faults``: initial switches per service (set at start: the admin endpoint answers loopback
     clients only, and requests from the host reach a container from the bridge's address).
     """
@@ -126,14 +136,15 @@ def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, por
     client = _client()
     ready_paths = {name: load_contract(contract).ready_path(name) for name in BY_SERVICE}
     tags = build_images(client, log=log)
-    containers = {image.service: image.container + suffix for image in SERVICE_IMAGES}
+    specs = [*SERVICE_IMAGES, *([GATEWAY] if gateway else [])]
+    containers = {spec.service: spec.container + suffix for spec in specs}
     _clear_leftovers(client, list(containers.values()), state_dir)
     for directory in (state_dir, state_dir / "logs", state_dir / "data"):
         _shared_dir(directory)
     env_file = state_dir / _state.SECRETS_FILE
     secrets = _state.new_secrets()
     _state.write_secrets(env_file, secrets)
-    host_ports = {image.service: (ports or {}).get(image.service, image.port) or _free_port() for image in SERVICE_IMAGES}
+    host_ports = {spec.service: (ports or {}).get(spec.service, spec.port) or _free_port() for spec in specs}
     network = f"stagegate{suffix}"
     for stale in client.networks.list(names=[network]):
         stale.remove()
@@ -143,9 +154,15 @@ def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, por
     try:
         for image in SERVICE_IMAGES:  # deposito first: it creates the ledger the others read
             initial = {FAULTS_ENV: fault_args(faults[image.service])} if faults and image.service in faults else {}
-            _run(client, image.service, tags[image.service], stack, host_ports[image.service],
-                 {**SERVICE_ENV, "CONTRACT": contract, **(env or {}), **initial, **secrets})
+            _run(client, image, tags[image.service], stack, host_ports[image.service],
+                 {**SERVICE_ENV, "CONTRACT": contract, **(env or {}), **initial, **secrets},
+                 binds=[f"{stack.state_dir}:/state:rw"])
             _wait_ready(client, stack, image.service, ready_paths[image.service], ready_timeout_s)
+        if gateway:
+            _run(client, GATEWAY, tags[GATEWAY.service], stack, host_ports[GATEWAY.service], {},
+                 binds=[f"{DOCKER_DIR / 'nginx.conf'}:{NGINX_CONF}:ro"],
+                 command=["nginx", "-c", NGINX_CONF, "-g", "daemon off;"])
+            _wait_ready(client, stack, GATEWAY.service, "/health", ready_timeout_s)
     except BaseException:
         _remove(client, stack)
         raise
@@ -153,18 +170,16 @@ def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, por
     return stack
 
 
-def _run(client: Any, service: str, tag: str, stack: DockerStack, host_port: int, env: dict[str, str]) -> None:
-    image = BY_SERVICE[service]
+def _run(client: Any, spec: ServiceImage, tag: str, stack: DockerStack, host_port: int, env: dict[str, str], *,
+         binds: list[str], command: list[str] | None = None) -> None:
     api = client.api
-    host_config = api.create_host_config(
-        port_bindings={image.port: (HOST, host_port)}, binds=[f"{stack.state_dir}:/state:rw"],
-    )
+    host_config = api.create_host_config(port_bindings={spec.port: (HOST, host_port)}, binds=binds)
     networking = api.create_networking_config(
-        {stack.network: api.create_endpoint_config(aliases=[image.compose_service])}
+        {stack.network: api.create_endpoint_config(aliases=[spec.compose_service])}
     )
     created = api.create_container(
-        tag, name=stack.containers[service], environment=env, ports=[image.port], host_config=host_config,
-        networking_config=networking, labels={LABEL: str(stack.state_dir)}, detach=True,
+        tag, name=stack.containers[spec.service], environment=env, ports=[spec.port], host_config=host_config,
+        networking_config=networking, labels={LABEL: str(stack.state_dir)}, detach=True, command=command,
     )
     api.start(created["Id"])
 

@@ -166,11 +166,11 @@ def container_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contai
     _remove_stale_test_containers()
     directory = tmp_path_factory.mktemp("containers")
     suffix = f"-sgt{os.getpid()}"
-    with running_docker_stack(directory / "stack", ports={image.service: 0 for image in SERVICE_IMAGES},
-                              suffix=suffix) as stack:
+    ports = {name: 0 for name in [image.service for image in SERVICE_IMAGES] + ["gateway"]}
+    with running_docker_stack(directory / "stack", ports=ports, suffix=suffix) as stack:
         text = (REPO / "scenarios/profiles/checklist-v0.10.0.toml").read_text(encoding="utf-8")
-        for image in SERVICE_IMAGES:
-            text = text.replace(f'container = "{image.container}"', f'container = "{image.container}{suffix}"')
+        for container in [image.container for image in SERVICE_IMAGES] + ["retail_nginx"]:
+            text = text.replace(f'container = "{container}"', f'container = "{container}{suffix}"')
         profile_path = directory / "containers.toml"
         profile_path.write_text(text, encoding="utf-8")
         yield ContainerStack(stack, profile_path)

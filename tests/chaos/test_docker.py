@@ -10,6 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from analysis import load_results
@@ -168,3 +169,14 @@ def test_each_docker_action_holds_and_reverts(docker_daemon: None, container_sta
     if action == "memory":
         assert container.attrs["HostConfig"]["Memory"] in (0, 1 << 50)
     assert held.reverted
+
+
+def test_the_gateway_container_routes_to_the_services(docker_daemon: None, container_stack: ContainerStack) -> None:
+    gateway = container_stack.stack.services["gateway"]
+    health = httpx.get(gateway + "/health", timeout=5)
+    assert (health.status_code, health.text, health.headers["X-Frame-Options"]) == (200, "healthy\n", "DENY")
+    for service in ("deposito", "negocio", "ml"):
+        answer = httpx.get(f"{gateway}/api/{service}/health", timeout=5)
+        assert (answer.status_code, answer.json()["service"]) == (200, service)
+    assert httpx.get(gateway + "/__admin/faults", timeout=5).status_code == 404
+    assert container_stack.container("gateway").name == load_profile(container_stack.profile_path).gateway.container
