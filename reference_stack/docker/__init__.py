@@ -3,15 +3,16 @@
 ``compose.yml`` (with ``Dockerfile``) is for machines that reach a registry: ``FROM
 python:3.11-slim``. Where none is reachable, ``start_docker_stack`` builds an equivalent local
 base image once (debootstrap + this project's own Python wheels, cached by content hash), the
-four service images on top of it, and runs them with compose's container names, users, ports and
-healthchecks. ``stagegate stack up --docker`` is meant to call ``start_docker_stack`` and
+four service images on top of it, and runs them (and the nginx gateway) with compose's container
+names, users, ports and healthchecks. ``stagegate stack up --docker`` is meant to call ``start_docker_stack`` and
 ``stack down`` to call ``stop_docker_stack`` when ``stack.json`` says ``"runtime": "docker"``.
 
 Usage::
 
-    with running_docker_stack(tmp_path / "stack", ports={name: 0 for name in SERVICE_IMAGES_BY_NAME}) as stack:
+    ports = {name: 0 for name in [*SERVICE_IMAGES_BY_NAME, "gateway"]}     # 0: any free port
+    with running_docker_stack(tmp_path / "stack", ports=ports, suffix="-test") as stack:
         stack.services["negocio"]     # http://127.0.0.1:<port>
-        stack.containers["negocio"]   # agente_negocio
+        stack.containers["negocio"]   # agente_negocio-test
 """
 
 from __future__ import annotations
