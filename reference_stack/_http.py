@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from reference_stack._errors import FaultInvalid
@@ -31,6 +31,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Observer = Callable[[str, int, float], None]
+ErrorAnswer = Callable[[str], Response]
+"""The 500 a service answers, for the request path, when ``error_rate`` fails a request."""
 
 ADMIN_PREFIX = "/__admin"
 ADMIN_HEADER = "X-Stagegate-Admin"
@@ -109,11 +111,21 @@ class SecurityHeaders:
         await self.app(scope, receive, add_headers)
 
 
-class FaultInjection:
-    """Added latency (every route but admin) and a share of 500s (health and admin excluded)."""
+def internal_error(path: str) -> Response:
+    """The intended services' 500: ``{"detail": "Internal server error"}``."""
+    return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
-    def __init__(self, app: ASGIApp, faults: LiveFaults, logger: logging.Logger) -> None:
-        self.app, self.faults, self.logger = app, faults, logger
+
+class FaultInjection:
+    """Added latency (every route but admin) and a share of 500s (health and admin excluded).
+
+    The 500 is the service's own answer to an unhandled exception (``error_answer``), so an
+    injected error looks like a real one to the harness.
+    """
+
+    def __init__(self, app: ASGIApp, faults: LiveFaults, logger: logging.Logger, *,
+                 error_answer: ErrorAnswer = internal_error) -> None:
+        self.app, self.faults, self.logger, self.error_answer = app, faults, logger, error_answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -125,7 +137,7 @@ class FaultInjection:
             await asyncio.sleep(delay_s)
         if path != "/health" and self.faults.should_fail():
             self.logger.error("injected error on %s (error_rate fault)", path)
-            await send_json(send, 500, {"detail": "Internal server error"})
+            await self.error_answer(path)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -199,8 +211,8 @@ def new_app(title: str) -> FastAPI:
         return JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
 
     @app.exception_handler(Exception)
-    async def crashed(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        return internal_error(request.url.path)
 
     return app
 

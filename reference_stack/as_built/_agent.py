@@ -25,6 +25,7 @@ from reference_stack._http import (
     ADMIN_PREFIX,
     ADMIN_TOKEN_ENV,
     ASGIApp,
+    ErrorAnswer,
     FaultInjection,
     Receive,
     RequestLog,
@@ -33,6 +34,7 @@ from reference_stack._http import (
     install_admin,
 )
 from reference_stack.as_built._asgi import ResponseTap
+from reference_stack.as_built._envelope import internal_error
 from reference_stack.as_built._label import MODEL_LABEL
 
 Payload = dict[str, Any]
@@ -118,9 +120,14 @@ def with_admin(app: ASGIApp, config: ServiceConfig, faults: LiveFaults) -> ASGIA
     return _AdminBeside(app, admin)
 
 
-def outer(app: ASGIApp, config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
-    """An agent's layers: the reference stack's request log and fault injection, and the admin endpoint."""
-    return RequestLog(FaultInjection(with_admin(app, config, faults), faults, logger), logger)
+def outer(app: ASGIApp, config: ServiceConfig, faults: LiveFaults, logger: logging.Logger, *,
+          error_answer: ErrorAnswer = internal_error) -> ASGIApp:
+    """An agent's layers: the reference stack's request log and fault injection, and the admin endpoint.
+
+    An injected 500 is the agent's own unhandled-exception answer (``shared.errors`` envelope by default).
+    """
+    injected = FaultInjection(with_admin(app, config, faults), faults, logger, error_answer=error_answer)
+    return RequestLog(injected, logger)
 
 
 def health_label() -> Payload:

@@ -36,9 +36,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=422)
 
 
+def internal_error(path: str) -> JSONResponse:
+    """The 500 ``internal_error`` envelope: what an unhandled exception (or an injected error) answers."""
+    return JSONResponse(envelope(500, "internal_error", "Internal server error", path), status_code=500)
+
+
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("Unhandled exception at %s", request.url.path, exc_info=exc)
-    return JSONResponse(envelope(500, "internal_error", "Internal server error", request.url.path), status_code=500)
+    return internal_error(request.url.path)
 
 
 def register_error_handlers(app: FastAPI) -> None:

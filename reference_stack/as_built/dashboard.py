@@ -6,7 +6,8 @@ the real stack that starts, modelled route by route.
 * Database failures are 200 answers with an ``error`` field; ``/health`` stays 200 with
   ``"database":"error"``. Summary, stock-by-provider, weekly-sales and health are cached 30 s.
 * Middleware, outermost first: access log and metrics, [fault injection], rate limit, security
-  headers, then the optional TrustedHost / HTTPS redirect / CORS.
+  headers, then the optional TrustedHost / HTTPS redirect / CORS. An injected 500 has the real
+  unhandled-error body and no security headers; unlike a real one, it keeps its ``X-Request-ID``.
 * The reference stack's ``health_failing`` fault breaks this dashboard's database, which is how the
   real code shows a failing dependency (its only one).
 """
@@ -131,11 +132,15 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-async def _unhandled(request: Request, exc: Exception) -> Response:
+def _internal_error(path: str) -> Response:
     """``L234-240``: JSON for ``/api/*`` and ``/health``, the HTML error page otherwise."""
-    if request.url.path.startswith("/api/") or request.url.path == "/health":
+    if path.startswith("/api/") or path == "/health":
         return JSONResponse({"error": "Error interno"}, status_code=500)
     return HTMLResponse("<!doctype html><html><body><h1>Error interno</h1></body></html>", status_code=500)
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    return _internal_error(request.url.path)
 
 
 def _add_middleware(app: FastAPI, env: Mapping[str, str], faults: LiveFaults, logger: logging.Logger,
@@ -151,7 +156,7 @@ def _add_middleware(app: FastAPI, env: Mapping[str, str], faults: LiveFaults, lo
     hsts = env.get("DASHBOARD_ENABLE_HSTS", "false").lower() == "true"
     app.add_middleware(AddHeaders, headers=dashboard_headers(hsts=hsts))
     app.add_middleware(FixedWindowRateLimit, env=env)
-    app.add_middleware(FaultInjection, faults=faults, logger=logger)
+    app.add_middleware(FaultInjection, faults=faults, logger=logger, error_answer=_internal_error)
     app.add_middleware(AccessLogAndMetrics, metrics=metrics)
 
 

@@ -46,10 +46,15 @@ class PredictionRequest(BaseModel):
     include_feature_importance: bool = False
 
 
-async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
-    logging.getLogger("ml_service").error("Unhandled exception at %s", request.url.path, exc_info=exc)
+def internal_error(path: str) -> JSONResponse:
+    """``L731-740``: the ``Exception`` handler's body replaces the ``shared.errors`` envelope."""
     return JSONResponse({"detail": "Internal server error", "timestamp": datetime.now(UTC).isoformat()},
                         status_code=500)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    logging.getLogger("ml_service").error("Unhandled exception at %s", request.url.path, exc_info=exc)
+    return internal_error(request.url.path)
 
 
 def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
@@ -101,4 +106,4 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
 
 
 def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> ASGIApp:
-    return outer(build_app(config, faults), config, faults, logger)
+    return outer(build_app(config, faults), config, faults, logger, error_answer=internal_error)

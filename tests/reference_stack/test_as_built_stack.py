@@ -107,6 +107,29 @@ def test_dashboard_metrics_headers_and_a_database_fault(model) -> None:
     assert providers.status_code == 200 and "error" in providers.json()[0]
 
 
+def test_injected_errors_answer_with_the_real_codes_500_bodies(model) -> None:
+    stack, profile = model
+    urls, key = stack.services, {"X-API-Key": stack.secrets["DASHBOARD_API_KEY"]}
+    for service in ("deposito", "negocio", "ml", "dashboard"):
+        stack.set_fault(service, error_rate=1.0)
+    try:
+        deposito = httpx.get(urls["deposito"] + "/productos")
+        negocio = httpx.get(urls["negocio"] + "/precios/consultar", params={"codigo": "1"})
+        ml = httpx.post(urls["ml"] + "/predict/demanda", json=profile.predict.json_body)
+        api, page = httpx.get(urls["dashboard"] + "/api/summary", headers=key), httpx.get(urls["dashboard"] + "/")
+    finally:
+        stack.clear_faults()
+    for answer, path in ((deposito, "/productos"), (negocio, "/precios/consultar")):  # shared.errors
+        assert (answer.status_code, answer.json()) == (500, {"status": 500, "code": "internal_error",
+                                                             "message": "Internal server error", "path": path})
+    assert ml.status_code == 500 and set(ml.json()) == {"detail", "timestamp"}
+    assert ml.json()["detail"] == "Internal server error"
+    assert (api.status_code, api.json()) == (500, {"error": "Error interno"})
+    assert "x-frame-options" not in api.headers  # raised outside the dashboard's header middleware
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "Error interno" in page.text
+
+
 def test_not_started_agent_refuses_connections(tmp_path: Path) -> None:
     env = {"STAGEGATE_AS_BUILT_NOT_STARTED": "negocio"}
     with running_stack(tmp_path, contract="as-built", gateway=False, services=("deposito", "negocio"), env=env) as stack:
