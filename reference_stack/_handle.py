@@ -11,7 +11,7 @@ Usage::
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,21 @@ from reference_stack import _state
 from reference_stack._errors import StackError
 from reference_stack._faults import FaultSet, fault_set
 from reference_stack._http import ADMIN_HEADER, ADMIN_TOKEN_ENV
-from reference_stack._launcher import DEFAULT_PORTS, GATEWAY, StackOptions, start_stack, stop_stack
+from reference_stack._launcher import (
+    DEFAULT_PORTS,
+    GATEWAY,
+    StackOptions,
+    start_stack,
+    stop_stack,
+    switched_off,
+)
 
 
 class StackHandle:
     """A started stack: its URLs, secrets, paths, and its fault switches over the admin endpoint."""
 
-    def __init__(self, state_dir: Path, info: _state.StackInfo, children: Mapping[str, subprocess.Popen[bytes]]) -> None:
+    def __init__(self, state_dir: Path, info: _state.StackInfo, children: Mapping[str, subprocess.Popen[bytes]], *,
+                 switched_off: Iterable[str] = ()) -> None:
         self.state_dir = state_dir
         self.info = info
         self.children = dict(children)
@@ -38,6 +46,8 @@ class StackHandle:
         self.contract = info.contract
         self.changed: set[str] = set()
         """Services whose switches ``set_fault`` changed since their last ``clear_faults``."""
+        self.switched_off = frozenset(switched_off)
+        """Services a start-up switch keeps from starting (as-built ``NOT_STARTED``): no fault switches."""
 
     def __repr__(self) -> str:  # never show secrets
         return f"StackHandle({self.state_dir}, services={sorted(self.services)})"
@@ -45,6 +55,9 @@ class StackHandle:
     def _admin(self, method: str, service: str, body: dict[str, Any] | None = None) -> FaultSet:
         if service == GATEWAY or service not in self.services:
             raise StackError(f"fault: no fault switches on {service!r} (services: {', '.join(self._switchable())})")
+        if service in self.switched_off:
+            raise StackError(f"fault: {service} does not start (a start-up switch keeps it off), "
+                             "so it has no fault switches")
         headers = {ADMIN_HEADER: self.secrets[ADMIN_TOKEN_ENV]}
         response = httpx.request(method, f"{self.services[service]}/__admin/faults", json=body, headers=headers,
                                  timeout=10.0, trust_env=False)
@@ -53,7 +66,7 @@ class StackHandle:
         return FaultSet.model_validate(response.json()["faults"])
 
     def _switchable(self) -> list[str]:
-        return [name for name in self.services if name != GATEWAY]
+        return [name for name in self.services if name != GATEWAY and name not in self.switched_off]
 
     def faults(self, service: str) -> FaultSet:
         return self._admin("GET", service)
@@ -65,7 +78,7 @@ class StackHandle:
         return self._admin("PUT", service, fault_set(service, merged).model_dump(mode="json", exclude_defaults=True))
 
     def clear_faults(self, service: str | None = None) -> None:
-        """Back to the clean stack, for one service or all."""
+        """Back to the clean stack, for one service or all (all: those that started)."""
         for name in [service] if service else self._switchable():
             self._admin("DELETE", name)
             self.changed.discard(name)
@@ -91,6 +104,6 @@ def running_stack(
     chosen = StackOptions(ports=free if ports is None else dict(ports), gateway_port=gateway_port, **options)
     info, children = start_stack(directory, chosen)
     try:
-        yield StackHandle(directory, info, children)
+        yield StackHandle(directory, info, children, switched_off=switched_off(chosen))
     finally:
         stop_stack(directory, children)

@@ -161,6 +161,7 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     unknown = sorted(set(names) - set(contract.SERVICES))
     if unknown:
         raise StackError(f"services: unknown service {unknown[0]!r} (known: {', '.join(contract.SERVICES)})")
+    switched_off(options)  # a bad start-up switch is one line here, not one per service that reads it
     state_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale(state_dir)
     nginx = _gateway.nginx_binary() if options.gateway else None
@@ -205,6 +206,15 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
         _state.forget(state_dir)
         raise
     return record(), starting.children
+
+
+def switched_off(options: StackOptions) -> frozenset[str]:
+    """Services the contract's start-up switches keep from starting (as-built: ``NOT_STARTED``).
+
+    The services read their switches from their environment (the launcher's plus ``options.env``);
+    ``FaultInvalid`` names a bad one.
+    """
+    return load_contract(options.contract).switched_off({**os.environ, **options.env})
 
 
 def _service_env() -> dict[str, str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 
 from reference_stack._config import ServiceConfig
 from reference_stack._faults import LiveFaults
@@ -39,9 +40,17 @@ def build_app(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger)
     return app
 
 
+def switched_off(env: Mapping[str, str]) -> frozenset[str]:
+    """The agents ``STAGEGATE_AS_BUILT_NOT_STARTED`` keeps from starting; ``FaultInvalid`` names a bad switch."""
+    return frozenset(AsBuiltSwitches.from_env(env).not_started)
+
+
 def ready_path(service: str) -> str:
     """What answers 200 without credentials once ``service`` is up (the agents' ``/health`` wants a JWT)."""
     return "/health" if service == "dashboard" else READY_PATH
 
 
-__all__ = ["ENV_PREFIX", "MODEL_LABEL", "NAME", "SERVICES", "AsBuiltSwitches", "build_app", "gateway_config", "ready_path"]
+__all__ = [
+    "ENV_PREFIX", "MODEL_LABEL", "NAME", "SERVICES", "AsBuiltSwitches", "build_app", "gateway_config", "ready_path",
+    "switched_off",
+]

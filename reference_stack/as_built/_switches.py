@@ -51,5 +51,8 @@ class AsBuiltSwitches(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
-            name = str(first["loc"][0]) if first["loc"] else "?"
-            raise FaultInvalid(f"{ENV_PREFIX}{name.upper()}: {first['msg']}") from None
+            name = f"{ENV_PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else ENV_PREFIX
+            if first["type"] == "extra_forbidden":
+                known = ", ".join(f"{ENV_PREFIX}{field.upper()}" for field in cls.model_fields)
+                raise FaultInvalid(f"{name}: unknown switch (known: {known})") from None
+            raise FaultInvalid(f"{name}: {first['msg']} (got {first['input']!r})") from None

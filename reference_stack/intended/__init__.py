@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 
 from reference_stack._config import ServiceConfig
 from reference_stack._faults import LiveFaults
@@ -30,4 +31,9 @@ def ready_path(service: str) -> str:
     return "/health"
 
 
-__all__ = ["NAME", "SERVICES", "build_app", "gateway_config", "ready_path"]
+def switched_off(env: Mapping[str, str]) -> frozenset[str]:
+    """Every service of the intended contract starts: it has no start-up switches."""
+    return frozenset()
+
+
+__all__ = ["NAME", "SERVICES", "build_app", "gateway_config", "ready_path", "switched_off"]

@@ -17,7 +17,15 @@ from PIL import Image
 from reference_stack._errors import ConfigInvalid, FaultInvalid
 from reference_stack._faults import FaultSet, LiveFaults
 from reference_stack._ledger import create_database
-from reference_stack.as_built import MODEL_LABEL, AsBuiltSwitches, deposito, ml, negocio, ready_path
+from reference_stack.as_built import (
+    MODEL_LABEL,
+    AsBuiltSwitches,
+    deposito,
+    ml,
+    negocio,
+    ready_path,
+    switched_off,
+)
 from tests.reference_stack.as_built_servers import SECRETS, bearer, captured_logs, config, serve, token
 
 DEPOSITO = bearer("deposito", "deposito")
@@ -361,15 +369,18 @@ def test_switches_come_from_the_environment_with_one_line_errors() -> None:
     with pytest.raises(FaultInvalid) as bad:
         AsBuiltSwitches.from_env({"STAGEGATE_AS_BUILT_NEGOCIO_VARIANT": "r9"})
     assert str(bad.value) == (
-        "STAGEGATE_AS_BUILT_NEGOCIO_VARIANT: Input should be 'served-main' or 'r3-main-complete'")
+        "STAGEGATE_AS_BUILT_NEGOCIO_VARIANT: Input should be 'served-main' or 'r3-main-complete' (got 'r9')")
     with pytest.raises(FaultInvalid) as unknown:
         AsBuiltSwitches.from_env({"STAGEGATE_AS_BUILT_NOT_STARTD": "ml"})
-    assert str(unknown.value) == "STAGEGATE_AS_BUILT_NOT_STARTD: Extra inputs are not permitted"
+    assert str(unknown.value) == (
+        "STAGEGATE_AS_BUILT_NOT_STARTD: unknown switch (known: STAGEGATE_AS_BUILT_NOT_STARTED, "
+        "STAGEGATE_AS_BUILT_NEGOCIO_VARIANT, STAGEGATE_AS_BUILT_DEPOSITO_CORS_ORIGINS)")
+    assert switched_off({"STAGEGATE_AS_BUILT_NOT_STARTED": "ml"}) == {"ml"} and switched_off({}) == set()
 
 
 def test_public_api_is_pinned() -> None:
     import reference_stack.as_built as package
 
     assert set(package.__all__) == {"ENV_PREFIX", "MODEL_LABEL", "NAME", "SERVICES", "AsBuiltSwitches",
-                                    "build_app", "ready_path"}
+                                    "build_app", "gateway_config", "ready_path", "switched_off"}
     assert package.NAME == "as-built" and package.SERVICES == ("deposito", "negocio", "ml", "dashboard")

@@ -17,7 +17,7 @@ import jwt
 import pytest
 from PIL import Image
 
-from reference_stack import running_stack
+from reference_stack import FaultSet, StackError, running_stack
 from reference_stack.as_built import MODEL_LABEL
 from scenarios.profiles import Profile, load_profile
 
@@ -139,6 +139,13 @@ def test_not_started_agent_refuses_connections(tmp_path: Path) -> None:
         with pytest.raises(httpx.ConnectError):
             httpx.get(stack.services["negocio"] + "/health")
         assert httpx.get(stack.services["deposito"] + "/health").status_code == 403
+        stack.set_fault("deposito", error_rate=1.0)
+        stack.clear_faults()  # every service that started; negocio, switched off, is skipped
+        assert stack.faults("deposito") == FaultSet()
+        with pytest.raises(StackError) as refused:
+            stack.set_fault("negocio", error_rate=1.0)
         log = stack.log("negocio")
+    assert str(refused.value) == ("fault: negocio does not start (a start-up switch keeps it off), "
+                                  "so it has no fault switches")
     assert 'Error loading ASGI app. Could not import module "main".' in log
     assert MODEL_LABEL in log

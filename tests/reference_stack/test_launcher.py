@@ -160,6 +160,9 @@ def test_status_without_a_stack_is_a_one_line_error(tmp_path: Path, capsys: pyte
                                      "with services deposito, negocio, ml, dashboard, or 'auto' (got 'deposito=x')")),
         (["--fault", "ml.ledger_corruption=lose"],
          "stagegate: error: fault: ledger_corruption does not apply to ml (applies to: deposito)"),
+        (["--contract", "as-built", "--env", "STAGEGATE_AS_BUILT_NOT_STARTED=negocio,foo", "--ports", "auto",
+          "--no-gateway"],  # checked once by the launcher, not once per service process that reads it
+         "stagegate: error: STAGEGATE_AS_BUILT_NOT_STARTED: Input should be 'deposito', 'negocio' or 'ml' (got 'foo')"),
     ],
 )
 def test_bad_up_options_are_one_line_errors(
