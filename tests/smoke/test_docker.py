@@ -19,7 +19,7 @@ def test_r1_and_logs_look_inside_the_containers(tmp_path: Path) -> None:
     require(docker_available(), "a running Docker daemon")
     from reference_stack.docker import running_docker_stack
 
-    ports = dict.fromkeys(("deposito", "negocio", "ml", "dashboard"), 0)
+    ports = dict.fromkeys(("deposito", "negocio", "ml", "dashboard", "gateway"), 0)
     with running_docker_stack(tmp_path / "stack", ports=ports, suffix=f"-smoke{os.getpid()}",
                               env={"OCR_TIMEOUT_SECONDS": "3"}, ready_timeout_s=120) as docker_stack:
         report = smoke_on(docker_stack, tmp_path / "results")
