@@ -28,7 +28,7 @@ from scenarios.chaos._locust import install
 from scenarios.chaos._plan import ACTIONS, ChaosPlan, ChaosStep, SteadyState, available_plans, load_plan
 from scenarios.chaos._recover import RecoveryNote, recover
 from scenarios.chaos._runner import ChaosRun, injected
-from scenarios.chaos._safety import check_allowed, check_plan
+from scenarios.chaos._safety import check_allowed, check_plan, require_allow_chaos
 from scenarios.chaos._setup import BACKEND_CHOICES, build_run, describe_plan, select_backend
 
 __all__ = [
@@ -57,5 +57,6 @@ __all__ = [
     "install",
     "load_plan",
     "recover",
+    "require_allow_chaos",
     "select_backend",
 ]

@@ -35,10 +35,15 @@ def _check_host(plan: ChaosPlan, host: str | None, what: str) -> None:
         )
 
 
-def check_allowed(plan: ChaosPlan, profile: Profile, *, allow_chaos: bool, backend: ChaosBackend) -> None:
-    """Refuse (``TargetNotAllowed``) unless chaos is allowed and every target is on an allowed host."""
+def require_allow_chaos(plan: ChaosPlan, *, allow_chaos: bool) -> None:
+    """Refuse (``TargetNotAllowed``) a plan that is to act when ``--allow-chaos`` was not given."""
     if not allow_chaos:
         raise TargetNotAllowed(f"chaos plan {plan.name!r} acts on real services: pass --allow-chaos to run it")
+
+
+def check_allowed(plan: ChaosPlan, profile: Profile, *, allow_chaos: bool, backend: ChaosBackend) -> None:
+    """Refuse (``TargetNotAllowed``) unless chaos is allowed and every target is on an allowed host."""
+    require_allow_chaos(plan, allow_chaos=allow_chaos)
     for step in plan.steps:
         if step.target != "gateway" and step.target not in profile.services:
             raise TargetNotAllowed(f"step {step.id}: target {step.target!r} is not a service of profile {profile.name}")

@@ -28,6 +28,7 @@ from scenarios.chaos import (
     describe_plan,
     load_plan,
     recover,
+    require_allow_chaos,
 )
 from scenarios.targets import resolve_profile, state_dir
 from stagegate import __version__
@@ -54,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dry.set_defaults(handler=_dry_run)
 
     run = sub.add_parser("run", help="play a plan now (no load); Ctrl-C or SIGTERM reverts and stops")
-    _plan_arguments(run)
+    _plan_arguments(run, target="local")
     run.add_argument("--allow-chaos", action="store_true", help="required: allow the plan to act on real targets")
     run.add_argument("--out", type=Path, default=Path("reports/chaos"),
                      help="directory for chaos.jsonl (default: reports/chaos)")
@@ -68,10 +69,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rec.set_defaults(handler=_recover)
 
 
-def _plan_arguments(parser: argparse.ArgumentParser) -> None:
+def _plan_arguments(parser: argparse.ArgumentParser, *, target: str | None = None) -> None:
     parser.add_argument("plan", metavar="PLAN", help="shipped plan name or TOML file")
     parser.add_argument("--profile", default="checklist-v0.10.0", help="target profile (default: checklist-v0.10.0)")
-    parser.add_argument("--target", help="'local' (the reference stack), SERVICE=URL,... or nothing (profile URLs)")
+    parser.add_argument("--target", default=target,
+                        help="'local' (the reference stack started by stagegate stack up), SERVICE=URL,..., or "
+                             f"'' for the profile's URLs (default: {target or 'the profile URLs'})")
     parser.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
                         help="how faults act: docker, process (the local stack without Docker), or auto "
                              "(process when the local stack runs as processes, else docker)")
@@ -129,6 +132,7 @@ class _Echo:
 
 def _run(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan)
+    require_allow_chaos(plan, allow_chaos=args.allow_chaos)
     resolved = resolve_profile(args.profile, args.target)
     out: Path = args.out
     emit = _Echo()
