@@ -25,10 +25,14 @@ BACKEND_CHOICES: tuple[str, ...] = ("auto", "docker", "process")
 
 
 def select_backend(choice: str, profile: Profile, state_dir: Path | None) -> ChaosBackend:
-    """``auto``: the process backend when the local stack's ``stack.json`` lists processes, else Docker."""
+    """``auto``: the process backend when the profile targets the local stack and its ``stack.json``
+    lists processes; Docker otherwise."""
     if choice == "auto":
         state = _stack_state(state_dir)
-        choice = "process" if state.get("processes") and state.get("runtime") != "docker" else "docker"
+        services = state.get("services")
+        local: dict[str, object] = services if isinstance(services, dict) else {}
+        targets_it = bool(local) and all(profile.targets().get(name) == url for name, url in local.items())
+        choice = "process" if state.get("processes") and state.get("runtime") != "docker" and targets_it else "docker"
     if choice == "process":
         return ProcessBackend(profile, state_dir)
     return DockerBackend(profile)

@@ -90,3 +90,20 @@ def test_unknown_steady_state_check(tmp_path: Path) -> None:
         _build(path)
     assert str(caught.value) == ("plan.toml: steady_state.checks: unknown service 'redis' "
                                  "(known: dashboard, deposito, gateway, ml, negocio)")
+
+
+def test_process_backend_refuses_a_profile_that_points_elsewhere(fake_stack) -> None:
+    elsewhere = fake_stack.profile().with_targets({"negocio": "http://127.0.0.1:1"})
+    with pytest.raises(TargetNotAllowed) as caught:
+        build_run(PAUSE, elsewhere, allow_chaos=True, emit=lambda event: None, backend="process",
+                  state_dir=fake_stack.state_dir)
+    assert str(caught.value) == (f"chaos target 'negocio' is http://127.0.0.1:1, not the local stack's "
+                                 f"{fake_stack.services['negocio']}: the process backend acts only on the stack "
+                                 "it targets (--target local)")
+
+
+def test_auto_picks_processes_only_for_the_local_stack(fake_stack) -> None:
+    from scenarios.chaos import select_backend
+
+    assert select_backend("auto", fake_stack.profile(), fake_stack.state_dir).name == "process"
+    assert select_backend("auto", PROFILE, fake_stack.state_dir).name == "docker"

@@ -70,6 +70,10 @@ class ProcessBackend:
         entry = state.get("processes", {}).get(name)
         if not isinstance(entry, dict) or not isinstance(entry.get("pid"), int):
             raise TargetNotAllowed(f"chaos target {service!r}: no process {name!r} in {path}")
+        local_url, target_url = state.get("services", {}).get(name), self.profile.targets().get(service)
+        if local_url != target_url:
+            raise TargetNotAllowed(f"chaos target {service!r} is {target_url}, not the local stack's {local_url}: "
+                                   "the process backend acts only on the stack it targets (--target local)")
         return name, entry, state
 
     def describe_target(self, service: str) -> str:
