@@ -1,6 +1,7 @@
 """Bring the stack up and down: ports, secrets, database, processes, readiness, ``stack.json``.
 
-``start_stack`` leaves the processes running (the CLI's ``stack up`` exits after it);
+``start_stack`` leaves the processes running (the CLI's ``stack up`` exits after it), moving a
+process whose auto-chosen port was taken meanwhile to another free port;
 ``stop_stack`` stops exactly the processes ``stack.json`` names; ``running_stack`` wraps both
 for tests and benchmarks.
 """
@@ -8,12 +9,13 @@ for tests and benchmarks.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,8 @@ DEFAULT_PORTS = {"deposito": 8001, "negocio": 8002, "ml": 8003, "dashboard": 808
 DEFAULT_GATEWAY_PORT = 80
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
+PORT_TRIES = 3
+"""Ports the launcher tries for a process whose auto-chosen port another process took first."""
 GATEWAY = "gateway"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +77,8 @@ def _check_port(name: str, port: int) -> None:
             raise PortBusy(f"port {port} for {name} is {why} on {HOST}; choose another with --ports/--gateway-port") from None
 
 
-def _assign_ports(names: tuple[str, ...], options: StackOptions, with_gateway: bool) -> dict[str, int]:
+def _assign_ports(names: tuple[str, ...], options: StackOptions, with_gateway: bool) -> tuple[dict[str, int], set[str]]:
+    """Each process's port, and the names whose port was chosen here (asked for as 0)."""
     wanted = {name: int(options.ports.get(name, DEFAULT_PORTS.get(name, 0))) for name in names}
     if with_gateway:
         wanted[GATEWAY] = options.gateway_port
@@ -83,7 +88,7 @@ def _assign_ports(names: tuple[str, ...], options: StackOptions, with_gateway: b
     for name, port in wanted.items():
         if port:
             _check_port(name, port)
-    return {name: port or _free_port() for name, port in wanted.items()}
+    return {name: port or _free_port() for name, port in wanted.items()}, {n for n, p in wanted.items() if not p}
 
 
 def _last_line(path: Path) -> str:
@@ -94,35 +99,78 @@ def _last_line(path: Path) -> str:
     return lines[-1].strip() if lines else "no output"
 
 
+Command = Callable[[int], list[str]]
+"""A process's command line for the port it is to listen on."""
+
+
 class _Starting:
-    """The processes of a stack being started, so a failure stops every one of them."""
+    """The processes of a stack being started, so a failure stops every one of them.
 
-    def __init__(self, state_dir: Path) -> None:
+    A port chosen by the launcher can be taken by another process before the service binds it;
+    such a process exits saying so, and is started again on another free port, ``PORT_TRIES``
+    times at most. A port the user chose is never changed.
+    """
+
+    def __init__(self, state_dir: Path, ports: dict[str, int], auto: set[str], on_respawn: Callable[[], object]) -> None:
         self.state_dir = state_dir
+        self.ports = ports
+        """Each process's port, updated when a process is started again on another."""
         self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self._auto, self._on_respawn = auto, on_respawn
+        self._launch: dict[str, tuple[Command, Mapping[str, str]]] = {}
+        self._tries: dict[str, int] = {}
+        self._output_mark: dict[str, int] = {}
 
-    def start(self, name: str, command: list[str], env: Mapping[str, str]) -> None:
-        output = log_dir(self.state_dir) / f"{name}.out"
-        self.children[name] = _processes.spawn(command, env=env, output=output, cwd=self.state_dir)
+    def _output(self, name: str) -> Path:
+        return log_dir(self.state_dir) / f"{name}.out"
+
+    def start(self, name: str, command: Command, env: Mapping[str, str]) -> None:
+        self._launch[name], self._tries[name] = (command, env), 1
+        self._spawn(name)
+
+    def _spawn(self, name: str) -> None:
+        command, env = self._launch[name]
+        output = self._output(name)
+        self._output_mark[name] = output.stat().st_size if output.exists() else 0
+        self.children[name] = _processes.spawn(command(self.ports[name]), env=env, output=output, cwd=self.state_dir)
         _state.write_pid(self.state_dir, name, self.children[name].pid)
 
-    def wait_ready(self, urls: Mapping[str, str], deadline: float) -> None:
-        """Wait until each service answers 200 or exits; report every exit, in start order, at once.
+    def _port_taken(self, name: str) -> bool:
+        """Did the process that just exited fail to bind its port (uvicorn's and nginx's own words)?"""
+        with self._output(name).open("rb") as output:
+            output.seek(self._output_mark[name])
+            said = output.read().decode("utf-8", errors="replace")
+        return os.strerror(errno.EADDRINUSE) in said
+
+    def _restarted_on_a_new_port(self, name: str) -> bool:
+        if name not in self._auto or self._tries[name] >= PORT_TRIES or not self._port_taken(name):
+            return False
+        self._tries[name] += 1
+        self.ports[name] = _free_port()
+        self._spawn(name)
+        self._on_respawn()
+        return True
+
+    def wait_ready(self, paths: Mapping[str, str], deadline: float) -> None:
+        """Wait until each process answers 200 on its path or exits; report every exit, in start order, at once.
 
         Waiting for all (rather than failing at the first exit) keeps the message the same whichever
         of two failing services the scheduler happens to end first.
         """
-        pending, failed = dict(urls), {}
+        pending, failed = dict(paths), {}
         with httpx.Client(timeout=2.0, trust_env=False) as client:
             while pending:
-                for name, url in list(pending.items()):
-                    if self.children[name].poll() is not None:
-                        why = _last_line(log_dir(self.state_dir) / f"{name}.out")
-                        failed[name] = f"{name} exited during start-up (code {self.children[name].returncode}): {why}"
+                for name, path in list(pending.items()):
+                    child = self.children[name]
+                    if child.poll() is not None:
+                        if self._restarted_on_a_new_port(name):
+                            continue
+                        why = _last_line(self._output(name))
+                        failed[name] = f"{name} exited during start-up (code {child.returncode}): {why}"
                         del pending[name]
                         continue
                     try:
-                        if client.get(url).status_code == 200:
+                        if client.get(f"http://{HOST}:{self.ports[name]}{path}").status_code == 200:
                             del pending[name]
                     except httpx.HTTPError:
                         pass
@@ -132,7 +180,7 @@ class _Starting:
                 if pending:
                     time.sleep(0.1)
         if failed:
-            raise StackStartFailed("; ".join(failed[name] for name in urls if name in failed))
+            raise StackStartFailed("; ".join(failed[name] for name in paths if name in failed))
 
     def stop_all(self) -> None:
         for name in reversed(list(self.children)):
@@ -165,7 +213,7 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     state_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale(state_dir)
     nginx = _gateway.nginx_binary() if options.gateway else None
-    ports = _assign_ports(names, options, nginx is not None)
+    ports, auto = _assign_ports(names, options, nginx is not None)
     run_as = _service_user(options.run_as, state_dir)
     logs = log_dir(state_dir)
     logs.mkdir(parents=True, exist_ok=True)
@@ -176,31 +224,37 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     if run_as is not None:
         _privileges.hand_over([logs, database_path(state_dir).parent], run_as)
     env = {**_service_env(), **options.env, **secrets}
-    starting = _Starting(state_dir)
-    services = {name: f"http://{HOST}:{ports[name]}" for name in names}
 
     def record() -> _state.StackInfo:
+        """``stack.json`` for the processes started so far (a process started again has a new pid and port)."""
         info = _state.StackInfo(
-            contract=options.contract, services=dict(services),
-            processes={n: _state.ProcessEntry(c.pid, ports[n]) for n, c in starting.children.items()},
+            contract=options.contract,
+            services={n: f"http://{HOST}:{starting.ports[n]}" for n in starting.children},
+            processes={n: _state.ProcessEntry(c.pid, starting.ports[n]) for n, c in starting.children.items()},
             env_file=str(env_file), log_dir=str(logs), started_at=time.time(),
         )
         _state.write_info(state_dir, info)
         return info
 
+    def gateway_command(port: int) -> list[str]:
+        assert nginx is not None
+        prefix = state_dir / GATEWAY
+        conf = _gateway.render(prefix, logs, port=port, upstreams={n: starting.ports[n] for n in names},
+                               config=contract.gateway_config, worker_user=run_as)
+        return _gateway.command(nginx, prefix, conf, logs)
+
+    starting = _Starting(state_dir, ports, auto, on_respawn=record)
     try:
         for name in names:
-            starting.start(name, _serve_command(name, ports[name], state_dir, options, run_as), env)
+            starting.start(name, functools.partial(_serve_command, name, state_dir=state_dir, options=options,
+                                                   run_as=run_as), env)
         record()  # written early too, so that `stack down` can stop a start that was itself killed
         deadline = time.monotonic() + options.ready_timeout_s
-        starting.wait_ready({n: services[n] + contract.ready_path(n) for n in names}, deadline)
+        starting.wait_ready({n: contract.ready_path(n) for n in names}, deadline)
         if nginx is not None:
-            prefix = state_dir / GATEWAY
-            conf = _gateway.render(prefix, logs, port=ports[GATEWAY], upstreams={n: ports[n] for n in names},
-                                   config=contract.gateway_config, worker_user=run_as)
-            starting.start(GATEWAY, _gateway.command(nginx, prefix, conf, logs), env={"PATH": "/usr/sbin:/usr/bin:/bin"})
-            services[GATEWAY] = f"http://{HOST}:{ports[GATEWAY]}"
-            starting.wait_ready({GATEWAY: services[GATEWAY] + "/health"}, deadline)
+            starting.start(GATEWAY, gateway_command, env={"PATH": "/usr/sbin:/usr/bin:/bin"})
+            record()
+            starting.wait_ready({GATEWAY: "/health"}, deadline)
     except BaseException:
         starting.stop_all()
         _state.forget(state_dir)
