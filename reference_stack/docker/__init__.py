@@ -4,8 +4,8 @@
 python:3.11-slim``. Where none is reachable, ``start_docker_stack`` builds an equivalent local
 base image once (debootstrap + this project's own Python wheels, cached by content hash), the
 four service images on top of it, and runs them (and the nginx gateway) with compose's container
-names, users, ports and healthchecks. ``stagegate stack up --docker`` is meant to call ``start_docker_stack`` and
-``stack down`` to call ``stop_docker_stack`` when ``stack.json`` says ``"runtime": "docker"``.
+names, users, ports and healthchecks. ``stagegate stack up --docker`` calls ``start_docker_stack`` and
+``stack down`` calls ``stop_docker_stack`` when ``stack.json`` says ``"runtime": "docker"``.
 
 Usage::
 

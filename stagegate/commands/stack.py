@@ -84,6 +84,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     up.add_argument("--fault", action="append", default=[], metavar="SERVICE.SWITCH=VALUE", help=FAULT_HELP)
     up.add_argument("--env", action="append", default=[], type=_env_pair, metavar="NAME=VALUE",
                     help="extra environment for the services (e.g. DASHBOARD_RATELIMIT_MAX=120)")
+    up.add_argument("--docker", action="store_true",
+                    help="run the services as containers (agente_deposito, agente_negocio, ml_service, "
+                         "retail_dashboard, retail_nginx) built locally without a registry")
     up.set_defaults(handler=_up)
 
     down = actions.add_parser("down", help="stop every process the stack started",
@@ -122,6 +125,8 @@ def _up(args: argparse.Namespace) -> int:
         ocr_timeout_s=args.ocr_timeout, faults=parse_fault_args(fault_items), env=env, run_as=args.run_as,
     )
     state_dir = _state_dir(args)
+    if args.docker:
+        return _up_docker(state_dir, options)
     info, _ = start_stack(state_dir, options)
     print(f"stack up: contract {info.contract}, state in {state_dir}")
     for name, url in info.services.items():
@@ -137,8 +142,34 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _up_docker(state_dir: Path, options: StackOptions) -> int:
+    from reference_stack.docker import start_docker_stack
+
+    ports = {**options.ports, "gateway": options.gateway_port}
+    env = {"OCR_TIMEOUT_SECONDS": f"{options.ocr_timeout_s:g}", **options.env}
+    stack = start_docker_stack(state_dir, contract=options.contract, ports=ports, gateway=options.gateway,
+                               env=env, faults=options.faults, log=print)
+    print(f"stack up (docker): contract {options.contract}, state in {state_dir}")
+    for name, url in stack.services.items():
+        print(f"  {name:<10} {url}  container {stack.containers.get(name, '-')}")
+    print(f"secrets: {stack.env_file} (mode 0600)")
+    return 0
+
+
+def _is_docker_stack(state_dir: Path) -> bool:
+    try:
+        return json.loads((state_dir / "stack.json").read_text(encoding="utf-8")).get("runtime") == "docker"
+    except (OSError, ValueError):
+        return False
+
+
 def _down(args: argparse.Namespace) -> int:
     state_dir = _state_dir(args)
+    if _is_docker_stack(state_dir):
+        from reference_stack.docker import stop_docker_stack
+
+        print(f"stack down: removed {', '.join(stop_docker_stack(state_dir)) or 'nothing'}")
+        return 0
     try:
         stopped = stop_stack(state_dir)
     except StackNotRunning:
