@@ -16,6 +16,8 @@ from generators.catalogue import CATALOGUE
 from scenarios._base_user import StagegateUser, judge
 from scenarios._ledger import ledger_entry
 from scenarios._uploads import multipart
+from scenarios.smoke._metrics import parse_samples
+from stagegate.stream import MetricsSample, record
 
 SALIDA_SHARE = 0.4
 """Share of stock movements that take stock out (the rest bring it in)."""
@@ -121,8 +123,21 @@ class DashboardUser(StagegateUser):
             judge(response, (200,))
 
     def metrics(self) -> None:
-        with self.send("GET", "dashboard", self.harness.profile.dashboard.metrics.path, auth="api_key") as response:
-            judge(response, (200,))
+        """A Prometheus scrape, written as a ``MetricsSample`` so the analysis sees the counters move."""
+        spec = self.harness.profile.dashboard.metrics
+        wanted = [name for name in (spec.requests_total, spec.errors_total, spec.p95_ms, spec.uptime_s) if name]
+        values: dict[str, float] = {}
+        error = None
+        with self.send("GET", "dashboard", spec.path, auth="api_key") as response:
+            if judge(response, (200,)):
+                try:
+                    values = parse_samples(response.text or "", wanted)
+                except ValueError as exc:
+                    error = f"not Prometheus text ({exc})"
+                    response.failure(error)
+            else:
+                error = f"status {response.status_code}"
+        self.emit(cast(MetricsSample, record("metrics", time.time(), service="dashboard", values=values, error=error)))
 
 
 SERVICE_USERS: dict[str, type[StagegateUser]] = {

@@ -56,6 +56,14 @@ def test_clean_stack_health_all_up(clean_run: LocustRun) -> None:
     assert all(h["ok"] for h in health)
 
 
+def test_dashboard_metrics_are_scraped_during_the_load(clean_run: LocustRun) -> None:
+    samples = clean_run.records("metrics")
+    assert len(samples) >= 2 and all(m["error"] is None for m in samples)
+    totals = [m["values"]["dashboard_requests_total"] for m in sorted(samples, key=lambda m: m["t"])]
+    assert totals[-1] > totals[0]
+    assert all(m["values"]["dashboard_errors_total"] == 0 for m in samples)
+
+
 def test_two_processes_record_the_same_totals_as_locust(stack: StackHandle, tmp_path: Path) -> None:
     run = locust(stack, tmp_path / "results", "--processes", "2")
     assert isinstance(run, LocustRun)
