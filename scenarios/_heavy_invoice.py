@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from itertools import cycle
-from typing import cast
 
 from locust import task
 from locust.env import Environment
@@ -17,8 +16,7 @@ from locust.env import Environment
 from scenarios._base_user import StagegateUser, settle
 from scenarios._classify import classify_ocr
 from scenarios._context import run_context
-from scenarios._uploads import multipart
-from stagegate.stream import OcrOutcome, record
+from scenarios._uploads import multipart, ocr_outcome
 
 CLIENT_TIMEOUT_MARGIN_S = 30.0
 """The client waits this long past timeout + grace, so a late 504 is seen rather than cut by us."""
@@ -60,7 +58,4 @@ class HeavyInvoiceUser(StagegateUser):
                 refusals=invoice.refusals,
             )
             settle(response, verdict, "ocr")
-        self.emit(cast(OcrOutcome, record(
-            "ocr", started, invoice=invoice.path.name, invoice_kind=invoice.kind, size_bytes=invoice.size_bytes,
-            status=status, latency_ms=round(latency_s * 1000.0, 3), result=verdict.result, detail=verdict.detail,
-        )))
+        self.emit(ocr_outcome(invoice, started, status, latency_s, verdict))

@@ -3,11 +3,16 @@ read through the generators' own loaders and reduced to what the users need."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from generators import TokenCatalogue
 from scenarios._context import InvoiceFile, TokenCase
 from scenarios._errors import ScenarioError
+from scenarios.profiles import Profile
+
+MANIFEST = "manifest.json"
 
 
 class InputInvalid(ScenarioError):
@@ -31,6 +36,30 @@ def load_invoices(directory: Path) -> list[InvoiceFile]:
         found.append(InvoiceFile(path=path, kind=item.kind, content_type=item.media_type, size_bytes=item.bytes,
                                  refusals=refusals))
     return found
+
+
+DEFAULT_INVOICE_SEED = 0
+
+
+def default_invoices(profile: Profile) -> list[InvoiceFile]:
+    """Without ``--invoices``: one normal and one heavy invoice in the profile's upload format,
+    generated once per machine into the temp directory (same seed, same bytes on every machine, so
+    remote workers make their own copy of what the master uploads)."""
+    if profile.ocr.missing:
+        return []
+    from generators import generate_invoices
+
+    fmt = profile.ocr.upload_format
+    directory = Path(tempfile.gettempdir()) / "stagegate-invoices" / f"{fmt}-seed{DEFAULT_INVOICE_SEED}"
+    if not (directory / MANIFEST).is_file():
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(prefix=f"{fmt}-", dir=directory.parent))
+        generate_invoices(fresh, kinds=("normal", "heavy"), count=1, seed=DEFAULT_INVOICE_SEED, fmt=fmt)
+        try:
+            fresh.rename(directory)
+        except OSError:  # another process made it first
+            shutil.rmtree(fresh, ignore_errors=True)
+    return load_invoices(directory)
 
 
 def load_token_cases(tokens: str, catalogue: TokenCatalogue) -> list[TokenCase]:

@@ -31,7 +31,7 @@ from scenarios._context import RunContext, attach
 from scenarios._errors import ScenarioError, TargetUnreachable
 from scenarios._health import HealthWatcher
 from scenarios._heavy_invoice import HeavyInvoiceUser
-from scenarios._inputs import load_invoices, load_token_cases
+from scenarios._inputs import default_invoices, load_invoices, load_token_cases
 from scenarios._ledger import LedgerTracker
 from scenarios._pacing import ArrivalSchedule
 from scenarios._recorder import STREAM_FILE, Recorder
@@ -96,7 +96,7 @@ def configure_classes(environment: Environment, scenario: ScenarioFile, profile:
         user_class.weight = scenario.users.get(service, 0) if user_class.tasks else 0
     actors = scenario.actors
     for actor, count in ((HealthWatcher, actors.health_watcher), (TokenForgerUser, actors.token_forger),
-                         (HeavyInvoiceUser, actors.heavy_invoice if options.invoices and not profile.ocr.missing else 0)):
+                         (HeavyInvoiceUser, 0 if profile.ocr.missing else actors.heavy_invoice)):
         actor.weight, actor.fixed_count = 0, count
     StagesShape.stages = list(scenario.shapes[options.scenario].stages)
     StagesShape.headless_options = {
@@ -120,7 +120,7 @@ def _build_context(environment: Environment, recorder: Recorder, scenario: Scena
     options: Any = environment.parsed_options
     resolved = _resolve(options)
     profile = resolved.profile
-    invoices = load_invoices(Path(options.invoices)) if options.invoices else []
+    invoices = load_invoices(Path(options.invoices)) if options.invoices else default_invoices(profile)
     timeout_s = options.ocr_timeout or profile.ocr.timeout_s
     grace_s = options.ocr_grace if options.ocr_grace >= 0 else profile.ocr.grace_s
     catalogue = catalogue_for(profile, resolved.secrets)

@@ -32,8 +32,8 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--results-dir", default="", env_var="STAGEGATE_RESULTS_DIR",
                         help="where locust.jsonl is written (default: results/<run id>)")
     parser.add_argument("--invoices", default="", env_var="STAGEGATE_INVOICES",
-                        help="directory of invoices with manifest.json ('stagegate generate invoices'); "
-                             "without it no invoice is uploaded")
+                        help="directory of invoices with manifest.json ('stagegate generate invoices'); default: "
+                             "one normal and one heavy invoice, generated once into the temp directory")
     parser.add_argument("--tokens", default="", env_var="STAGEGATE_TOKENS",
                         help="forged-token catalogue ('stagegate generate tokens'); default: built from the secrets")
     parser.add_argument("--ocr-timeout", type=float, default=0.0, env_var="STAGEGATE_OCR_TIMEOUT",

@@ -14,8 +14,9 @@ from typing import Any, cast
 
 from generators.catalogue import CATALOGUE
 from scenarios._base_user import StagegateUser, judge
+from scenarios._classify import classify_ocr
 from scenarios._ledger import ledger_entry
-from scenarios._uploads import multipart
+from scenarios._uploads import multipart, ocr_outcome
 from scenarios.smoke._metrics import parse_samples
 from stagegate.stream import MetricsSample, record
 
@@ -87,10 +88,17 @@ class NegocioUser(StagegateUser):
         if not normal:
             return
         ocr = self.harness.profile.ocr
-        body, content_type = multipart(ocr, self.harness.rng.choice(normal))
+        invoice = self.harness.rng.choice(normal)
+        body, content_type = multipart(ocr, invoice)
+        started = time.time()
         with self.send("POST", ocr.service, ocr.path, auth="jwt", data=body,
                        headers={"Content-Type": content_type}) as response:
-            judge(response, (200,))
+            latency_s = time.time() - started
+            judge(response, (200,))  # a normal invoice must be processed: a 504 here is a failure
+            status = response.status_code or None
+        verdict = classify_ocr(status, latency_s, timeout_s=self.harness.ocr_timeout_s,
+                               grace_s=self.harness.ocr_grace_s, timeout_status=ocr.timeout_status)
+        self.emit(ocr_outcome(invoice, started, status, latency_s, verdict))
 
 
 class MlUser(StagegateUser):

@@ -82,7 +82,8 @@ def locust(stack: StackHandle | None, results_dir: Path, *args: str, seconds: in
     argv = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--run-time", f"{seconds}s",
         "--csv", str(results_dir / "locust"), "--json-file", str(results_dir / "locust_stats"), "--results-dir", str(results_dir),
-        "--scenario-file", str(FAST_DAY), "--scenario", "smoke", "--users", "8", "--stop-timeout", "2", *args,
+        "--scenario-file", str(FAST_DAY), "--scenario", "smoke", "--users", "8", "--stop-timeout", "2",
+        "--ocr-timeout", str(OCR_TIMEOUT_S), *args,
     ]
     env = {**os.environ, "STAGEGATE_STATE_DIR": str(state_dir or (stack.state_dir if stack else results_dir)),
            "PYTHONUNBUFFERED": "1", **(extra_env or {})}

@@ -12,7 +12,7 @@ import pytest
 from generators import generate_invoices
 from reference_stack import StackHandle, running_stack
 from tests.conftest import require_binary
-from tests.scenarios.conftest import OCR_TIMEOUT_S, LocustRun, finish, locust, wait_for_record
+from tests.scenarios.conftest import LocustRun, finish, locust, wait_for_record
 
 pytestmark = pytest.mark.e2e
 
@@ -25,8 +25,7 @@ FOREIGN_SIGNATURE = ("cross_agent__", "shared_secret_wrong_iss__", "shared_secre
 def test_heavy_invoices_time_out_as_expected(stack: StackHandle, tmp_path: Path) -> None:
     invoices = tmp_path / "invoices"
     generate_invoices(invoices, kinds=("normal", "heavy"), count=1, min_size_bytes=2 * 1024 * 1024)
-    run = locust(stack, tmp_path / "results", "--invoices", str(invoices), "--ocr-timeout", str(OCR_TIMEOUT_S),
-                 "--ocr-grace", "1", seconds=7)
+    run = locust(stack, tmp_path / "results", "--invoices", str(invoices), "--ocr-grace", "1", seconds=7)
     assert isinstance(run, LocustRun)
     assert run.returncode == 0, run.output[-3000:]  # expected 504s do not fail the run
     heavy = [o for o in run.records("ocr") if o["invoice_kind"] == "heavy"]
