@@ -15,8 +15,13 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("LOCUST_SKIP_MONKEY_PATCH", "1")
-"""Listener tests import Locust in the pytest process; gevent must not patch every other area's tests."""
+if "locust" not in sys.modules:  # listener tests import Locust here: gevent must not patch everyone's tests
+    _SKIP = "LOCUST_SKIP_MONKEY_PATCH"
+    _had = _SKIP in os.environ
+    os.environ[_SKIP] = "1"
+    import locust
+    if not _had:  # only for this import: child processes (Locust runs, other areas' gates) need the patches
+        del os.environ[_SKIP]
 
 from reference_stack import StackHandle, running_stack
 
