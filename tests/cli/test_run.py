@@ -170,3 +170,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
                           cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip() == message
+
+
+AS_BUILT_GAPS = {
+    # as-built.md §10, as the model reproduces them (observed) or the profile declares them
+    "health_needs_jwt", "no_login_route", "container_names_differ", "no_issuer_check", "ocr_route_missing",
+    "inflation_log_case", "predict_contract_differs", "metrics_need_key", "p95_metric_absent", "hsts_by_flag",
+    "jwt_wrong_rejection", "security_headers_missing_on_429",
+}
+
+
+@pytest.mark.e2e
+def test_as_built_profile_against_the_as_built_model_rolls_back_and_lists_the_gaps(tmp_path: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="stagegate-as-built-") as directory:
+        os.chmod(directory, 0o755)
+        with running_stack(Path(directory), contract="as-built", ocr_timeout_s=2, run_as="auto") as as_built:
+            code, verdict, stderr = gate(as_built, tmp_path / "as-built", "--profile", "as-built")
+    assert (code, verdict["verdict"]) == (1, "ROLLBACK"), stderr[-3000:]
+    assert statuses(verdict)["jwt_wrong_rejection"] == "FAIL"
+    assert "Traceback" not in stderr
+    found = {finding["id"] for finding in verdict["findings"]}
+    assert AS_BUILT_GAPS <= found, AS_BUILT_GAPS - found
+    wrong = next(f for f in verdict["findings"] if f["id"] == "jwt_wrong_rejection")
+    assert "answered 500 (expected 401/403)" in wrong["title"] + wrong["evidence"]
