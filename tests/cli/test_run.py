@@ -184,7 +184,8 @@ AS_BUILT_GAPS = {
 def test_as_built_profile_against_the_as_built_model_rolls_back_and_lists_the_gaps(tmp_path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="stagegate-as-built-") as directory:
         os.chmod(directory, 0o755)
-        with running_stack(Path(directory), contract="as-built", ocr_timeout_s=2, run_as="auto") as as_built:
+        with running_stack(Path(directory), contract="as-built", ocr_timeout_s=2, ocr_seconds_per_mb=0.2,
+                           run_as="auto") as as_built:
             code, verdict, stderr = gate(as_built, tmp_path / "as-built", "--profile", "as-built")
     assert (code, verdict["verdict"]) == (1, "ROLLBACK"), stderr[-3000:]
     assert statuses(verdict)["jwt_wrong_rejection"] == "FAIL"
