@@ -11,6 +11,7 @@ It stays thin: users, shape and listeners live in ``scenarios``; the options are
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from scenarios.traffic import (  # noqa: F401  (Locust finds users and the shape
     add_arguments,
     install,
 )
-from stagegate.errors import EXIT_USAGE, StagegateError
+from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, StagegateError
 
 
 def _harness_options(parser: Any, **_: Any) -> None:
@@ -46,6 +47,10 @@ def _install(environment: Any, **_: Any) -> None:
             sys.exit(1)  # a forked worker: its master has the same options and says it once
         sys.stderr.write(f"stagegate: error: {exc}\n")
         sys.exit(EXIT_USAGE)
+    except Exception as exc:  # noqa: BLE001  (a bug: Locust would log it and run on without the recorder)
+        traceback.print_exc()
+        sys.stderr.write(f"stagegate: harness failure ({type(exc).__name__}); traceback above\n")
+        sys.exit(EXIT_HARNESS_FAILURE)
 
 
 events: Any = locust.events  # Locust's hooks are untyped

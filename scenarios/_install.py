@@ -41,6 +41,7 @@ from scenarios._shapes import StagesShape, effective_stages
 from scenarios._token_forger import TokenForgerUser
 from scenarios.profiles import AGENTS, Profile, load_profile
 from scenarios.smoke._auth import catalogue_for
+from scenarios.smoke._context import OCR_TIMEOUT_LOG
 from scenarios.targets import Secrets, resolve_profile
 from stagegate import __version__
 from stagegate.stream import RunHeader, record
@@ -73,6 +74,7 @@ def install(environment: Environment) -> Recorder:
     resolved = _resolve(options)
     check_reachable(resolved.profile, local=options.target == "local")
     results_dir = _results_dir(options.results_dir)
+    options.results_dir = str(results_dir)  # handed to the workers with the other options
     recorder = Recorder(environment, results_dir=results_dir, header=run_header(options, resolved.profile))
     recorder.install()
     end_interrupted_on_sigint(recorder)
@@ -121,7 +123,8 @@ def _build_context(environment: Environment, recorder: Recorder, scenario: Scena
     resolved = _resolve(options)
     profile = resolved.profile
     invoices = load_invoices(Path(options.invoices)) if options.invoices else default_invoices(profile)
-    timeout_s = options.ocr_timeout or profile.ocr.timeout_s
+    timeout_s = options.ocr_timeout or logged_ocr_timeout(resolved.stack_state, profile) or profile.ocr.timeout_s
+    options.ocr_timeout = timeout_s  # the master hands its options to the workers: they judge with the same
     grace_s = options.ocr_grace if options.ocr_grace >= 0 else profile.ocr.grace_s
     catalogue = catalogue_for(profile, resolved.secrets)
     credentials = Credentials(profile, resolved.secrets, catalogue)
@@ -155,6 +158,16 @@ def _resolve(options: Any) -> Any:
         secrets = Secrets({**resolved.secrets, resolved.profile.auth.password_env: options.login_password})
         resolved = type(resolved)(profile=resolved.profile, secrets=secrets, stack_state=resolved.stack_state)
     return resolved
+
+
+def logged_ocr_timeout(stack_state: dict[str, Any] | None, profile: Profile) -> float | None:
+    """The local stack's OCR timeout, from the OCR service's start-up log line (as smoke reads it)."""
+    log_dir = (stack_state or {}).get("log_dir")
+    path = Path(log_dir) / f"{profile.ocr.service}.log" if log_dir else None
+    if path is None or not path.is_file():
+        return None
+    found = OCR_TIMEOUT_LOG.findall(path.read_text(encoding="utf-8", errors="replace"))
+    return float(found[-1]) if found else None
 
 
 def end_interrupted_on_sigint(recorder: Recorder) -> None:
