@@ -73,6 +73,10 @@ def attach(environment: Environment, context: RunContext) -> None:
     _CONTEXTS[environment] = context
 
 
+def has_context(environment: Environment) -> bool:
+    return environment in _CONTEXTS
+
+
 def run_context(environment: Environment) -> RunContext:
     """The context ``install`` attached to ``environment``."""
     try:

@@ -27,7 +27,7 @@ from locust.env import Environment
 from locust.runners import WorkerRunner
 
 from scenarios._auth import Credentials
-from scenarios._context import RunContext, attach
+from scenarios._context import RunContext, attach, has_context
 from scenarios._errors import ScenarioError, TargetUnreachable
 from scenarios._health import HealthWatcher
 from scenarios._heavy_invoice import HeavyInvoiceUser
@@ -42,7 +42,7 @@ from scenarios._token_forger import TokenForgerUser
 from scenarios.profiles import AGENTS, Profile, load_profile
 from scenarios.smoke._auth import catalogue_for
 from scenarios.smoke._context import OCR_TIMEOUT_LOG
-from scenarios.targets import Secrets, resolve_profile
+from scenarios.targets import Resolved, Secrets, resolve_profile
 from stagegate import __version__
 from stagegate.stream import RunHeader, record
 
@@ -65,8 +65,8 @@ def install(environment: Environment) -> Recorder:
         recorder.install()
 
         def build_on_start(**_: Any) -> None:
-            if not _has_context(environment):
-                _build_context(environment, recorder, scenario)
+            if not has_context(environment):
+                _build_context(environment, recorder, scenario, _resolve(environment.parsed_options))
 
         worker_events: Any = environment.events  # Locust's hooks are untyped
         worker_events.test_start.add_listener(build_on_start)
@@ -80,7 +80,7 @@ def install(environment: Environment) -> Recorder:
     end_interrupted_on_sigint(recorder)
     events: Any = environment.events  # Locust's hooks are untyped
     events.test_start.add_listener(lambda **_: recorder.write_header(run_header(options, resolved.profile)))
-    context = _build_context(environment, recorder, scenario)
+    context = _build_context(environment, recorder, scenario, resolved)
     LedgerTracker(recorder, context.profile, context.credentials, scenario.ledger_products).install(environment)
     _install_optional(environment, "scenarios.chaos", when=bool(options.chaos_plan))
     _install_optional(environment, "scenarios._abort", when=bool(options.abort_on_rollback))
@@ -118,9 +118,9 @@ def served(profile: Profile, task: str) -> bool:
     return call is None or not call.missing
 
 
-def _build_context(environment: Environment, recorder: Recorder, scenario: ScenarioFile) -> RunContext:
+def _build_context(environment: Environment, recorder: Recorder, scenario: ScenarioFile, resolved: Resolved
+                   ) -> RunContext:
     options: Any = environment.parsed_options
-    resolved = _resolve(options)
     profile = resolved.profile
     invoices = load_invoices(Path(options.invoices)) if options.invoices else default_invoices(profile)
     timeout_s = options.ocr_timeout or logged_ocr_timeout(resolved.stack_state, profile) or profile.ocr.timeout_s
@@ -145,18 +145,12 @@ def _build_context(environment: Environment, recorder: Recorder, scenario: Scena
     return context
 
 
-def _has_context(environment: Environment) -> bool:
-    from scenarios._context import _CONTEXTS
-
-    return environment in _CONTEXTS
-
-
-def _resolve(options: Any) -> Any:
+def _resolve(options: Any) -> Resolved:
     target = None if options.target in ("", "profile") else options.target
     resolved = resolve_profile(options.profile, target, env_file=Path(options.env_file) if options.env_file else None)
     if options.login_password:
         secrets = Secrets({**resolved.secrets, resolved.profile.auth.password_env: options.login_password})
-        resolved = type(resolved)(profile=resolved.profile, secrets=secrets, stack_state=resolved.stack_state)
+        resolved = Resolved(profile=resolved.profile, secrets=secrets, stack_state=resolved.stack_state)
     return resolved
 
 
