@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stagegate: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug or a host failure: keep the traceback out of the user's way
+    except Exception as exc:  # noqa: BLE001  (a bug or a host failure: the traceback goes to a log file)
         log = _log_traceback()
         print(f"stagegate: harness failure ({type(exc).__name__}); traceback in {log}", file=sys.stderr)
         return EXIT_HARNESS_FAILURE

@@ -50,7 +50,7 @@ def _store_from(message: pb.Store) -> DenseStore:
 def encode(sketch: BaseDDSketch) -> str:
     """The sketch as the ``sketch`` field of a window record."""
     message = pb.DDSketch(
-        mapping=KeyMappingProto.to_proto(sketch._mapping),
+        mapping=KeyMappingProto.to_proto(sketch._mapping),  # type: ignore[no-untyped-call]
         positiveValues=_store_message(sketch._store),
         negativeValues=_store_message(sketch._negative_store),
         zeroCount=sketch._zero_count,
@@ -66,7 +66,7 @@ def decode(text: str) -> BaseDDSketch:
     except Exception as exc:  # protobuf raises its own DecodeError; binascii raises Error
         raise ValueError(f"not a DDSketch: {exc}") from exc
     return BaseDDSketch(
-        mapping=KeyMappingProto.from_proto(message.mapping),
+        mapping=KeyMappingProto.from_proto(message.mapping),  # type: ignore[no-untyped-call]
         store=_store_from(message.positiveValues),
         negative_store=_store_from(message.negativeValues),
         zero_count=message.zeroCount,

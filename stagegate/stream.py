@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal, TypedDict, cast
+from typing import IO, Any, Literal, Self, TypedDict, cast
 
 SCHEMA_VERSION = 1
 
@@ -227,7 +227,7 @@ class StreamWriter:
             os.fsync(self._file.fileno())
             self._file.close()
 
-    def __enter__(self) -> StreamWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

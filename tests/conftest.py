@@ -37,7 +37,7 @@ def require_binary(name: str) -> str:
 def docker_available() -> bool:
     if shutil.which("docker") is None:
         return False
-    return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False).returncode == 0
 
 
 def free_port() -> int:

@@ -70,7 +70,7 @@ class GatewaySpec(_Model):
     health_path: str = "/health"
     routes: dict[str, str] = {}
     """Service name -> path prefix on the gateway (``/api/deposito``); ``dashboard`` is ``""``."""
-    body_limit_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    body_limit_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     rate_limited_status: int = 503
     container: str | None = None
 
@@ -92,7 +92,7 @@ class AuthSpec(_Model):
     password_env: str = "STAGEGATE_LOGIN_PASSWORD"
     claims: Literal["iss", "role"] = "iss"
     """``iss``: tokens carry ``iss`` and ``role`` and agents check ``iss``; ``role``: only ``role`` matters."""
-    token_ttl_s: int = Field(28800, gt=0)
+    token_ttl_s: int = Field(default=28800, gt=0)
     rejected_statuses: list[int] = [401, 403]
     """Statuses that count as a correct rejection of a forged or cross-agent token."""
     shared_secret_env: str | None = None
@@ -131,10 +131,10 @@ class OcrSpec(_Model):
     upload_format: Literal["pdf", "image"]
     accepted_types: list[str]
     extra_form: dict[str, str] = {}
-    timeout_s: float = Field(30.0, gt=0)
-    grace_s: float = Field(5.0, ge=0)
+    timeout_s: float = Field(default=30.0, gt=0)
+    grace_s: float = Field(default=5.0, ge=0)
     timeout_status: int = 504
-    app_body_limit_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    app_body_limit_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     missing: str | None = None
     """Set when the checklist's OCR route is not served: the gap and its reference."""
     timeout_missing: str | None = None
@@ -181,8 +181,8 @@ class DashboardSpec(_Model):
     unauthorized_status: int = 401
     pages: list[str] = ["/"]
     api_paths: list[str] = ["/api/summary"]
-    rate_limit_max: int = Field(120, gt=0)
-    rate_limit_window_s: int = Field(60, gt=0)
+    rate_limit_max: int = Field(default=120, gt=0)
+    rate_limit_window_s: int = Field(default=60, gt=0)
     rate_limited_status: int = 429
     metrics: MetricsSpec = MetricsSpec()
 

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 
-
 def add_gate_arguments(parser: argparse.ArgumentParser, *, scenario_default: str) -> None:
     """Options shared by ``run`` and ``capacity``."""
     parser.add_argument("--profile", default="checklist-v0.10.0",

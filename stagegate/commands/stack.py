@@ -158,7 +158,7 @@ def _up_docker(state_dir: Path, options: StackOptions) -> int:
 
 def _is_docker_stack(state_dir: Path) -> bool:
     try:
-        return json.loads((state_dir / "stack.json").read_text(encoding="utf-8")).get("runtime") == "docker"
+        return bool(json.loads((state_dir / "stack.json").read_text(encoding="utf-8")).get("runtime") == "docker")
     except (OSError, ValueError):
         return False
 

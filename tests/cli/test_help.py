@@ -17,7 +17,7 @@ def _command_names() -> list[str]:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "stagegate", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "stagegate", *args], capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_top_level_help_lists_exit_codes() -> None:

@@ -157,12 +157,10 @@ def _chaos_events(out: Path) -> list[dict[str, Any]]:
     [
         (["--profile", "staging-nope"], "stagegate: error: unknown profile 'staging-nope' (known: as-built, checklist-v0.10.0)"),
         (["--duration", "ten minutes"], "stagegate: error: --duration: 'ten minutes' is not a duration (examples: 90s, 10m, 1h30m)"),
-        (["--target", "deposito=http://127.0.0.1:9,negocio=http://127.0.0.1:9,ml=http://127.0.0.1:9,"
-                      "dashboard=http://127.0.0.1:9,gateway=http://127.0.0.1:9"],
-         "stagegate: error: target unreachable: no service answers (http://127.0.0.1:9, http://127.0.0.1:9, "
-         "http://127.0.0.1:9, http://127.0.0.1:9)"),
-        (["--chaos", "pause-negocio-short"], "stagegate: error: --chaos: the plan acts only with --allow-chaos "
-                                             "(see it first with: stagegate chaos dry-run PLAN)"),
+        (["--target", ",".join(f"{name}=http://127.0.0.1:9" for name in ("deposito", "negocio", "ml", "dashboard", "gateway"))],
+         "stagegate: error: target unreachable: no service answers (" + ", ".join(["http://127.0.0.1:9"] * 4) + ")"),
+        (["--chaos", "pause-negocio-short"],
+         "stagegate: error: --chaos: the plan acts only with --allow-chaos (see it first with: stagegate chaos dry-run PLAN)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
