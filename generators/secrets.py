@@ -30,14 +30,14 @@ SHARED_SECRET_ENV = "JWT_SECRET_KEY"
 """As-built fallback: each container's secret defaults to this one (as-built.md §2.2)."""
 
 
-class AgentSecrets(Mapping[str, str]):
-    """Agent name -> JWT secret; a mapping whose repr never shows a value."""
+class RedactedSecrets(Mapping[str, str]):
+    """Name -> secret value; a mapping whose repr and str never show a value."""
 
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = dict(values)
 
-    def __getitem__(self, agent: str) -> str:
-        return self._values[agent]
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -46,9 +46,13 @@ class AgentSecrets(Mapping[str, str]):
         return len(self._values)
 
     def __repr__(self) -> str:
-        return "AgentSecrets(" + ", ".join(f"{name}=<redacted>" for name in self._values) + ")"
+        return f"{type(self).__name__}(" + ", ".join(f"{name}=<redacted>" for name in self._values) + ")"
 
     __str__ = __repr__
+
+
+class AgentSecrets(RedactedSecrets):
+    """Agent name -> JWT secret."""
 
 
 def read_env(env_file: str | Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:

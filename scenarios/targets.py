@@ -16,49 +16,34 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
 
+from generators import SecretMissing
+from generators.secrets import RedactedSecrets
 from scenarios._errors import ProfileInvalid, TargetUnreachable
 from scenarios.profiles import Profile, load_profile
-from stagegate.errors import StagegateError
 
 DEFAULT_STATE_DIR = Path(".stagegate/stack")
 
 
-class Secrets(Mapping[str, str]):
-    """Secret values by variable name; printing it shows names only."""
+class Secrets(RedactedSecrets):
+    """Secret values by variable name (``JWT_SECRET_NEGOCIO``...)."""
 
     def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = {name: value for name, value in values.items() if value}
-
-    def __getitem__(self, name: str) -> str:
-        return self._values[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Secrets({sorted(self._values)})"
+        super().__init__({name: value for name, value in values.items() if value})
 
     def require(self, name: str, purpose: str) -> str:
         """The value of ``name``, or a one-line error naming the variable (never a value)."""
         try:
-            return self._values[name]
+            return self[name]
         except KeyError:
             raise SecretMissing(f"secret {name} is not set (needed for {purpose}); "
                                 "export it or pass --env-file") from None
-
-
-class SecretMissing(StagegateError):
-    """A secret the run needs is in neither the environment nor the env file."""
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,20 @@ def load_toml_model(path: Path, model: type[M], error: type[StagegateError]) -> 
         return model.model_validate(data)
     except ValidationError as exc:
         raise error(describe_validation_error(path.name, exc)) from None
+
+
+def shipped_names(directory: Path) -> list[str]:
+    """Names of the TOML files shipped in ``directory`` (profiles, chaos plans)."""
+    return sorted(path.stem for path in directory.glob("*.toml"))
+
+
+def find_named_file(name_or_path: str | Path, directory: Path, what: str, error: type[StagegateError]) -> Path:
+    """A file the user names by path, or one shipped in ``directory`` by its name without ``.toml``."""
+    text = str(name_or_path)
+    path = Path(text)
+    if text.endswith(".toml") or path.exists():
+        return path
+    path = directory / f"{text}.toml"
+    if not path.exists():
+        raise error(f"unknown {what} {text!r} (known: {', '.join(shipped_names(directory))})")
+    return path

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scenarios._errors import PlanInvalid
-from stagegate.tomlfile import load_toml_model
+from stagegate.tomlfile import find_named_file, load_toml_model, shipped_names
 
 PLAN_DIR = Path(__file__).parent / "plans"
 
@@ -151,17 +151,12 @@ class ChaosPlan(_Model):
 
 
 def available_plans() -> list[str]:
-    """Names of the plans shipped with stagegate."""
-    return sorted(path.stem for path in PLAN_DIR.glob("*.toml"))
+    """Names of the chaos plans shipped with stagegate."""
+    return shipped_names(PLAN_DIR)
 
 
 def load_plan(name_or_path: str | Path) -> ChaosPlan:
-    """A shipped plan by name, or a plan file by path; ``PlanInvalid`` with one line if bad."""
-    text = str(name_or_path)
-    path = Path(text)
-    if not (text.endswith(".toml") or path.exists()):
-        path = PLAN_DIR / f"{text}.toml"
-        if not path.exists():
-            raise PlanInvalid(f"unknown chaos plan {text!r} (known: {', '.join(available_plans())})")
+    """A shipped chaos plan by name, or a chaos plan file by path; ``PlanInvalid`` with one line if bad."""
+    path = find_named_file(name_or_path, PLAN_DIR, "chaos plan", PlanInvalid)
     plan = load_toml_model(path, ChaosPlan, PlanInvalid)
     return plan.model_copy(update={"source": path.name})

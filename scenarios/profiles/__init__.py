@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scenarios._errors import ProfileInvalid
-from stagegate.tomlfile import load_toml_model
+from stagegate.tomlfile import find_named_file, load_toml_model, shipped_names
 
 PROFILE_DIR = Path(__file__).parent
 DEFAULT_PROFILE = "checklist-v0.10.0"
@@ -288,16 +288,11 @@ class Profile(_Model):
 
 def available_profiles() -> list[str]:
     """Names of the profiles shipped with stagegate."""
-    return sorted(path.stem for path in PROFILE_DIR.glob("*.toml"))
+    return shipped_names(PROFILE_DIR)
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
     """A shipped profile by name, or a profile file by path; ``ProfileInvalid`` with one line if bad."""
-    text = str(name_or_path)
-    path = Path(text)
-    if not (text.endswith(".toml") or path.exists()):
-        path = PROFILE_DIR / f"{text}.toml"
-        if not path.exists():
-            raise ProfileInvalid(f"unknown profile {text!r} (known: {', '.join(available_profiles())})")
+    path = find_named_file(name_or_path, PROFILE_DIR, "profile", ProfileInvalid)
     profile = load_toml_model(path, Profile, ProfileInvalid)
     return profile.model_copy(update={"source": path.name})
