@@ -1,12 +1,11 @@
 """Window sketches decoded fast and kept small, and merged per request name.
 
-A window's ``sketch`` is base64 of ``DDSketchProto`` whose store is dense: every bin between the
-lowest and highest latency, zeros included (about 1,300 doubles, 14 KB, for 50 requests spread over
-10-50 ms). ``ddsketch``'s own decoder adds those bins one by one in Python (about 650 µs a window),
-which for a one-hour run (72,000 windows) is most of a minute, and keeping the text costs a GB.
-So the loader parses the protobuf wire format here with numpy (a few µs) and keeps only the
-non-empty bins as ``Bins``; merging is then a ``bincount``. Both the dense layout
-(``contiguousBinCounts``) and the sparse one (``binCounts``) are read.
+A window's ``sketch`` is base64 of the DDSketch protobuf message. ``stagegate.histogram.encode``
+writes its stores sparse (``binCounts``); ddsketch's own writer, and older streams, write them dense
+(``contiguousBinCounts``: every bin between the lowest and highest latency, zeros included).
+``ddsketch``'s decoder adds bins one by one in Python, which for a one-hour run (72,000 windows) is
+most of a minute; so the loader parses the protobuf wire format here with numpy and keeps only the
+non-empty bins as ``Bins``; merging is then a ``bincount``. Both layouts are read.
 """
 
 from __future__ import annotations

@@ -5,16 +5,12 @@ window, latencies lognormal around 20 ms, sketches made with ``stagegate.histogr
 recorder's; plus health, token and OCR records), then runs ``analysis.evaluate`` on it in a fresh
 process and prints wall time and peak resident memory (``ru_maxrss``) against the targets.
 
-    .venv/bin/python bench/bench_analysis.py [--keep DIR] [--sparse]
-
-``--sparse`` writes each sketch with only its non-empty bins (the protobuf ``binCounts`` map) instead
-of ``encode``'s dense bin array: what a sparse ``stagegate.histogram.encode`` would give.
+    .venv/bin/python bench/bench_analysis.py [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import resource
@@ -26,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ddsketch.pb.ddsketch_pb2 import DDSketch as DDSketchMessage
 
 from stagegate.histogram import encode, new_sketch
 from stagegate.stream import StreamWriter, record
@@ -40,20 +35,7 @@ TARGET_MB = 500.0
 T0 = 1_800_000_000.0
 
 
-def sparse(encoded: str) -> str:
-    """The same sketch with its non-empty bins in ``binCounts`` rather than a dense array."""
-    message = DDSketchMessage.FromString(base64.b64decode(encoded))
-    store = message.positiveValues
-    dense, offset = list(store.contiguousBinCounts), store.contiguousBinIndexOffset
-    store.ClearField("contiguousBinCounts")
-    store.ClearField("contiguousBinIndexOffset")
-    for index, count in enumerate(dense):
-        if count:
-            store.binCounts[index + offset] = count
-    return base64.b64encode(message.SerializeToString()).decode("ascii")
-
-
-def build(results: Path, *, sparse_bins: bool) -> int:
+def build(results: Path) -> int:
     """Write the synthetic run; returns the size of the stream in bytes."""
     rng = np.random.default_rng(7)
     pool = []
@@ -61,7 +43,7 @@ def build(results: Path, *, sparse_bins: bool) -> int:
         sketch = new_sketch()
         for value in rng.lognormal(np.log(20.0), 0.5, PER_WINDOW):
             sketch.add(float(value))
-        pool.append(sparse(encode(sketch)) if sparse_bins else encode(sketch))
+        pool.append(encode(sketch))
     with StreamWriter(results / "locust.jsonl") as out:
         out.write(record("run_header", T0, run_id="bench", producer="locust", profile="checklist-v0.10.0",  # type: ignore[arg-type]
                          scenario="soak", targets={}, settings={}, versions={"stagegate": "bench"}))
@@ -98,7 +80,6 @@ def analyze(results: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="build (or reuse) the results directory here")
-    parser.add_argument("--sparse", action="store_true", help="write sketches with their non-empty bins only")
     parser.add_argument("--analyze", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.analyze:
@@ -108,7 +89,7 @@ def main() -> int:
     results.mkdir(parents=True, exist_ok=True)
     if not (results / "locust.jsonl").exists():
         started = time.perf_counter()
-        size = build(results, sparse_bins=args.sparse)
+        size = build(results)
         print(f"built {SECONDS} windows x {NAMES} names ({size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
     child = subprocess.run([sys.executable, __file__, "--analyze", str(results)], capture_output=True, text=True,
                            check=True)
