@@ -39,9 +39,8 @@ from scenarios._scenario_file import ScenarioFile, load_scenario_file
 from scenarios._service_users import SERVICE_USERS
 from scenarios._shapes import StagesShape, effective_stages
 from scenarios._token_forger import TokenForgerUser
+from scenarios.deployment_facts import configured_ocr_timeout, token_catalogue
 from scenarios.profiles import AGENTS, Profile, load_profile
-from scenarios.smoke._auth import catalogue_for
-from scenarios.smoke._context import OCR_TIMEOUT_LOG
 from scenarios.targets import Resolved, Secrets, resolve_profile
 from stagegate import __version__
 from stagegate.stream import RunHeader, record
@@ -126,7 +125,7 @@ def _build_context(environment: Environment, recorder: Recorder, scenario: Scena
     timeout_s = options.ocr_timeout or logged_ocr_timeout(resolved.stack_state, profile) or profile.ocr.timeout_s
     options.ocr_timeout = timeout_s  # the master hands its options to the workers: they judge with the same
     grace_s = options.ocr_grace if options.ocr_grace >= 0 else profile.ocr.grace_s
-    catalogue = catalogue_for(profile, resolved.secrets)
+    catalogue = token_catalogue(profile, resolved.secrets)
     credentials = Credentials(profile, resolved.secrets, catalogue)
     if not options.worker:
         for agent in AGENTS:  # a login that fails stops the run before it starts, in one line
@@ -160,8 +159,7 @@ def logged_ocr_timeout(stack_state: dict[str, Any] | None, profile: Profile) -> 
     path = Path(log_dir) / f"{profile.ocr.service}.log" if log_dir else None
     if path is None or not path.is_file():
         return None
-    found = OCR_TIMEOUT_LOG.findall(path.read_text(encoding="utf-8", errors="replace"))
-    return float(found[-1]) if found else None
+    return configured_ocr_timeout(path.read_text(encoding="utf-8", errors="replace").splitlines())
 
 
 def end_interrupted_on_sigint(recorder: Recorder) -> None:

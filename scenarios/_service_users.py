@@ -17,7 +17,7 @@ from scenarios._base_user import StagegateUser, judge
 from scenarios._classify import classify_ocr
 from scenarios._ledger import ledger_entry
 from scenarios._uploads import multipart, ocr_outcome
-from scenarios.smoke._metrics import parse_samples
+from scenarios.deployment_facts import prometheus_values
 from stagegate.stream import MetricsSample, record
 
 SALIDA_SHARE = 0.4
@@ -139,7 +139,7 @@ class DashboardUser(StagegateUser):
         with self.send("GET", "dashboard", spec.path, auth="api_key") as response:
             if judge(response, (200,)):
                 try:
-                    values = parse_samples(response.text or "", wanted)
+                    values = prometheus_values(response.text or "", wanted)
                 except ValueError as exc:
                     error = f"not Prometheus text ({exc})"
                     response.failure(error)

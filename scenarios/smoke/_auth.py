@@ -15,27 +15,14 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from generators import AgentIdentity, TokenCatalogue, build_catalogue, load_agent_secrets
-from scenarios.profiles import AGENTS, Profile
+from generators import TokenCatalogue
+from scenarios.profiles import Profile
 from scenarios.smoke._exchange import Exchange, Redact, send
 from scenarios.smoke._outcome import FindingDraft
 from scenarios.targets import Secrets
 
 SECTION = "§8 R2"
 REDACTED = "***"
-
-
-def catalogue_for(profile: Profile, secrets: Secrets) -> TokenCatalogue:
-    """Every token case for the profile's agents; ``SecretMissing`` (one line) if a secret is unset."""
-    agents = [AgentIdentity(name=agent, issuer=profile.services[agent].issuer or agent,
-                            role=profile.services[agent].role or agent,
-                            secret_env=profile.services[agent].secret_env or f"JWT_SECRET_{agent.upper()}")
-              for agent in AGENTS]
-    agent_secrets = load_agent_secrets({agent.name: agent.secret_env for agent in agents},
-                                       fallback_env=profile.auth.shared_secret_env, environ=secrets)
-    return build_catalogue(agents, agent_secrets, claim_style=profile.auth.claims,
-                           rejected_statuses=profile.auth.rejected_statuses, ttl_s=profile.auth.token_ttl_s,
-                           profile=profile.name)
 
 
 @dataclass

@@ -7,7 +7,6 @@ run), and the options. ``redact`` scrubs every secret and issued token out of ev
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,9 @@ from typing import Any
 import httpx
 
 from generators import TokenCatalogue
+from scenarios.deployment_facts import configured_ocr_timeout, token_catalogue
 from scenarios.profiles import Profile
-from scenarios.smoke._auth import REDACTED, TokenBroker, catalogue_for
+from scenarios.smoke._auth import REDACTED, TokenBroker
 from scenarios.smoke._docker import DockerAccess
 from scenarios.smoke._exchange import Exchange, send, unreachable
 from scenarios.smoke._logsource import DockerLog, FileLog, LogSource
@@ -25,8 +25,6 @@ from scenarios.targets import Resolved, Secrets
 DEFAULT_HTTP_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 2.0
 """A host that drops packets costs this much per request, not the whole read timeout."""
-OCR_TIMEOUT_LOG = re.compile(r"OCR timeout configured: ([0-9.]+) s", re.IGNORECASE)
-"""The start-up line of negocio (as-built.md §3 and the reference stack) naming its OCR timeout."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class SmokeContext:
     def open(cls, resolved: Resolved, options: SmokeOptions) -> SmokeContext:
         """Check the secrets every check needs (one-line error if one is missing), then open clients."""
         profile, secrets = resolved.profile, resolved.secrets
-        catalogue = catalogue_for(profile, secrets)
+        catalogue = token_catalogue(profile, secrets)
         secrets.require(profile.dashboard.api_key_env, "the dashboard API (metrics, headers)")
         client = httpx.Client(timeout=httpx.Timeout(options.http_timeout_s, connect=CONNECT_TIMEOUT_S),
                               follow_redirects=False, trust_env=False)
@@ -134,11 +132,8 @@ class SmokeContext:
         if self.options.ocr_timeout_s is not None:
             return self.options.ocr_timeout_s
         source = self.logs.get(self.profile.ocr.service)
-        for line in reversed(source.everything() if source else []):
-            match = OCR_TIMEOUT_LOG.search(line)
-            if match:
-                return float(match.group(1))
-        return self.profile.ocr.timeout_s
+        logged = configured_ocr_timeout(source.everything() if source else [])
+        return logged if logged is not None else self.profile.ocr.timeout_s
 
     def ocr_grace_s(self) -> float:
         return self.options.ocr_grace_s if self.options.ocr_grace_s is not None else self.profile.ocr.grace_s

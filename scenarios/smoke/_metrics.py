@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
-
+from scenarios.deployment_facts import prometheus_values
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
@@ -24,23 +23,13 @@ P95_LIMIT_MS = 500.0
 """The checklist's ``dashboard_request_duration_ms_p95 < 500ms``."""
 
 
-def parse_samples(text: str, wanted: list[str]) -> dict[str, float]:
-    """Value of each wanted sample name (labelled samples summed); raises ValueError if unparsable."""
-    values: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name in wanted:
-                values[sample.name] = values.get(sample.name, 0.0) + float(sample.value)
-    return values
-
-
 def _scrape(context: SmokeContext, wanted: list[str], label: str) -> tuple[Exchange, dict[str, float], str | None]:
     exchange = context.request("GET", context.profile.url("dashboard", context.profile.dashboard.metrics.path),
                                label=label, headers=context.api_key())
     if exchange.status != 200:
         return exchange, {}, f"dashboard {label}: {exchange.outcome()}"
     try:
-        return exchange, parse_samples(exchange.body, wanted), None
+        return exchange, prometheus_values(exchange.body, wanted), None
     except ValueError as exc:
         return exchange, {}, f"{label}: not Prometheus text ({exc})"
 
