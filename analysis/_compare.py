@@ -18,7 +18,6 @@ import math
 import re
 
 import numpy as np
-from scipy.stats import norm  # type: ignore[import-untyped]
 
 from analysis._evaluate import notes as stream_notes
 from analysis._evaluate import request_rows, run_info
@@ -64,7 +63,12 @@ def mann_whitney_p(x: Bins, y: Bins) -> float:
         return 1.0
     u = max(u1, n1 * n2 - u1)
     z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(variance)
-    return float(min(1.0, 2 * norm.sf(z)))
+    return min(1.0, two_sided_normal_p(z))
+
+
+def two_sided_normal_p(z: float) -> float:
+    """P(|Z| >= z) for a standard normal Z: ``2 * norm.sf(z)`` without importing scipy at run time."""
+    return math.erfc(z / math.sqrt(2))
 
 
 def _quantiles(bins: Bins, levels: np.ndarray) -> np.ndarray:
@@ -87,7 +91,7 @@ def two_proportion_p(errors1: int, n1: int, errors2: int, n2: int) -> float:
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     if se == 0:
         return 1.0
-    return float(2 * norm.sf(abs(errors2 / n2 - errors1 / n1) / se))
+    return two_sided_normal_p(abs(errors2 / n2 - errors1 / n1) / se)
 
 
 def _row(name: str, before: RunData, after: RunData, settings: CompareSettings) -> ComparisonRow:
