@@ -51,12 +51,13 @@ def _step(users: int, start: float, end: float, data: RunData, settings: Capacit
     if not part.windows or stop <= start + settings.settle_s:
         return None
     judged = [judge_rule(rule_id, rule, part) for rule_id, rule in settings.slo.items()]
-    broken = next((r.id for r in judged if r.status != "PASS"), None)
+    broken = next((r.id for r in judged if r.status == "FAIL"), None)
+    held = all(r.status == "PASS" for r in judged)  # a step too thin to judge (NO_DATA) neither holds nor breaks
     normal = part.names(traffic={"normal"})
     count = sum(part.series[n].count for n in normal)
     sketch = part.merged_sketch(normal)
     return CapacityStep(
-        users=users, start=start, end=stop, ok=broken is None, broken_by=broken,
+        users=users, start=start, end=stop, ok=held, broken_by=broken,
         rps=round(sum(w["count"] for w in part.windows) / (stop - start - settings.settle_s), 3),
         p95_ms=round(p95, 3) if (p95 := quantile_ms(sketch, 0.95)) is not None else None,
         error_rate=round(sum(part.series[n].outcome("error") for n in normal) / count, 6) if count else 0.0,
@@ -68,8 +69,8 @@ def analyze_capacity(run_data: RunData, rules: RuleSet, require_rps: float | Non
     settings = rules.capacity or load_rules().capacity
     assert settings is not None  # the shipped default has a [capacity] table
     steps = [s for users, a, b in stages(run_data) if (s := _step(users, a, b, run_data, settings))]
-    first_broken = next((i for i, s in enumerate(steps) if not s.ok), len(steps))
-    knee = steps[first_broken - 1] if first_broken > 0 else None
+    first_broken = next((i for i, s in enumerate(steps) if s.broken_by is not None), len(steps))
+    knee = next((s for s in reversed(steps[:first_broken]) if s.ok), None)
     broken_by = steps[first_broken].broken_by if first_broken < len(steps) else None
     return Capacity(
         knee_users=knee.users if knee else None, knee_rps=knee.rps if knee else None, broken_by=broken_by,

@@ -99,7 +99,10 @@ def configure_classes(environment: Environment, scenario: ScenarioFile, profile:
     for actor, count in ((HealthWatcher, actors.health_watcher), (TokenForgerUser, actors.token_forger),
                          (HeavyInvoiceUser, 0 if profile.ocr.missing else actors.heavy_invoice)):
         actor.weight, actor.fixed_count = 0, count
-    StagesShape.stages = list(scenario.shapes[options.scenario].stages)
+    stages = scenario.shapes[options.scenario].stages
+    if options.stage_duration > 0:
+        stages = [stage.model_copy(update={"duration_s": options.stage_duration}) for stage in stages]
+    StagesShape.stages = list(stages)
     StagesShape.headless_options = {
         "peak_users": options.num_users, "spawn_rate": options.spawn_rate, "run_time_s": options.run_time,
     }

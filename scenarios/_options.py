@@ -27,6 +27,8 @@ def add_arguments(parser: Any) -> None:
                         help="file with the secrets (JWT_SECRET_*, DASHBOARD_API_KEY); the environment is read too")
     parser.add_argument("--scenario", default=DEFAULT_SHAPE, choices=SHAPES, env_var="STAGEGATE_SCENARIO",
                         help=f"load shape from the scenario file (default: {DEFAULT_SHAPE})")
+    parser.add_argument("--stage-duration", type=float, default=0.0, env_var="STAGEGATE_STAGE_DURATION",
+                        help="seconds every stage of the shape lasts, instead of the table's (capacity steps)")
     parser.add_argument("--scenario-file", default="", env_var="STAGEGATE_SCENARIO_FILE",
                         help="scenario file with task weights and shapes (default: the shipped shop_day.toml)")
     parser.add_argument("--results-dir", default="", env_var="STAGEGATE_RESULTS_DIR",

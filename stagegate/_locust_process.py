@@ -25,14 +25,14 @@ STOP_GRACE_S = 30.0
 _DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s?)?$")
 
 
-def parse_duration(text: str) -> int:
+def parse_duration(text: str, option: str = "--duration") -> int:
     """``90``, ``90s``, ``10m``, ``1h30m`` as whole seconds; a one-line error otherwise."""
     match = _DURATION.match(text.strip())
     if not text.strip() or match is None or not any(match.groupdict().values()):
-        raise StagegateError(f"--duration: {text!r} is not a duration (examples: 90s, 10m, 1h30m)")
+        raise StagegateError(f"{option}: {text!r} is not a duration (examples: 90s, 10m, 1h30m)")
     seconds = int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
     if seconds <= 0:
-        raise StagegateError(f"--duration: {text!r} must be longer than 0 s")
+        raise StagegateError(f"{option}: {text!r} must be longer than 0 s")
     return seconds
 
 
@@ -52,6 +52,7 @@ class LocustRun:
     chaos_plan: str | None = None
     allow_chaos: bool = False
     abort_on_rollback: bool = False
+    stage_duration_s: int | None = None
     secrets_env: dict[str, str] = field(default_factory=dict)
     """Secrets handed to Locust through its environment, never through argv (``ps`` shows argv)."""
     invoices: Path | None = None
@@ -69,7 +70,7 @@ class LocustRun:
         optional: list[tuple[str, object]] = [
             ("--target", self.target), ("--users", self.users), ("--spawn-rate", self.spawn_rate),
             ("--processes", self.processes), ("--invoices", self.invoices), ("--tokens", self.tokens),
-            ("--chaos-plan", self.chaos_plan),
+            ("--chaos-plan", self.chaos_plan), ("--stage-duration", self.stage_duration_s),
         ]
         for flag, value in optional:
             if value is not None:

@@ -30,6 +30,7 @@ from stagegate import _locust_process, _progress
 from stagegate.errors import EXIT_USAGE, StagegateError
 
 REACHABILITY_TIMEOUT_S = 3.0
+DEFAULT_DURATION_S = 60
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class GateOptions:
     out: Path | None
     reports_dir: Path
     require_rps: float | None = None
+    stage_duration_s: int | None = None
+    """Capacity: how long each step of the shape lasts (the table's own durations when None)."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> GateOptions:
@@ -64,14 +67,31 @@ class GateOptions:
                 raise StagegateError(f"--{name.replace('_', '-')}: must be at least 1 (got {value})")
         if args.trivy_report is not None and not args.trivy_report.is_file():
             raise StagegateError(f"--trivy-report: {args.trivy_report} is not a readable file")
+        step_text = getattr(args, "step_duration", None)
+        stage_s = _locust_process.parse_duration(step_text, "--step-duration") if step_text else None
+        if args.duration is not None:
+            duration_s = _locust_process.parse_duration(args.duration)
+        elif stage_s is not None:
+            duration_s = stage_s * _stage_count(args.scenario)
+        else:
+            duration_s = DEFAULT_DURATION_S
         return cls(
             profile=args.profile, target=args.target, env_file=args.env_file, scenario=args.scenario,
-            duration_s=_locust_process.parse_duration(args.duration), users=args.users,
+            duration_s=duration_s, users=args.users, stage_duration_s=stage_s,
             processes=args.processes, expect_workers=args.expect_workers, chaos=args.chaos,
             allow_chaos=args.allow_chaos, rules=args.rules, trivy_report=args.trivy_report,
             abort_on_rollback=args.abort_on_rollback, smoke=not args.no_smoke, out=args.out,
             reports_dir=args.reports_dir, require_rps=getattr(args, "require_rps", None),
         )
+
+
+def _stage_count(scenario: str) -> int:
+    from scenarios._scenario_file import load_scenario_file
+
+    shapes = load_scenario_file().shapes
+    if scenario not in shapes:
+        raise StagegateError(f"--scenario: unknown {scenario!r} (known: {', '.join(sorted(shapes))})")
+    return len(shapes[scenario].stages)
 
 
 def _new_run_id() -> str:
@@ -139,6 +159,7 @@ def _run_load(resolved: Resolved, options: GateOptions, out: Path, console: Cons
         duration_s=options.duration_s, users=options.users, processes=options.processes,
         expect_workers=options.expect_workers, chaos_plan=options.chaos, allow_chaos=options.allow_chaos,
         abort_on_rollback=options.abort_on_rollback, secrets_env=dict(resolved.secrets),
+        stage_duration_s=options.stage_duration_s,
     )
     process = _locust_process.start(run)
     try:

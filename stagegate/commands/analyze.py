@@ -87,7 +87,9 @@ def print_verdict(verdict: Verdict, written: list[Path], console: Console | None
     console.print(table)
     if verdict.capacity is not None:
         cap = verdict.capacity
-        console.print(f"capacity: knee {cap.knee_users} users at {cap.knee_rps} req/s; broken above by {cap.broken_by}"
+        knee = f"knee {cap.knee_users} users at {cap.knee_rps} req/s" if cap.knee_users else "no step held every SLO"
+        above = f"broken above by {cap.broken_by}" if cap.broken_by else "no step broke an SLO"
+        console.print(f"capacity: {knee}; {above}"
                       + (f"; required {cap.require_rps:g} req/s: {'pass' if cap.passed else 'FAIL'}"
                          if cap.require_rps is not None else ""), soft_wrap=True)
     for note in verdict.notes:

@@ -12,13 +12,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "capacity",
         help="step load until an SLO breaks; report the knee (users, req/s)",
         description=(
-            "Run the gate with the step scenario: users are added step by step until a rule of the "
-            "rules file breaks. The report shows the knee (the last step where every SLO held) as "
-            "users and requests per second, with the rule that broke above it."
+            "Run the gate with the step scenario: users are added step by step (--users sets the last "
+            "step's count) until a rule of the rules file breaks. The report shows the knee (the last "
+            "step where every SLO held) as users and requests per second, with the rule that broke above it."
         ),
         epilog="exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
     )
     add_gate_arguments(parser, scenario_default="step")
+    parser.add_argument("--step-duration", default="60s",
+                        help="how long each step holds its users (default: 60s); the load lasts steps x this, "
+                             "unless --duration cuts it")
     parser.add_argument("--require-rps", type=float, metavar="N",
                         help="fail the gate (HOLD, exit 3) when the knee is below N requests per second")
     parser.set_defaults(handler=run_gate_from_args)

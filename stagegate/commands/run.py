@@ -16,7 +16,8 @@ def add_gate_arguments(parser: argparse.ArgumentParser, *, scenario_default: str
     parser.add_argument("--env-file", type=Path, help="file with the secrets (JWT_SECRET_*, DASHBOARD_API_KEY)")
     parser.add_argument("--scenario", default=scenario_default,
                         help=f"load shape: smoke, steady, spike, soak, step (default: {scenario_default})")
-    parser.add_argument("--duration", default="60s", help="load duration, e.g. 90s, 10m, 1h (default: 60s)")
+    parser.add_argument("--duration", default=None,
+                        help="load duration, e.g. 90s, 10m, 1h (default: 60s; capacity: the whole step table)")
     parser.add_argument("--users", type=int, help="peak number of Locust users (default: the scenario's)")
     parser.add_argument("--processes", type=int, help="Locust worker processes on this machine (--processes)")
     parser.add_argument("--expect-workers", type=int,

@@ -73,3 +73,15 @@ def test_analyze_command_reports_capacity(results: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "capacity: knee 30 users at 300.0 req/s; broken above by p95_normal; required 400 req/s: FAIL" in out
     assert "**Capacity**: knee 30 users, 300.0 req/s" in (results / "summary.md").read_text()
+
+
+def test_a_step_without_normal_traffic_neither_holds_nor_breaks(results: Path) -> None:
+    run = RunBuilder(results)
+    run.header(stages=[{"users": users, "duration_s": 20, "spawn_rate": 10} for users in (5, 10, 20)])
+    run.windows(0, 20, ok=30, traffic="health", latency_ms=5.0)  # users still spawning: probes only
+    run.windows(20, 40, ok=100, latency_ms=20.0)
+    run.windows(40, 60, ok=200, latency_ms=900.0)
+    capacity = analyze_capacity(load_results(run.close()), load_rules())
+    assert [(s.users, s.ok, s.broken_by) for s in capacity.steps] == [
+        (5, False, None), (10, True, None), (20, False, "p95_normal")]
+    assert (capacity.knee_users, capacity.broken_by) == (10, "p95_normal")

@@ -44,10 +44,12 @@ def _clean_stack(stack: StackHandle) -> Iterator[None]:
     stack.clear_faults()
 
 
-def gate(stack: StackHandle, out: Path, *args: str, duration: str = "8s") -> tuple[int, dict[str, Any], str]:
+def gate(stack: StackHandle, out: Path, *args: str, duration: str = "8s",
+         command: str = "run") -> tuple[int, dict[str, Any], str]:
     env = {**os.environ, "STAGEGATE_STATE_DIR": str(stack.state_dir)}
+    timing = ["--duration", duration] if duration else []
     proc = subprocess.run(
-        [sys.executable, "-m", "stagegate", "run", "--duration", duration, "--trivy-report", str(TRIVY_CLEAN),
+        [sys.executable, "-m", "stagegate", command, *timing, "--trivy-report", str(TRIVY_CLEAN),
          "--out", str(out), "--reports-dir", str(out.parent), *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False,
     )
@@ -115,6 +117,28 @@ def test_missing_security_headers_hold(stack: StackHandle, tmp_path: Path) -> No
     code, verdict, stderr = gate(stack, tmp_path / "headers")
     assert (code, verdict["verdict"]) == (3, "HOLD"), stderr[-3000:]
     assert statuses(verdict)["smoke_security_headers"] == "FAIL"
+
+
+@pytest.mark.e2e
+def test_capacity_with_two_worker_processes_finds_the_knee_and_holds_below_the_required_rps(
+    stack: StackHandle, tmp_path: Path
+) -> None:
+    # 4 s steps: the rules' 5 s settling time at the start of each step is cut to 1 s.
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    assert text.count("\nsettle_s = 5 ") == 1
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text.replace("\nsettle_s = 5 ", "\nsettle_s = 1 "), encoding="utf-8")
+    code, verdict, stderr = gate(stack, tmp_path / "capacity", "--step-duration", "4s", "--users", "10",
+                                 "--processes", "2", "--require-rps", "100000", "--no-smoke", "--rules", str(rules),
+                                 duration="", command="capacity")
+    capacity = verdict["capacity"]
+    assert [step["users"] for step in capacity["steps"]] == [2, 4, 6, 8, 10], stderr[-3000:]
+    assert capacity["knee_users"] == 10 and capacity["knee_rps"] > 0
+    assert (capacity["passed"], code, verdict["verdict"]) == (False, 3, "HOLD")
+    assert any("is below the required 100000 req/s" in reason for reason in verdict["reasons"])
+    locust_rows = (tmp_path / "capacity" / "locust_stats.csv").read_text(encoding="utf-8").splitlines()
+    recorded = sum(row["count"] for row in verdict["requests"])
+    assert recorded == int(locust_rows[-1].split(",")[2])  # the merged windows count what Locust counted
 
 
 def pause_plan(tmp_path: Path, seconds: float) -> Path:
