@@ -121,13 +121,17 @@ def resolve_profile(
     return Resolved(profile=loaded, secrets=Secrets(kept), stack_state=stack_state)
 
 
-SECRET_PREFIXES = ("JWT_SECRET", "DASHBOARD_", "STAGEGATE_")
-"""Variables kept as secrets besides those the profile names (the ambient environment is not kept)."""
+SECRET_PREFIXES = ("JWT_SECRET",)
+"""Variables kept as secrets besides those the profile names; nothing else of the environment is kept
+(a setting such as ``STAGEGATE_REQUIRE_SYSTEM=1`` taken for a secret would be scrubbed out of every
+text it appears in)."""
+ADMIN_TOKEN_ENV = "STAGEGATE_ADMIN_TOKEN"
+"""The reference stack's fault-switch token (its ``secrets.env``)."""
 
 
 def _secret_names(profile: Profile) -> set[str]:
     names = {spec.secret_env for spec in profile.services.values() if spec.secret_env}
-    names |= {profile.auth.password_env, profile.dashboard.api_key_env}
+    names |= {profile.auth.password_env, profile.dashboard.api_key_env, ADMIN_TOKEN_ENV}
     if profile.auth.shared_secret_env:
         names.add(profile.auth.shared_secret_env)
     return names
