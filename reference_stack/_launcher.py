@@ -209,7 +209,7 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     unknown = sorted(set(names) - set(contract.SERVICES))
     if unknown:
         raise StackError(f"services: unknown service {unknown[0]!r} (known: {', '.join(contract.SERVICES)})")
-    switched_off(options)  # a bad start-up switch is one line here, not one per service that reads it
+    off = switched_off(options)  # a bad start-up switch is one line here, not one per service that reads it
     state_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale(state_dir)
     nginx = _gateway.nginx_binary() if options.gateway else None
@@ -251,6 +251,11 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
         record()  # written early too, so that `stack down` can stop a start that was itself killed
         deadline = time.monotonic() + options.ready_timeout_s
         starting.wait_ready({n: contract.ready_path(n) for n in names}, deadline)
+        for name in off & set(names):  # a service that "does not start" answers readiness once, then exits
+            try:
+                starting.children[name].wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                raise StackStartFailed(f"{name} was switched off but is still running") from None
         if nginx is not None:
             starting.start(GATEWAY, gateway_command, env={"PATH": "/usr/sbin:/usr/bin:/bin"})
             record()
