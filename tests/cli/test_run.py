@@ -106,7 +106,9 @@ def test_sustained_errors_roll_back_by_the_error_rate_rule(stack: StackHandle, t
     for service in ("deposito", "negocio", "ml", "dashboard"):
         stack.set_fault(service, error_rate=0.15)
     rules = scaled_rules(tmp_path, error_rate_sustained={"window_s": 4, "for_s": 5})
-    code, verdict, stderr = gate(stack, tmp_path / "errors", "--rules", str(rules), "--no-smoke", duration="12s")
+    # Enough users that every 4 s window holds dozens of requests: 15 % stays above 10 % in each one.
+    code, verdict, stderr = gate(stack, tmp_path / "errors", "--rules", str(rules), "--no-smoke", "--users", "16",
+                                 duration="12s")
     assert (code, verdict["verdict"]) == (1, "ROLLBACK"), stderr[-3000:]
     assert statuses(verdict)["error_rate_sustained"] == "FAIL"
 
