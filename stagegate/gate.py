@@ -153,7 +153,7 @@ def _run_smoke(resolved: Resolved, options: GateOptions, out: Path, console: Con
     run_smoke(resolved, results_dir=out, trivy_report=options.trivy_report)
 
 
-def _run_load(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> int:
+def _run_load(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> None:
     run = _locust_process.LocustRun(
         results_dir=out, profile=options.profile, target=options.target, scenario=options.scenario,
         duration_s=options.duration_s, users=options.users, processes=options.processes,
@@ -168,7 +168,6 @@ def _run_load(resolved: Resolved, options: GateOptions, out: Path, console: Cons
         code = _locust_process.stop(process)
     if code == EXIT_USAGE:
         raise StagegateError(f"Locust refused the run: {_last_line(out / 'locust.log')}")
-    return code
 
 
 def _last_line(path: Path) -> str:
