@@ -61,7 +61,8 @@ class StackOptions:
     when it can reach the state directory. None: the current user."""
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now (the container stack uses it too)."""
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
@@ -88,7 +89,7 @@ def _assign_ports(names: tuple[str, ...], options: StackOptions, with_gateway: b
     for name, port in wanted.items():
         if port:
             _check_port(name, port)
-    return {name: port or _free_port() for name, port in wanted.items()}, {n for n, p in wanted.items() if not p}
+    return {name: port or free_port() for name, port in wanted.items()}, {n for n, p in wanted.items() if not p}
 
 
 def _last_line(path: Path) -> str:
@@ -146,7 +147,7 @@ class _Starting:
         if name not in self._auto or self._tries[name] >= PORT_TRIES or not self._port_taken(name):
             return False
         self._tries[name] += 1
-        self.ports[name] = _free_port()
+        self.ports[name] = free_port()
         self._spawn(name)
         self._on_respawn()
         return True

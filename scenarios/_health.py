@@ -8,7 +8,6 @@ state changes, the first observation included, with the time it was seen.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import cast
 
 import gevent  # type: ignore[import-untyped]
@@ -18,28 +17,10 @@ from locust.env import Environment
 from scenarios._base_user import StagegateUser
 from scenarios._classify import root_cause
 from scenarios._context import run_context
-from scenarios.profiles import Profile
+from scenarios.profiles import HealthCheck, health_checks
 from stagegate.stream import HealthTransition, record
 
 HEALTH_TIMEOUT_S = 2.0
-
-
-@dataclass(frozen=True)
-class HealthCheck:
-    check: str
-    """``deposito``, ``negocio``, ``ml``, ``dashboard`` or ``gateway``."""
-    path: str
-    auth: str
-    ok_statuses: tuple[int, ...]
-
-
-def health_checks(profile: Profile) -> list[HealthCheck]:
-    """The checks of the profile: its services, then the gateway when there is one."""
-    checks = [HealthCheck(name, spec.health_path, spec.health_auth, tuple(spec.health_ok_statuses))
-              for name, spec in profile.services.items()]
-    if profile.gateway is not None:
-        checks.append(HealthCheck("gateway", profile.gateway.health_path, "none", (200,)))
-    return checks
 
 
 class HealthWatcher(StagegateUser):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from reference_stack import _state
 from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._errors import StackAlreadyRunning, StackError, StackStartFailed
 from reference_stack._faults import FaultSet, fault_args
+from reference_stack._launcher import free_port
 from reference_stack.docker._base import Log
 from reference_stack.docker._images import (
     BY_SERVICE,
@@ -95,12 +95,6 @@ def _client() -> Any:
     return client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _shared_dir(path: Path) -> None:
     """A directory every service user may write (group ``retail``, setgid so new files stay in it)."""
     path.mkdir(parents=True, exist_ok=True)
@@ -144,7 +138,7 @@ def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, por
     env_file = state_dir / _state.SECRETS_FILE
     secrets = _state.new_secrets()
     _state.write_secrets(env_file, secrets)
-    host_ports = {spec.service: (ports or {}).get(spec.service, spec.port) or _free_port() for spec in specs}
+    host_ports = {spec.service: (ports or {}).get(spec.service, spec.port) or free_port() for spec in specs}
     network = f"stagegate{suffix}"
     for stale in client.networks.list(names=[network]):
         stale.remove()

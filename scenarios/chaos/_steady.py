@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from scenarios.profiles import Profile
+from scenarios.profiles import HealthCheck, Profile, health_checks
 
 PROBE_TIMEOUT_S = 2.0
 
@@ -24,20 +24,16 @@ class HealthProbe:
 
     def __init__(self, profile: Profile, checks: list[str]) -> None:
         self.profile = profile
-        self.checks = checks or list(profile.targets())
+        self.by_name: dict[str, HealthCheck] = {check.check: check for check in health_checks(profile)}
+        self.checks = checks or list(self.by_name)
 
-    def _passes(self, check: str) -> bool:
-        if check == "gateway":
-            assert self.profile.gateway is not None
-            url, ok, strict = self.profile.url("gateway", self.profile.gateway.health_path), [200], True
-        else:
-            spec = self.profile.services[check]
-            url, ok, strict = spec.url + spec.health_path, spec.health_ok_statuses, spec.health_auth == "none"
+    def _passes(self, name: str) -> bool:
+        check = self.by_name[name]
         try:
-            status = httpx.get(url, timeout=PROBE_TIMEOUT_S).status_code
+            status = httpx.get(self.profile.url(name, check.path), timeout=PROBE_TIMEOUT_S).status_code
         except httpx.HTTPError:
             return False
-        return status in ok if strict else status < 500
+        return status in check.ok_statuses if check.auth == "none" else status < 500
 
     def failing(self, checks: list[str] | None = None) -> list[str]:
         """The checks that do not pass right now."""

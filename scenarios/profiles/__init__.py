@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -284,6 +285,29 @@ class Profile(_Model):
     def without_gateway(self) -> Profile:
         """The profile for a deployment with no gateway in front (the stack without nginx)."""
         return self.model_copy(update={"gateway": None})
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One health route the harness watches: a service's own, or the gateway's."""
+
+    check: str
+    """``deposito``, ``negocio``, ``ml``, ``dashboard`` or ``gateway``."""
+    path: str
+    auth: Literal["none", "jwt", "api_key"]
+    ok_statuses: tuple[int, ...]
+
+
+def health_checks(profile: Profile) -> list[HealthCheck]:
+    """The checks of the profile: its services, then the gateway when there is one.
+
+    The load's health watcher and chaos's steady-state probe both watch exactly these.
+    """
+    checks = [HealthCheck(name, spec.health_path, spec.health_auth, tuple(spec.health_ok_statuses))
+              for name, spec in profile.services.items()]
+    if profile.gateway is not None:
+        checks.append(HealthCheck("gateway", profile.gateway.health_path, "none", (200,)))
+    return checks
 
 
 def available_profiles() -> list[str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from scenarios._health import health_checks
 from scenarios._install import served
 from scenarios._scenario_file import TASKS
-from scenarios.profiles import load_profile
+from scenarios.profiles import health_checks, load_profile
 
 ALL_TASKS = [task for tasks in TASKS.values() for task in tasks]
 
