@@ -29,8 +29,8 @@ def taken_port() -> Iterator[int]:
 
 def choose(monkeypatch: pytest.MonkeyPatch, *answers: int | None) -> None:
     """The launcher's next port choices: these ports in turn (None: a real free port), then real ones."""
-    queue, real = list(answers), _launcher._free_port
-    monkeypatch.setattr(_launcher, "_free_port", lambda: (queue.pop(0) if queue else None) or real())
+    queue, real = list(answers), _launcher.free_port
+    monkeypatch.setattr(_launcher, "free_port", lambda: (queue.pop(0) if queue else None) or real())
 
 
 def test_a_service_whose_chosen_port_was_taken_starts_on_another(tmp_path: Path, monkeypatch) -> None:
