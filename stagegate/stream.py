@@ -35,7 +35,13 @@ Status = Literal["PASS", "WARN", "FAIL", "NO_DATA", "SKIP"]
 
 
 class RunHeader(TypedDict):
-    """First record of a producer's file: enough to judge the directory again later."""
+    """First record of a producer's file: enough to judge the directory again later.
+
+    The Locust producer writes one at every test start: a web UI "stop" then "start" writes another
+    one (``settings["segment"]`` 1, 2, ...). Locust-side records (windows, health, token, OCR, ledger,
+    ledger snapshots, chaos, metrics) after a ``locust`` header belong to that segment; the analysis
+    judges the newest segment and sets earlier ones aside, never mixing them.
+    """
 
     kind: Literal["run_header"]
     v: int
@@ -45,17 +51,22 @@ class RunHeader(TypedDict):
     profile: str
     scenario: str | None
     targets: dict[str, str]  # service name -> base URL ("gateway" included when present)
-    settings: dict[str, Any]  # options of the run (never secrets)
+    settings: dict[str, Any]  # options of the run (never secrets); "segment": see below
     versions: dict[str, str]  # stagegate, locust, python, git commit
 
 
 class WindowRecord(TypedDict):
     """One request series over one window (1 s): counts by outcome and a latency sketch.
 
-    ``outcomes`` keys: ``ok`` (success), ``error`` (a real failure), ``expected`` (a failure the
-    harness provoked on purpose and that came out as it should: 504 on a heavy invoice, 401 on a
-    forged token). ``sketch`` is a DDSketch of latencies in ms (see ``stagegate.histogram``) over
-    every request of the window whatever its outcome; ``latency_sum_ms``/``latency_max_ms`` are exact.
+    ``outcomes`` keys: ``ok`` (success), ``error`` (a real failure: the deployment answered wrong),
+    ``expected`` (a failure the harness provoked on purpose and that came out as it should: 504 on
+    a heavy invoice, 401 on a forged token), ``transport`` (no answer at all: connection refused,
+    reset after a retry on a fresh connection, or a timeout at the transport; not a judgement of
+    the deployment's answers, so never in error rates or latencies). ``count`` is the sum of all
+    four. ``sketch`` is a DDSketch of latencies in ms (see ``stagegate.histogram``) over the
+    answered requests of the window (``ok``, ``error``, ``expected``); ``latency_sum_ms`` and
+    ``latency_max_ms`` are exact over the same requests. An older stream without ``transport``
+    reads as zero of them.
     """
 
     kind: Literal["window"]
@@ -96,7 +107,8 @@ class TokenOutcome(TypedDict):
     case_id: str
     target: str
     status: int | None
-    result: Literal["rejected", "wrong_rejection", "breach", "control_ok", "control_refused", "error"]
+    result: Literal["rejected", "wrong_rejection", "breach", "control_ok", "control_refused", "error", "transport"]
+    """``transport``: the request never got an answer (refused, reset, timed out): no judgement of the agent."""
     severity: str
     detail: str
 
@@ -112,7 +124,9 @@ class OcrOutcome(TypedDict):
     size_bytes: int
     status: int | None
     latency_ms: float
-    result: Literal["timeout_ok", "timeout_late", "processed", "body_limit", "rejected", "failure"]
+    result: Literal["timeout_ok", "timeout_late", "processed", "body_limit", "rejected", "failure", "transport"]
+    """``transport``: the upload never got an answer before the client gave up on the connection (refused,
+    reset); a 504 or a client timeout past timeout + grace stays ``timeout_late``/``failure``."""
     detail: str
 
 
