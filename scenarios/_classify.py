@@ -102,6 +102,31 @@ def error_class(status: int | None, exception: BaseException | None) -> str:
     return f"status {status}" if status else "unknown"
 
 
+TRANSPORT_ERROR_NAMES = frozenset({
+    # geventhttpclient (Locust's FastHttpUser): the server closed the connection before answering
+    "HTTPConnectionClosed", "EmptyResponse",
+    # httpx (smoke, setup calls): no connection, or it broke before an answer
+    "ConnectError", "ConnectTimeout", "ReadError", "WriteError", "RemoteProtocolError",
+})
+"""Exception types (by name, so that neither HTTP client has to be imported here) that mean the
+request never got an answer. Read timeouts are not among them: the deployment took the request and
+did not answer in time, which is a judgement of the deployment (an error), not a transport outcome."""
+
+
+def is_transport(exception: BaseException | None) -> bool:
+    """True when the request never got an answer: refused, reset, closed, broken pipe, a connect timeout.
+
+    A ``transport`` outcome says nothing about how the deployment answers, so it is kept out of
+    error rates and latencies; reachability is judged by the health rules instead.
+    """
+    if exception is None:
+        return False
+    cause = root_cause(exception)
+    if isinstance(cause, ConnectionError | EOFError):  # refused, reset, aborted, broken pipe
+        return True
+    return type(cause).__name__ in TRANSPORT_ERROR_NAMES or type(exception).__name__ in TRANSPORT_ERROR_NAMES
+
+
 def root_cause(exception: BaseException) -> BaseException:
     """The error geventhttpclient wrapped (``original``), else the exception itself."""
     original = getattr(exception, "original", None)
