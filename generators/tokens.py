@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from generators._errors import CatalogueInvalid
 from generators._jsonfile import load_json_model
+from stagegate.atomicfile import write_text_atomic
 from generators._jws import b64url, cut_signature, decoded_parts, hmac_signed, unsigned, with_claims
 
 ClaimStyle = Literal["iss", "role"]
@@ -403,10 +404,10 @@ def _case(attack: _Attack, c: _Context, rejected_statuses: Sequence[int]) -> Tok
 
 
 def write_catalogue(catalogue: TokenCatalogue, path: str | Path) -> Path:
+    """Write the catalogue whole, readable by its owner only (0600): its control tokens are valid for hours."""
     out = Path(path)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(catalogue.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        write_text_atomic(out, catalogue.model_dump_json(indent=2) + "\n", mode=0o600)
     except OSError as exc:
         raise CatalogueInvalid(f"{out}: cannot write ({exc.strerror or exc})") from None
     return out

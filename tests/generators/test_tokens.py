@@ -207,5 +207,16 @@ def test_catalogue_json_round_trip_without_secrets(built: TokenCatalogue, tmp_pa
     assert json.loads(text)["claim_style"] == built.claim_style
 
 
+def test_catalogue_is_private_and_replaced_whole(built: TokenCatalogue, tmp_path) -> None:
+    """Control tokens are valid for hours: only the owner may read the file, even when it existed wider."""
+    path = tmp_path / "tokens.json"
+    path.write_text("old")
+    path.chmod(0o644)
+    write_catalogue(built, path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_catalogue(path) == built
+    assert [p.name for p in tmp_path.iterdir()] == ["tokens.json"]  # no temporary left beside it
+
+
 def test_same_inputs_same_catalogue() -> None:
     assert catalogue("iss") == catalogue("iss")
