@@ -5,8 +5,8 @@ agent (negocio's ``/api/productos``, the checklist's probe target, where the pro
 answer is classified by ``scenarios._classify.classify_token``, as the load's token forger does: a
 good answer of the route on a forged token is a breach, any status but 401/403 a wrong rejection;
 both are rollback triggers. An agent that cannot be reached (refused, reset) is not judged: the
-check says it could not look (NO_DATA) and the health check names the agent down. Where the agents' logs are reachable, a token refused only for its ``iss`` must
-leave an ``issuer mismatch`` line. Each case also becomes a ``token`` record for the analysis.
+check says it could not look (NO_DATA) and the health check names the agent down. Where the
+agents' logs are reachable, a token refused only for its ``iss`` must leave an ``issuer mismatch`` line. Each case also becomes a ``token`` record for the analysis.
 """
 
 from __future__ import annotations
