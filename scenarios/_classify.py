@@ -156,6 +156,11 @@ class Inflation:
     adjustment: Any = None
     expected_adjustment: float | None = None
 
+    @property
+    def ignored(self) -> bool:
+        """A rate or an adjustment of exactly 0: the configured inflation is not applied at all."""
+        return self.rate == 0 or (self.adjustment == 0 and not isinstance(self.adjustment, bool))
+
 
 def read_rate(value: Any, rate_format: str) -> float | None:
     """The rate as a fraction (0.045) from ``0.045``, ``4.5`` (a number of 1 or more reads as percent),
@@ -195,8 +200,7 @@ def judge_inflation(body: Any, request: Mapping[str, Any], spec: PredictSpec) ->
         return Inflation(raw, None, (f"no readable inflation rate at {spec.rate_field} (got {raw!r})",), False)
     wrong = not math.isclose(rate, spec.expected_rate, abs_tol=RATE_TOLERANCE)
     if wrong:
-        problems.append(f"inflation rate {spec.rate_field} = {raw!r}, expected {spec.expected_rate:g}"
-                        + (" (inflation ignored)" if rate == 0 else ""))
+        problems.append(f"inflation rate {rate:g}, expected {spec.expected_rate:g}")
     if not spec.adjustment_field:
         return Inflation(raw, rate, tuple(problems), wrong)
     days = float(request.get(spec.days_field, 30))
@@ -206,14 +210,15 @@ def judge_inflation(body: Any, request: Mapping[str, Any], spec: PredictSpec) ->
         problems.append(f"no numeric {spec.adjustment_field} (got {adjustment!r})")
     elif not math.isclose(adjustment, expected, rel_tol=ADJUSTMENT_REL_TOLERANCE, abs_tol=ADJUSTMENT_ABS_TOLERANCE):
         problems.append(f"{spec.adjustment_field} = {adjustment:g}, expected {expected:.6f} for rate "
-                        f"{spec.expected_rate:g} over {days:g} days" + (" (inflation ignored)" if adjustment == 0 else ""))
+                        f"{spec.expected_rate:g} over {days:g} days")
     return Inflation(raw, rate, tuple(problems), wrong, adjustment, expected)
 
 
 def inflation_problem(body: Any, request: Mapping[str, Any], spec: PredictSpec) -> str | None:
-    """Why a prediction's inflation rate or adjustment is not the configured one (None when it is):
-    the load's per-answer failure message."""
-    return "; ".join(judge_inflation(body, request, spec).problems) or None
+    """Why a prediction's inflation rate or adjustment is not the configured one (None when it is): the
+    load's per-answer failure message, so the first problem only (a wrong rate makes the adjustment wrong too)."""
+    problems = judge_inflation(body, request, spec).problems
+    return problems[0] if problems else None
 
 
 ERROR_CLASS_CHARS = 80

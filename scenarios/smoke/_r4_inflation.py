@@ -77,7 +77,9 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
     if spec.adjustment_field:
         expected = None if reading.expected_adjustment is None else round(reading.expected_adjustment, 6)
         evidence[-1].update(adjustment=reading.adjustment, expected_adjustment=expected)
-    problems += [f"response {problem}" for problem in reading.problems]
+    ignored = " (inflation ignored)" if reading.ignored else ""
+    problems += [f"response {problem}{ignored}" for problem in reading.problems[:1]]
+    problems += [f"response {problem}" for problem in reading.problems[1:]]
     if reading.rate_wrong:
         findings.append(FindingDraft("inflation_not_applied", SECTION, "critical",
                                      f"R4: predictions use inflation {reading.raw_rate!r} instead of "
