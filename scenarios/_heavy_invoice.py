@@ -55,7 +55,7 @@ class HeavyInvoiceUser(StagegateUser):
                 status, latency_s, timeout_s=self.harness.ocr_timeout_s, grace_s=self.harness.ocr_grace_s,
                 timeout_status=ocr.timeout_status, size_bytes=invoice.size_bytes,
                 body_limit_bytes=ocr.app_body_limit_bytes,  # uploads go to the service, not through the gateway
-                refusals=invoice.refusals,
+                refusals=invoice.refusals, kind=invoice.kind, exception=getattr(response, "error", None),
             )
             settle(response, verdict, "ocr")
         self.emit(ocr_outcome(invoice, started, status, latency_s, verdict))

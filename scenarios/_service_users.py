@@ -7,14 +7,13 @@ acknowledged movement for the ledger check.
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from typing import Any, cast
 
 from generators.catalogue import CATALOGUE
-from scenarios._base_user import StagegateUser, judge
-from scenarios._classify import classify_ocr
+from scenarios._base_user import StagegateUser, judge, settle
+from scenarios._classify import classify_ocr, inflation_problem
 from scenarios._ledger import ledger_entry
 from scenarios._uploads import multipart, ocr_outcome
 from scenarios.deployment_facts import prometheus_values
@@ -94,10 +93,11 @@ class NegocioUser(StagegateUser):
         with self.send("POST", ocr.service, ocr.path, auth="jwt", data=body,
                        headers={"Content-Type": content_type}) as response:
             latency_s = time.time() - started
-            judge(response, (200,))  # a normal invoice must be processed: a 504 here is a failure
             status = response.status_code or None
-        verdict = classify_ocr(status, latency_s, timeout_s=self.harness.ocr_timeout_s,
-                               grace_s=self.harness.ocr_grace_s, timeout_status=ocr.timeout_status)
+            verdict = classify_ocr(status, latency_s, timeout_s=self.harness.ocr_timeout_s,
+                                   grace_s=self.harness.ocr_grace_s, timeout_status=ocr.timeout_status,
+                                   kind="normal", exception=getattr(response, "error", None))
+            settle(response, verdict, "ocr")  # a normal invoice must be processed: a 504 here is a failure
         self.emit(ocr_outcome(invoice, started, status, latency_s, verdict))
 
 
@@ -151,38 +151,6 @@ class DashboardUser(StagegateUser):
 SERVICE_USERS: dict[str, type[StagegateUser]] = {
     "deposito": DepositoUser, "negocio": NegocioUser, "ml": MlUser, "dashboard": DashboardUser,
 }
-
-
-def inflation_problem(body: Any, request: dict[str, Any], spec: Any) -> str | None:
-    """Why a prediction's inflation rate or adjustment is not the configured one (None when it is)."""
-    rate = _dotted(body, spec.rate_field)
-    if spec.rate_format == "percent_string":
-        try:
-            rate = float(str(rate).rstrip("%")) / 100.0
-        except ValueError:
-            return f"inflation rate {rate!r} is not a percentage"
-        tolerance = 0.0005  # one decimal of a percentage
-    else:
-        tolerance = 1e-9
-    if not isinstance(rate, (int, float)):
-        return f"no inflation rate at {spec.rate_field}"
-    if abs(rate - spec.expected_rate) > tolerance:
-        return f"inflation rate {rate:g}, expected {spec.expected_rate:g}"
-    if spec.adjustment_field:
-        days = request.get(spec.days_field, 30)
-        adjustment = _dotted(body, spec.adjustment_field)
-        wanted = (1 + spec.expected_rate) ** (days / 30) - 1
-        if not isinstance(adjustment, (int, float)) or not math.isclose(adjustment, wanted, rel_tol=1e-6):
-            return f"inflation adjustment {adjustment!r}, expected {wanted:.6f} for {days} days"
-    return None
-
-
-def _dotted(body: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(body, dict):
-            return None
-        body = body.get(part)
-    return body
 
 
 def _json(response: Any) -> dict[str, Any]:

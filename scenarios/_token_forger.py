@@ -55,7 +55,7 @@ class TokenForgerUser(StagegateUser):
             status = response.status_code or None
             accepted = self.harness.profile.calls[call].ok_statuses if call else ()
             verdict = classify_token(status, rejected_statuses=case.expected_statuses, control=case.control,
-                                     accepted_statuses=accepted)
+                                     accepted_statuses=accepted, exception=getattr(response, "error", None))
             settle(response, verdict, "token")
         self.emit(cast(TokenOutcome, record(
             "token", started, case_id=case.case_id, target=agent, status=status, result=verdict.result,

@@ -2,7 +2,9 @@
 
 Every smoke check talks to the deployment through ``send``, so every piece of evidence has the
 same shape (``request``, ``status``, ``body``, ``elapsed_ms``, ``error``) and no request can raise:
-a refused connection or a timeout is an answer too, the one the report must name.
+a refused connection or a timeout is an answer too, the one the report must name. A connection
+that broke before an answer (a server closing its keep-alive connection after a 500 does that to
+the next request) is retried once on a fresh connection before it is taken as the outcome.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from typing import Any
 
 import httpx
 
+from scenarios._classify import is_transport
+
 BODY_EXCERPT_CHARS = 200
 """How much of a response body goes into the evidence."""
+TRANSPORT_RETRIES = 1
+"""A connection that broke before an answer is tried once more (a refused or timed-out connect is not:
+nothing was sent, and trying again only doubles the wait)."""
 
 Redact = Callable[[str], str]
 
@@ -35,10 +42,17 @@ class Exchange:
     error: str | None = None
     label: str = ""
     """What the request was for (``cross-agent token deposito -> negocio``)."""
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+    """Why there was no answer, for ``scenarios._classify`` (never written: ``error`` is the redacted text)."""
 
     @property
     def answered(self) -> bool:
         return self.status is not None
+
+    @property
+    def transport(self) -> bool:
+        """No answer because the connection failed (refused, reset): nothing the deployment said to judge."""
+        return is_transport(self.exception)
 
     @property
     def request(self) -> str:
@@ -108,12 +122,17 @@ def send(
 ) -> Exchange:
     """Send one request; never raises for network trouble, which ends up in ``Exchange.error``."""
     timeout = client.timeout if timeout_s is None else httpx.Timeout(timeout_s, connect=client.timeout.connect)
-    started = time.perf_counter()
-    try:
-        response = client.request(method, url, headers=headers, timeout=timeout, **kwargs)
-    except httpx.HTTPError as exc:
-        return Exchange(method, url, None, (time.perf_counter() - started) * 1000,
-                        error=redact(describe_error(exc, timeout)), label=label)
+    for attempt in range(1 + TRANSPORT_RETRIES):
+        started = time.perf_counter()
+        try:
+            response = client.request(method, url, headers=headers, timeout=timeout, **kwargs)
+            break
+        except httpx.HTTPError as exc:
+            retry = is_transport(exc) and not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            if retry and attempt < TRANSPORT_RETRIES:
+                continue  # the pool dropped the broken connection: the retry opens a fresh one
+            return Exchange(method, url, None, (time.perf_counter() - started) * 1000,
+                            error=redact(describe_error(exc, timeout)), label=label, exception=exc)
     elapsed_ms = (time.perf_counter() - started) * 1000
     return Exchange(method, url, response.status_code, elapsed_ms,
                     body=redact(response.text), headers=response.headers, label=label)

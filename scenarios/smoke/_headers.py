@@ -3,7 +3,8 @@
 Error answers are where headers most often go missing (the as-built 429 comes from a middleware
 outside the one that adds them), so smoke provokes a 401 (no API key) and a 429 (one ``/api`` path
 past the rate limit, bounded in count and time) and checks those too. HSTS is required when the
-URL is HTTPS.
+URL is HTTPS. A header absent from an answer is a FAIL naming the answer; an answer that never
+came (the dashboard or gateway unreachable) is NO_DATA: the check could not look.
 """
 
 from __future__ import annotations
@@ -119,7 +120,9 @@ def check_headers(context: SmokeContext) -> CheckOutcome:
                                                            label="dashboard through the gateway")))
     evidence: list[dict[str, Any]] = []
     findings: list[FindingDraft] = []
-    problems += context.unreachable([exchange for _, _, exchange in probes])
+    exchanges = [exchange for _, _, exchange in probes]
+    problems += context.unreachable([exchange for exchange in exchanges if not exchange.transport])
+    unreachable = context.unreachable([exchange for exchange in exchanges if exchange.transport])
     for where, severity, exchange in probes:
         if not exchange.answered:
             evidence.append(exchange.evidence())
@@ -134,6 +137,6 @@ def check_headers(context: SmokeContext) -> CheckOutcome:
                                          f"headers: {', '.join(missing)} missing on {WHERE[where]}",
                                          text, "checklist §13"))
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=notes, evidence=evidence,
-                              findings=findings,
+                              findings=findings, could_not_look=unreachable,
                               ok_summary=f"security headers present on {len(probes)} answers "
                                          f"({', '.join(sorted({w for w, _, _ in probes}))})")

@@ -3,7 +3,9 @@
 The status code is not enough (as-built.md §12): the dashboard keeps answering 200 with
 ``"database": "error"``, so a body that reports itself unhealthy fails too. Where the profile says
 ``/health`` needs a JWT (the as-built agents), the unauthenticated probe the checklist and compose
-use is tried first and its failure becomes a finding, then the service is probed with a token.
+use is tried first and its failure becomes a finding, then the service is probed with a token;
+where every such service answers healthy without credentials, the profile's declared gap
+``health_needs_jwt`` is reported back as not observed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from scenarios.profiles import AGENTS, ServiceSpec
+from scenarios.profiles import AGENTS, Profile, ServiceSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
@@ -19,6 +21,7 @@ from stagegate.stream import record
 
 CHECK = "health"
 SECTION = "§6 Health"
+HEALTH_NEEDS_JWT = "health_needs_jwt"
 UNHEALTHY_WORDS = ("unhealthy", "error", "down", "degraded", "disconnected")
 
 
@@ -43,8 +46,10 @@ def _verdict(exchange: Exchange, ok_statuses: list[int]) -> str | None:
 
 
 def _probe_service(context: SmokeContext, name: str, spec: ServiceSpec, base_url: str, path: str,
-                   evidence: list[dict[str, Any]], unauth_failures: list[str]) -> tuple[str | None, Exchange]:
-    """Probe one health route; return the problem (None when healthy) and the deciding exchange."""
+                   evidence: list[dict[str, Any]], unauth_failures: list[str],
+                   open_without: dict[str, str]) -> tuple[str | None, Exchange]:
+    """Probe one health route; return the problem (None when healthy) and the deciding exchange.
+    ``open_without`` collects the services the profile says need credentials that were healthy without."""
     url = base_url + path
     plain = context.request("GET", url, label=f"{name} health")
     problem = _verdict(plain, spec.health_ok_statuses)
@@ -53,6 +58,7 @@ def _probe_service(context: SmokeContext, name: str, spec: ServiceSpec, base_url
         return problem, plain
     if problem is None:
         evidence.append(plain.evidence(ok=True))
+        open_without[name] = f"GET {path} -> {plain.status}"
         return None, plain
     evidence.append(plain.evidence(ok=False, note="unauthenticated probe, as compose and curl -f do"))
     unauth_failures.append(f"{name} {path} without credentials: {problem}")
@@ -75,9 +81,10 @@ def check_health(context: SmokeContext) -> CheckOutcome:
     problems: list[str] = []
     unauth_failures: list[str] = []
     records: list[dict[str, Any]] = []
+    open_without: dict[str, str] = {}
     for name, spec in profile.services.items():
         problem, exchange = _probe_service(context, name, spec, spec.url, spec.health_path, evidence,
-                                           unauth_failures)
+                                           unauth_failures, open_without)
         records.append(health_record(name, problem, exchange))
         if problem:
             problems.append(f"{name} unhealthy ({problem})")
@@ -92,7 +99,7 @@ def check_health(context: SmokeContext) -> CheckOutcome:
         if prefix is not None and exchange.status is not None:
             spec = profile.services["deposito"]
             proxied, exchange = _probe_service(context, "deposito", spec, gateway.url, prefix + spec.health_path,
-                                               evidence, unauth_failures)
+                                               evidence, unauth_failures, open_without)
             if proxied and not problem:
                 problem = f"gateway {prefix}{spec.health_path} unhealthy ({proxied})"
         records.append(health_record("gateway", problem, exchange))
@@ -108,10 +115,20 @@ def check_health(context: SmokeContext) -> CheckOutcome:
                       for agent in refused), "checklist §6"))
     if unauth_failures:
         findings.append(FindingDraft(
-            "health_needs_jwt", SECTION, "major",
+            HEALTH_NEEDS_JWT, SECTION, "major",
             "health: /health requires a token, so unauthenticated healthchecks fail",
             "; ".join(unauth_failures), "as-built.md §1.1-§1.3, §7 blocker 4"))
     checked = len(profile.services) + (2 if gateway is not None else 0)
     warnings = [f"healthy only with credentials: {'; '.join(unauth_failures)}"] if unauth_failures else []
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
-                              findings=findings, records=records, ok_summary=f"all {checked} health routes healthy")
+                              findings=findings, records=records, ok_summary=f"all {checked} health routes healthy",
+                              not_observed=_open_health(profile, open_without))
+
+
+def _open_health(profile: Profile, open_without: dict[str, str]) -> dict[str, str]:
+    """``health_needs_jwt`` contradicted: every service whose health the profile guards answered healthy without."""
+    guarded = {name for name, spec in profile.services.items() if spec.health_auth != "none"}
+    if not guarded or not guarded <= set(open_without):
+        return {}
+    return {HEALTH_NEEDS_JWT: "healthy without credentials: " + ", ".join(
+        f"{name} {answer}" for name, answer in sorted(open_without.items()))}

@@ -1,10 +1,12 @@
 """§8 R2: each agent accepts its own token and refuses every forged or cross-agent one with 401/403.
 
 Every case of the token catalogue goes to the agent it targets, on a JWT-protected route of that
-agent (negocio's ``/api/productos``, the checklist's probe target, where the profile has it). A
-2xx on a forged token is a breach, a 5xx (or any other status) a wrong rejection; both are
-rollback triggers. Where the agents' logs are reachable, a token refused only for its ``iss`` must
-leave an ``issuer mismatch`` line. Each case also becomes a ``token`` record for the analysis.
+agent (negocio's ``/api/productos``, the checklist's probe target, where the profile has it). Each
+answer is classified by ``scenarios._classify.classify_token``, as the load's token forger does: a
+good answer of the route on a forged token is a breach, any status but 401/403 a wrong rejection;
+both are rollback triggers. An agent that cannot be reached (refused, reset) is not judged: the
+check says it could not look (NO_DATA) and the health check names the agent down. Where the
+agents' logs are reachable, a token refused only for its ``iss`` must leave an ``issuer mismatch`` line. Each case also becomes a ``token`` record for the analysis.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from generators import TokenCase
 from generators.catalogue import CATALOGUE
+from scenarios._classify import Classified, classify_token
 from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
@@ -68,17 +71,11 @@ def probe_route(profile: Profile, agent: str) -> Probe:
     return Probe(profile.predict.method, profile.predict.path, {}, dict(profile.predict.json_body))
 
 
-def classify(case: TokenCase, exchange: Exchange, probe: Probe) -> str:
-    """``TokenOutcome.result`` of one case: an answer the route gives past its token check is acceptance."""
-    status = exchange.status
-    if status is None:
-        return "error"
-    accepted = 200 <= status < 300 or status in probe.ok_statuses
-    if case.expect == "accept":
-        return "control_ok" if accepted else "control_refused"
-    if accepted:
-        return "breach"
-    return "rejected" if status in case.expected_statuses else "wrong_rejection"
+def classify(case: TokenCase, exchange: Exchange, probe: Probe) -> Classified:
+    """The case's answer, classified as the load classifies it (the probe's good statuses count as accepted)."""
+    return classify_token(exchange.status, rejected_statuses=case.expected_statuses,
+                          control=case.expect == "accept", accepted_statuses=probe.ok_statuses,
+                          exception=exchange.exception)
 
 
 def _present(context: SmokeContext, agent: str, token: str, label: str, probe: Probe) -> Exchange:
@@ -135,6 +132,7 @@ class _Sent:
     records: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
     rejected_iss_only: set[str] = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
@@ -158,17 +156,18 @@ def _send_all(context: SmokeContext, sent: _Sent) -> None:
         probe = sent.probes[agent]
         for case in _cases_for(context, agent, sent):
             exchange = _present(context, agent, case.token, case.id, probe)
-            result = classify(case, exchange, probe)
+            verdict = classify(case, exchange, probe)
+            result = verdict.result
             sent.results.setdefault(result, []).append((case, exchange, probe))
             sent.records.append(record("token", time.time(), case_id=case.id, target=agent, status=exchange.status,
                                        result=result, severity=case.severity,
-                                       detail=f"{probe.method} {probe.path} -> {exchange.outcome()}"))
+                                       detail=f"{probe.method} {probe.path} -> {verdict.detail}"))
             if case.expect == "accept":
                 sent.evidence.append(exchange.evidence(case=case.id, result=result))
             if result == "rejected" and case.attack == ISSUER_ONLY_ATTACK:
                 sent.rejected_iss_only.add(agent)
             if not exchange.answered:  # a dead or hanging agent: one line, not a timeout per case
-                sent.problems += context.unreachable([exchange])
+                (sent.unreachable if result == "transport" else sent.problems).extend(context.unreachable([exchange]))
                 break
 
 
@@ -212,6 +211,6 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
                              "routes": {agent: f"{p.method} {p.path}" for agent, p in sent.probes.items()}})
     rejected_statuses = "/".join(str(s) for s in profile.auth.rejected_statuses)
     return CheckOutcome.judge(CHECK, SECTION, problems=sent.problems, evidence=sent.evidence, findings=findings,
-                              records=sent.records,
+                              records=sent.records, could_not_look=sent.unreachable,
                               ok_summary=f"controls accepted; {counts.get('rejected', 0)} forged/cross-agent "
                                          f"tokens refused with {rejected_statuses}")

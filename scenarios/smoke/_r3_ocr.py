@@ -5,7 +5,9 @@ health route meanwhile; a 413 means the body limit stopped the
 invoice before OCR (a finding: the timeout was never exercised); a 404 means the route is not
 served; anything else, or no answer by timeout + grace, is a failure. One normal invoice goes
 first and must be processed, never time out. Route, field and format come from the profile
-(the as-built route wants images).
+(the as-built route wants images). Each answer is classified by ``scenarios._classify.classify_ocr``,
+as the load's uploads are; an upload whose connection failed (refused, reset) is a ``transport``
+outcome, and the check says it could not look (NO_DATA) rather than judge it.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from generators import InvoiceFile, generate_invoices
+from scenarios._classify import Classified, classify_ocr, hostile_refusals
 from scenarios.profiles import OcrSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
@@ -31,33 +35,24 @@ SECTION = "§9 R3"
 CLIENT_MARGIN_S = 2.0
 """How long past timeout + grace the client waits before calling it "no answer"."""
 INVOICE_SEED = 11
+BODY_QUOTE_CHARS = 80
 BUSY_PROBE_DELAY_S = 2.0
 """When, at the latest, smoke asks negocio's health while the heavy invoice is in OCR (half the timeout if sooner)."""
 BUSY_PROBE_LIMIT_S = 2.0
 """How long that health answer may take: the service must keep serving other routes (intended.md §4)."""
 
 
-def classify(exchange: Exchange, kind: str, timeout_s: float, grace_s: float, spec: OcrSpec) -> tuple[str, str]:
-    """(``OcrOutcome.result``, detail) for one upload."""
-    elapsed_s = exchange.elapsed_ms / 1000
-    if exchange.status is None:
-        return "failure", f"no answer within {elapsed_s:.1f} s ({exchange.error})"
-    if exchange.status == spec.timeout_status:
-        if kind == "normal":
-            return "failure", f"normal invoice timed out ({spec.timeout_status} after {elapsed_s:.1f} s)"
-        if elapsed_s < timeout_s:
-            return "failure", f"{spec.timeout_status} after {elapsed_s:.1f} s, before the {timeout_s:g} s timeout"
-        if elapsed_s > timeout_s + grace_s:
-            return "timeout_late", (f"{spec.timeout_status} after {elapsed_s:.1f} s, later than "
-                                    f"{timeout_s:g} s + {grace_s:g} s grace")
-        return "timeout_ok", f"{spec.timeout_status} after {elapsed_s:.1f} s (timeout {timeout_s:g} s)"
-    if exchange.status == 413:
-        return "body_limit", f"413 after {elapsed_s:.1f} s: the body limit refused it before OCR"
-    if 200 <= exchange.status < 300:
-        return "processed", f"{exchange.status} after {elapsed_s:.1f} s"
-    if 400 <= exchange.status < 500:
-        return "rejected", f"{exchange.status} after {elapsed_s:.1f} s: {exchange.excerpt(80)}"
-    return "failure", f"{exchange.status} after {elapsed_s:.1f} s: {exchange.excerpt(80)}"
+def classify(exchange: Exchange, invoice: InvoiceFile, timeout_s: float, grace_s: float,
+             spec: OcrSpec) -> Classified:
+    """The upload's answer, classified as the load classifies it; a failure's detail quotes the body."""
+    verdict = classify_ocr(exchange.status, exchange.elapsed_ms / 1000, timeout_s=timeout_s, grace_s=grace_s,
+                           timeout_status=spec.timeout_status, size_bytes=invoice.bytes,
+                           body_limit_bytes=spec.app_body_limit_bytes, kind=invoice.kind,
+                           refusals=hostile_refusals(invoice.kind, invoice.expected.statuses),
+                           exception=exchange.exception)
+    if verdict.failure and exchange.body:
+        return replace(verdict, detail=f"{verdict.detail}: {exchange.excerpt(BODY_QUOTE_CHARS)}")
+    return verdict
 
 
 def _post(context: SmokeContext, spec: OcrSpec, invoice: InvoiceFile, path: Path, timeout_s: float) -> Exchange:
@@ -144,6 +139,7 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
     problems: list[str] = []
     findings: list[FindingDraft] = []
     records: list[dict[str, Any]] = []
+    unreachable: list[str] = []
     directory, normal, heavy = invoices(spec.upload_format, spec.app_body_limit_bytes)
     for invoice in (normal, heavy):
         path = directory / invoice.name
@@ -151,19 +147,20 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
             exchange = _heavy_with_side_probe(context, spec, invoice, path, timeout_s, grace_s, problems, evidence)
         else:
             exchange = _post(context, spec, invoice, path, timeout_s + grace_s + CLIENT_MARGIN_S)
-        result, detail = classify(exchange, invoice.kind, timeout_s, grace_s, spec)
+        verdict = classify(exchange, invoice, timeout_s, grace_s, spec)
+        result, detail = verdict.result, verdict.detail
         evidence.append(exchange.evidence(result=result, detail=detail))
         records.append(record("ocr", time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
                               size_bytes=invoice.bytes, status=exchange.status,
                               latency_ms=round(exchange.elapsed_ms, 1), result=result, detail=detail))
-        if not exchange.answered and exchange.error and "timeout" not in exchange.error:
-            problems += context.unreachable([exchange])
+        if result == "transport":
+            unreachable += context.unreachable([exchange])
             break
         _problems_for(result, detail, exchange, invoice, spec, problems, findings)
         if invoice.kind == "heavy" and exchange.status == spec.timeout_status:
             context.provoked["ocr_timeouts"] = context.provoked.get("ocr_timeouts", 0) + 1
             context.provoked["5xx"] = context.provoked.get("5xx", 0) + 1
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
-                              records=records,
+                              records=records, could_not_look=unreachable,
                               ok_summary=f"heavy invoice cut at the timeout: {evidence[-1]['detail']}; "
                                          f"{spec.service} kept answering meanwhile; normal invoice processed")

@@ -3,7 +3,9 @@
 Two pieces of evidence: the ML start-up log line (``predict.log_pattern``, where the log is
 reachable) and a prediction, whose rate (``predict.rate_field`` in ``rate_format``) must be the
 configured one and whose adjustment, where the contract returns it, must be
-``(1 + rate) ** (days / 30) - 1``. A rate of 0 or an adjustment of 0 is "inflation ignored".
+``(1 + rate) ** (days / 30) - 1``. A rate of 0 or an adjustment of 0 is "inflation ignored". The
+prediction is judged by ``scenarios._classify.judge_inflation``, the same judgement (and tolerance)
+the load applies to every prediction; the log line's rate is held to the same tolerance.
 """
 
 from __future__ import annotations
@@ -12,38 +14,13 @@ import math
 import re
 from typing import Any
 
+from scenarios._classify import RATE_TOLERANCE, judge_inflation, read_rate
 from scenarios.profiles import PredictSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 
 CHECK = "r4_inflation"
 SECTION = "§10 R4"
-RATE_TOLERANCE = 5e-4
-"""``"4.5%"`` carries one decimal of a percent: 0.0005 of a fraction."""
-ADJUSTMENT_REL_TOLERANCE = 1e-3
-
-
-def read_rate(value: Any, rate_format: str) -> float | None:
-    """The rate as a fraction (0.045) from ``0.045``, ``4.5`` (read as percent) or ``"4.5%"``."""
-    if isinstance(value, str):
-        text = value.strip().rstrip("%").strip()
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        return number / 100 if rate_format == "percent_string" or value.strip().endswith("%") else number
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) / 100 if float(value) >= 1 else float(value)
-    return None
-
-
-def dotted(body: Any, path: str) -> Any:
-    """``body["a"]["b"]`` for ``"a.b"``; None when any step is missing."""
-    for key in path.split("."):
-        if not isinstance(body, dict) or key not in body:
-            return None
-        body = body[key]
-    return body
 
 
 def rate_in_log(lines: list[str], pattern: str) -> tuple[float | None, str | None]:
@@ -78,13 +55,13 @@ def _log_part(context: SmokeContext, spec: PredictSpec, problems: list[str], evi
         problems.append(f"start-up log shows rate {rate} (expected {spec.expected_rate:g}): {line[:120]}")
 
 
-def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str],
+def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str], unreachable: list[str],
                    evidence: list[dict[str, Any]], findings: list[FindingDraft]) -> None:
     exchange = context.request(spec.method, context.profile.url(spec.service, spec.path), label="prediction",
                                headers=context.bearer(spec.service), json=spec.json_body)
     evidence.append(exchange.evidence())
     if not exchange.answered:
-        problems += context.unreachable([exchange])
+        (unreachable if exchange.transport else problems).extend(context.unreachable([exchange]))
         return
     if exchange.status != 200:
         problems.append(f"{spec.method} {spec.path} answered {exchange.status}" + (
@@ -95,34 +72,19 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
                                          f"{exchange.request} -> {exchange.status}; {spec.missing}",
                                          "as-built.md §4, §10"))
         return
-    body = exchange.json()
-    raw_rate = dotted(body, spec.rate_field)
-    rate = read_rate(raw_rate, spec.rate_format)
-    evidence[-1].update(rate_field=spec.rate_field, rate=raw_rate)
-    if rate is None:
-        problems.append(f"response has no readable {spec.rate_field} (got {raw_rate!r})")
-        return
-    if rate == 0 or not math.isclose(rate, spec.expected_rate, abs_tol=RATE_TOLERANCE):
-        ignored = " (inflation ignored)" if rate == 0 else ""
-        problems.append(f"response {spec.rate_field} = {raw_rate!r}, expected {spec.expected_rate:g}{ignored}")
-        findings.append(FindingDraft("inflation_not_applied", SECTION, "critical",
-                                     f"R4: predictions use inflation {raw_rate!r} instead of {spec.expected_rate:g}",
-                                     f"{exchange.request} -> {spec.rate_field}={raw_rate!r}", "checklist §10"))
+    reading = judge_inflation(exchange.json(), spec.json_body, spec)
+    evidence[-1].update(rate_field=spec.rate_field, rate=reading.raw_rate)
     if spec.adjustment_field:
-        _adjustment(spec, dotted(body, spec.adjustment_field), rate, problems, evidence)
-
-
-def _adjustment(spec: PredictSpec, raw: Any, rate: float, problems: list[str],
-                evidence: list[dict[str, Any]]) -> None:
-    days = spec.json_body.get(spec.days_field, 30)
-    expected = (1 + rate) ** (float(days) / 30) - 1
-    evidence[-1].update(adjustment=raw, expected_adjustment=round(expected, 6))
-    if not isinstance(raw, int | float) or isinstance(raw, bool):
-        problems.append(f"response has no numeric {spec.adjustment_field} (got {raw!r})")
-    elif not math.isclose(float(raw), expected, rel_tol=ADJUSTMENT_REL_TOLERANCE, abs_tol=1e-6):
-        ignored = " (inflation ignored)" if float(raw) == 0 else ""
-        problems.append(f"{spec.adjustment_field} = {raw:g}, expected {expected:.6f} for rate {rate:g} over "
-                        f"{days} days{ignored}")
+        expected = None if reading.expected_adjustment is None else round(reading.expected_adjustment, 6)
+        evidence[-1].update(adjustment=reading.adjustment, expected_adjustment=expected)
+    ignored = " (inflation ignored)" if reading.ignored else ""
+    problems += [f"response {problem}{ignored}" for problem in reading.problems[:1]]
+    problems += [f"response {problem}" for problem in reading.problems[1:]]
+    if reading.rate_wrong:
+        findings.append(FindingDraft("inflation_not_applied", SECTION, "critical",
+                                     f"R4: predictions use inflation {reading.raw_rate!r} instead of "
+                                     f"{spec.expected_rate:g}",
+                                     f"{exchange.request} -> {spec.rate_field}={reading.raw_rate!r}", "checklist §10"))
 
 
 def check_inflation(context: SmokeContext) -> CheckOutcome:
@@ -130,8 +92,10 @@ def check_inflation(context: SmokeContext) -> CheckOutcome:
     problems: list[str] = []
     evidence: list[dict[str, Any]] = []
     findings: list[FindingDraft] = []
+    unreachable: list[str] = []
     _log_part(context, spec, problems, evidence, findings)
-    _response_part(context, spec, problems, evidence, findings)
+    _response_part(context, spec, problems, unreachable, evidence, findings)
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+                              could_not_look=unreachable,
                               ok_summary=f"rate {spec.expected_rate:g} in the start-up log and applied to "
                                          f"{spec.method} {spec.path}")

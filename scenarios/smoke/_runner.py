@@ -13,7 +13,7 @@ import platform
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from scenarios.smoke._headers import check_headers
 from scenarios.smoke._health import check_health
 from scenarios.smoke._logs import check_logs
 from scenarios.smoke._metrics import check_metrics
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._outcome import CheckOutcome, FindingDraft, not_observed_finding
 from scenarios.smoke._r1_non_root import check_non_root
 from scenarios.smoke._r2_jwt import check_jwt_isolation
 from scenarios.smoke._r3_ocr import check_ocr_timeout
@@ -67,12 +67,26 @@ class SmokeReport:
     run_id: str
 
 
-def merge_gaps(observed: list[FindingDraft], profile: Profile) -> list[FindingDraft]:
-    """Observed findings first (one per id), then every gap the profile declares that was not observed.
+GAP_OBSERVERS: dict[str, str] = {
+    "p95_metric_absent": "metrics",
+    "health_needs_jwt": "health",
+}
+"""Declared gap id -> the check that looks at exactly the fact the gap states. Only that check may
+contradict the gap (its ``not_observed``); a gap no check looks at stays declared."""
+
+
+def merge_gaps(observed: list[FindingDraft], profile: Profile,
+               outcomes: Mapping[str, CheckOutcome] | None = None) -> list[FindingDraft]:
+    """Observed findings first (one per id), then every gap the profile declares, as this run saw it.
 
     A gap observed by a check keeps the observation's title and evidence and gains the gap's
-    severity and reference, so the report shows what happened and where the contract says so.
+    severity and reference, so the report shows what happened and where the contract says so. A
+    gap its observer (``GAP_OBSERVERS``) looked for and saw not to hold is reported as
+    ``<id>__not_observed``, informational, naming what was seen, never as the gap. A gap no check
+    could look at is reported as declared. (A check that contradicts a ``missing`` text of the
+    profile writes its own ``not_observed_finding``.)
     """
+    outcomes = outcomes or {}
     merged: dict[str, FindingDraft] = {}
     gaps = {gap.id: gap for gap in profile.gaps}
     for finding in observed:
@@ -84,9 +98,15 @@ def merge_gaps(observed: list[FindingDraft], profile: Profile) -> list[FindingDr
                                    gap.reference)
         merged[finding.id] = finding
     for gap in profile.gaps:
-        if gap.id not in merged:
+        if gap.id in merged:
+            continue
+        observer = outcomes.get(GAP_OBSERVERS.get(gap.id, ""))
+        if observer is not None and gap.id in observer.not_observed:
+            merged[gap.id] = not_observed_finding(gap.id, gap.section, gap.title,
+                                                  f"{observer.check}: {observer.not_observed[gap.id]}", gap.reference)
+        else:
             merged[gap.id] = FindingDraft(gap.id, gap.section, gap.severity, gap.title,
-                                          f"declared by profile {profile.name} (not observed by this smoke run)",
+                                          f"declared by profile {profile.name} (this smoke run saw it neither way)",
                                           gap.reference)
     return list(merged.values())
 
@@ -195,7 +215,8 @@ def _run_checks(context: SmokeContext, writer: StreamWriter, on_check: Callable[
                     outcomes[check_id] = _finish(writer, check(context), on_check)
             outcomes[BACKGROUND] = _finish(writer, background.result(), on_check)
         outcomes[LAST] = _finish(writer, CHECKS[LAST](context), on_check)
-        findings = merge_gaps([f for check_id in CHECK_IDS for f in outcomes[check_id].findings], context.profile)
+        findings = merge_gaps([f for check_id in CHECK_IDS for f in outcomes[check_id].findings], context.profile,
+                              outcomes)
         for finding in findings:
             writer.write(_finding_record(finding))
         reason = "completed"

@@ -83,7 +83,10 @@ def test_agents_that_do_not_start_are_observed(tmp_path: Path) -> None:
         report = smoke_on(not_started, tmp_path / "results", profile="as-built")
 
     found = statuses(report)
-    assert (found["health"], found["r2_jwt_isolation"], found["r3_ocr_timeout"]) == ("FAIL", "FAIL", "FAIL")
+    assert (found["health"], found["r2_jwt_isolation"], found["r3_ocr_timeout"]) == ("FAIL", "NO_DATA", "NO_DATA")
+    for check in ("r2_jwt_isolation", "r3_ocr_timeout"):  # could not look: not judged, and says why
+        assert outcome(report, check).summary.startswith("could not look: ")
+        assert "unreachable (connection refused)" in outcome(report, check).summary
     assert all("\n" not in o.summary for o in report.outcomes)
     assert outcome(report, "health").summary.startswith(
         "deposito unhealthy (connection refused); negocio unhealthy (connection refused); "
