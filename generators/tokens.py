@@ -38,8 +38,8 @@ from pydantic import BaseModel, ConfigDict
 
 from generators._errors import CatalogueInvalid
 from generators._jsonfile import load_json_model
-from stagegate.atomicfile import write_text_atomic
 from generators._jws import b64url, cut_signature, decoded_parts, hmac_signed, unsigned, with_claims
+from stagegate.atomicfile import write_text_atomic
 
 ClaimStyle = Literal["iss", "role"]
 Severity = Literal["critical", "major", "minor", "info"]

@@ -25,7 +25,7 @@ class _Dashboard(BaseHTTPRequestHandler):
 
     served = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         type(self).served += 1
         if self.path == "/metrics":
             if self.headers.get("X-API-Key") != API_KEY:
@@ -45,7 +45,7 @@ class _Dashboard(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the test reads the smoke stream, not the server's log."""
 
 
