@@ -155,11 +155,12 @@ class _Starting:
         self._on_respawn()
         return True
 
-    def wait_ready(self, paths: Mapping[str, str], deadline: float) -> None:
+    def wait_ready(self, paths: Mapping[str, str], deadline: float, *, any_answer: frozenset[str] = frozenset()) -> None:
         """Wait until each process answers 200 on its path or exits; report every exit, in start order, at once.
 
         Waiting for all (rather than failing at the first exit) keeps the message the same whichever
-        of two failing services the scheduler happens to end first.
+        of two failing services the scheduler happens to end first. A process named in ``any_answer``
+        (a slow start switched on) is up once it answers at all: its 503s are what the caller asked for.
         """
         pending, failed = dict(paths), {}
         with httpx.Client(timeout=2.0, trust_env=False) as client:
@@ -174,7 +175,8 @@ class _Starting:
                         del pending[name]
                         continue
                     try:
-                        if client.get(f"http://{HOST}:{self.ports[name]}{path}").status_code == 200:
+                        status = client.get(f"http://{HOST}:{self.ports[name]}{path}").status_code
+                        if status == 200 or name in any_answer:
                             del pending[name]
                     except httpx.HTTPError:
                         pass
@@ -255,7 +257,8 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
                                                    run_as=run_as), env)
         record()  # written early too, so that `stack down` can stop a start that was itself killed
         deadline = time.monotonic() + options.ready_timeout_s
-        starting.wait_ready({n: contract.ready_path(n) for n in names}, deadline)
+        slow = frozenset(n for n, f in options.faults.items() if f.slow_start_s)
+        starting.wait_ready({n: contract.ready_path(n) for n in names}, deadline, any_answer=slow)
         for name in off & set(names):  # a service that "does not start" answers readiness once, then exits
             try:
                 starting.children[name].wait(timeout=max(0.1, deadline - time.monotonic()))

@@ -45,7 +45,6 @@ def test_a_bad_catalogue_is_a_one_line_error(spec: str) -> None:
                                 f"got {spec!r}")
 
 
-@pytest.mark.e2e
 def test_every_intended_service_holds_the_variant(tmp_path: Path) -> None:
     with running_stack(tmp_path, catalogue="variant:7", gateway=False) as stack:
         products = stack.catalogue
@@ -73,7 +72,6 @@ def test_every_intended_service_holds_the_variant(tmp_path: Path) -> None:
         assert summary["total_productos"] == len(products)
 
 
-@pytest.mark.e2e
 def test_an_empty_deployment_answers_every_route_with_nothing(tmp_path: Path) -> None:
     with running_stack(tmp_path, catalogue="empty", gateway=False) as stack:
         assert stack.catalogue == ()
@@ -94,7 +92,6 @@ def test_an_empty_deployment_answers_every_route_with_nothing(tmp_path: Path) ->
         assert httpx.get(dashboard + "/health").status_code == 200
 
 
-@pytest.mark.e2e
 def test_the_as_built_model_holds_the_variant_too(tmp_path: Path) -> None:
     with running_stack(tmp_path, contract="as-built", catalogue="variant:3", gateway=False) as stack:
         products = stack.catalogue
