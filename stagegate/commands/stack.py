@@ -35,7 +35,10 @@ FAULTS_ENV = "STAGEGATE_FAULTS"
 FAULT_HELP = (
     "a fault switch as SERVICE.SWITCH=VALUE (repeatable; also $STAGEGATE_FAULTS, space-separated). "
     f"Switches: {', '.join(SWITCHES)}. Latency: fixed:MS, uniform:LOW-HIGH or lognormal:MEDIAN[:SIGMA], "
-    "optionally @/route/{id}"
+    "optionally @/route/{id}, then optionally %%SHARE (fixed:800@/productos%%0.1: every 10th request). "
+    "error_mode=unhandled: a 500 closes the keep-alive connection, as uvicorn does after an unhandled "
+    "exception. login_fail_for_s=S (agents; login_fail_status=503|500): /auth/login fails for S seconds "
+    "after start. slow_start_s=S: every route, /health included, answers 503 for S seconds after start"
 )
 
 

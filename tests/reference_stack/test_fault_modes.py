@@ -173,3 +173,15 @@ def test_a_latency_share_slows_exactly_that_share_of_one_route(stack: StackHandl
     assert slow == [3, 7], took
     assert all(0.1 <= t < 0.25 for i, t in enumerate(took) if i not in slow), took
     assert other < 0.1
+
+
+def test_the_as_built_agents_cross_agent_500_closes_the_connection_in_unhandled_mode(tmp_path: Path) -> None:
+    faults = parse_fault_args(["deposito.error_mode=unhandled"])
+    with running_stack(tmp_path, contract="as-built", services=("deposito",), gateway=False, faults=faults) as lone:
+        probe = KeepAlive(lone.services["deposito"])
+        try:
+            answer = probe.get("/productos", peer_token(lone, "negocio"))  # the real code's AttributeError
+            assert answer is not None and answer[0] == 500 and b"internal_error" in answer[2]
+            assert probe.get("/productos", peer_token(lone, "negocio")) is None
+        finally:
+            probe.close()
