@@ -9,11 +9,15 @@ Usage::
         stack.services["deposito"], stack.secrets["JWT_SECRET_DEPOSITO"]
         stack.set_fault("negocio", jwt_accept_cross_agent=True)
 
+    with running_stack(tmp_path / "other", catalogue="variant:7") as other:  # not the fixture's products
+        other.catalogue[0].codigo
+
 ``stagegate stack up|down|status`` drives the same functions from the command line.
 """
 
 from __future__ import annotations
 
+from reference_stack._catalogue import catalogue_products, parse_catalogue
 from reference_stack._contracts import CONTRACTS, DEFAULT_CONTRACT
 from reference_stack._errors import (
     ConfigInvalid,
@@ -61,9 +65,11 @@ __all__ = [
     "StackNotRunning",
     "StackOptions",
     "StackStartFailed",
+    "catalogue_products",
     "default_state_dir",
     "fault_set",
     "issue_token",
+    "parse_catalogue",
     "parse_fault_args",
     "process_user",
     "read_info",

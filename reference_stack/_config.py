@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generators.catalogue import Product
+from reference_stack._catalogue import service_catalogue
 from reference_stack._errors import ConfigInvalid
 from reference_stack._ocr import DEFAULT_SECONDS_PER_MB
 
@@ -40,6 +43,11 @@ class ServiceConfig:
     @property
     def database(self) -> Path:
         return database_path(self.state_dir)
+
+    @cached_property
+    def catalogue(self) -> tuple[Product, ...]:
+        """The products of this service's stack (``STAGEGATE_CATALOGUE``; the fixture when unset)."""
+        return service_catalogue(self.env)
 
     def secret(self, name: str) -> str:
         """A secret from the environment; its value never appears in an error."""

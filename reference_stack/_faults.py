@@ -6,6 +6,10 @@ run time (``PUT /__admin/faults`` with the whole ``FaultSet`` as JSON). Usage::
 
     faults = parse_fault_args(["deposito.latency=uniform:50-150@/productos", "ml.inflation_ignored=true"])
     faults["deposito"].latency[0].sample_ms(random.Random(1))
+
+Timed switches (``login_fail_for_s``, ``slow_start_s``) count from the moment their value was set
+(at start: when the process starts); a ``PUT`` that repeats the same value keeps their clock running,
+so turning on another switch does not restart a login failure's window.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ import os
 import random
 import re
 import threading
-from collections.abc import Iterable
-from typing import Any, Literal
+import time
+from collections.abc import Hashable, Iterable
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -43,6 +48,10 @@ class LatencyRule(BaseModel):
     sigma: float = Field(default=0.5, ge=0)
     route: str | None = None
     """A path template (``/productos/{id}``) the rule applies to; None: every route."""
+    share: float = Field(default=1.0, gt=0, le=1)
+    """The share of matching requests the rule delays, spread evenly like ``error_rate`` (0.1: exactly
+    every 10th); a request it does not pick goes on to the next rule, so ``fixed:800@/productos%0.1``
+    then ``fixed:20@/productos`` makes one in ten take 800 ms and the rest 20 ms."""
 
     @model_validator(mode="after")
     def _bounds(self) -> LatencyRule:
@@ -70,9 +79,22 @@ class FaultSet(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     latency: list[LatencyRule] = []
-    """Added latency per route (the first matching rule wins)."""
+    """Added latency per route (the first matching rule that picks the request wins)."""
     error_rate: float = Field(default=0.0, ge=0, le=1)
     """Share of requests (health and admin excluded) answered 500, spread evenly (0.25: every 4th)."""
+    error_mode: Literal["handled", "unhandled"] = "handled"
+    """How a 500 ends (``error_rate``, ``jwt_invalid_500``, a login failure's 500). ``handled``: it is
+    answered and the keep-alive connection stays open. ``unhandled``: the exception reaches uvicorn
+    after the service's own 500 has gone out, and uvicorn closes the connection (no ``Connection:
+    close`` header; the client learns it on its next request), as the real services do."""
+    login_fail_for_s: float | None = Field(default=None, ge=0)
+    """Agents: ``/auth/login`` answers ``login_fail_status`` for this many seconds after the switch is
+    set (at start: after the process starts), then logs in as usual."""
+    login_fail_status: Literal[500, 503] = 503
+    """Agents: the status of a failing login: 503 (not ready) or 500 (an unhandled error, see ``error_mode``)."""
+    slow_start_s: float | None = Field(default=None, ge=0)
+    """Every route but the admin endpoint, ``/health`` included, answers 503 for this many seconds after
+    the switch is set (at start: a service that takes that long to become ready)."""
     health_failing: bool = False
     """``/health`` answers 503 unhealthy."""
     security_headers_missing: bool = False
@@ -108,6 +130,8 @@ APPLIES_TO: dict[str, tuple[str, ...]] = {
     "jwt_invalid_500": AGENTS,
     "inflation_ignored": ("negocio", "ml"),
     "ledger_corruption": ("deposito",),
+    "login_fail_for_s": AGENTS,
+    "login_fail_status": AGENTS,
 }
 """Switches that only make sense on some services; the others apply to all four."""
 
@@ -133,8 +157,12 @@ def fault_set(service: str, switches: dict[str, Any]) -> FaultSet:
 
 
 def parse_latency(text: str) -> dict[str, Any]:
-    """``fixed:200``, ``uniform:50-150``, ``lognormal:200:0.5``, each optionally ``@/route/{id}``."""
-    spec, _, route = text.partition("@")
+    """``fixed:200``, ``uniform:50-150``, ``lognormal:200:0.5``, each optionally ``@/route/{id}``, then
+    optionally ``%SHARE`` (0..1: the share of matching requests delayed, e.g. ``fixed:800@/productos%0.1``)."""
+    body, percent, share_text = text.rpartition("%")
+    if not percent:
+        body = share_text
+    spec, _, route = body.partition("@")
     dist, _, params = spec.partition(":")
     try:
         rule: dict[str, Any]
@@ -148,10 +176,12 @@ def parse_latency(text: str) -> dict[str, Any]:
             rule = {"dist": "lognormal", "ms": float(median), **({"sigma": float(sigma)} if sigma else {})}
         else:
             raise ValueError
+        if percent:
+            rule["share"] = float(share_text)
     except ValueError:
         raise FaultInvalid(
             f"fault: latency {text!r}: expected fixed:MS, uniform:LOW-HIGH or lognormal:MEDIAN[:SIGMA], "
-            "optionally @/route"
+            "optionally @/route, then optionally %SHARE"
         ) from None
     return {**rule, "route": route} if route else rule
 
@@ -164,6 +194,12 @@ def _switch_value(name: str, text: str) -> Any:
         if text.lower() not in ("true", "false", "1", "0", "on", "off"):
             raise FaultInvalid(f"fault: {name}: expected true or false (got {text!r})")
         return text.lower() in ("true", "1", "on")
+    if field is not None and get_origin(field.annotation) is Literal:
+        allowed = get_args(field.annotation)
+        chosen = next((value for value in allowed if str(value) == text), None)
+        if chosen is None:
+            raise FaultInvalid(f"fault: {name}: expected {' or '.join(map(str, allowed))} (got {text!r})")
+        return chosen
     return text
 
 
@@ -189,6 +225,8 @@ def fault_args(faults: FaultSet) -> str:
     return faults.model_dump_json(exclude_defaults=True)
 
 
+TIMED_SWITCHES = ("login_fail_for_s", "slow_start_s")
+"""Switches whose effect lasts a number of seconds from the moment they were set."""
 CRASH_EXIT_CODE = 70
 MIN_CRASH_DELAY_S = 0.1
 """A crash switched on over HTTP still lets the admin answer go out first."""
@@ -198,13 +236,15 @@ class LiveFaults:
     """The switches of one running service process, replaced by the admin endpoint.
 
     ``should_fail`` spreads ``error_rate`` evenly (a credit that fails a request each time it
-    reaches 1), so a share of 0.25 fails exactly every 4th request and tests can count.
+    reaches 1), so a share of 0.25 fails exactly every 4th request and tests can count; a latency
+    rule's ``share`` is spread the same way, with a credit of its own.
     """
 
     def __init__(self, service: str, initial: FaultSet, *, seed: int | None = None) -> None:
         self.service = service
         self.current = FaultSet()
-        self._credit = 0.0
+        self._credit: dict[Hashable, float] = {}
+        self._set_at: dict[str, float] = {}
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._crash: threading.Timer | None = None
@@ -212,8 +252,12 @@ class LiveFaults:
 
     def replace(self, faults: FaultSet) -> None:
         with self._lock:
+            now = time.monotonic()
+            for name in TIMED_SWITCHES:
+                if getattr(faults, name) != getattr(self.current, name):
+                    self._set_at[name] = now
             self.current = faults
-            self._credit = 0.0
+            self._credit = {}
             if self._crash is not None:
                 self._crash.cancel()
                 self._crash = None
@@ -228,19 +272,33 @@ class LiveFaults:
         os._exit(CRASH_EXIT_CODE)
 
     def latency_s(self, path: str) -> float:
-        for rule in self.current.latency:
-            if rule.matches(path):
+        for index, rule in enumerate(self.current.latency):
+            if rule.matches(path) and self._picks(("latency", index), rule.share):
                 with self._lock:
                     return rule.sample_ms(self._rng) / 1000.0
         return 0.0
 
     def should_fail(self) -> bool:
-        rate = self.current.error_rate
-        if rate <= 0:
+        return self._picks("error_rate", self.current.error_rate)
+
+    def _picks(self, key: Hashable, share: float) -> bool:
+        """True for exactly ``share`` of the calls with this ``key``, evenly spread (the last of each 1/share)."""
+        if share <= 0:
             return False
         with self._lock:
-            self._credit += rate
-            if self._credit >= 1.0 - 1e-9:
-                self._credit -= 1.0
-                return True
-        return False
+            credit = self._credit.get(key, 0.0) + share
+            picked = credit >= 1.0 - 1e-9
+            self._credit[key] = credit - 1.0 if picked else credit
+        return picked
+
+    def _within(self, name: str) -> bool:
+        seconds: float | None = getattr(self.current, name)
+        return seconds is not None and time.monotonic() - self._set_at[name] < seconds
+
+    def login_failing(self) -> bool:
+        """``login_fail_for_s`` has not yet run out."""
+        return self._within("login_fail_for_s")
+
+    def starting_slowly(self) -> bool:
+        """``slow_start_s`` has not yet run out."""
+        return self._within("slow_start_s")

@@ -18,7 +18,9 @@ from typing import Any
 
 import httpx
 
+from generators.catalogue import Product
 from reference_stack import _state
+from reference_stack._catalogue import catalogue_products
 from reference_stack._errors import StackError
 from reference_stack._faults import FaultSet, fault_set
 from reference_stack._http import ADMIN_HEADER, ADMIN_TOKEN_ENV
@@ -44,6 +46,8 @@ class StackHandle:
         self.secrets: dict[str, str] = _state.read_secrets(Path(info.env_file))
         self.log_dir = Path(info.log_dir)
         self.contract = info.contract
+        self.catalogue: tuple[Product, ...] = catalogue_products(info.catalogue)
+        """The products every service of this stack holds (``running_stack(catalogue=...)``)."""
         self.changed: set[str] = set()
         """Services whose switches ``set_fault`` changed since their last ``clear_faults``."""
         self.switched_off = frozenset(switched_off)
@@ -97,7 +101,7 @@ def running_stack(
     """Start a stack (on free ports unless ``ports`` is given) and stop it, whatever happens.
 
     Keyword options are ``StackOptions`` fields: ``contract``, ``services``, ``gateway``,
-    ``ocr_timeout_s``, ``ocr_seconds_per_mb``, ``faults``, ``env``, ``ready_timeout_s``.
+    ``ocr_timeout_s``, ``ocr_seconds_per_mb``, ``faults``, ``env``, ``catalogue``, ``ready_timeout_s``.
     """
     directory = (state_dir or _state.default_state_dir()).absolute()
     free = {name: 0 for name in DEFAULT_PORTS}

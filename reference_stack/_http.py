@@ -2,8 +2,14 @@
 
 The middleware order, outermost first, is ``RequestLog`` (one line per request, 5xx at ERROR,
 and the dashboard's metrics), ``SecurityHeaders`` (so 401, 429 and 500 carry them too),
-``FaultInjection`` (added latency, a share of 500s), then any service-specific middleware (the
-dashboard's rate limit) and the FastAPI app. Pure ASGI, because this sits on every request.
+``FaultInjection`` (slow start, added latency, failing logins, a share of 500s), then any
+service-specific middleware (the dashboard's rate limit) and the FastAPI app. Pure ASGI, because
+this sits on every request.
+
+An unhandled exception is answered 500 by the app's handler (Starlette's ``ServerErrorMiddleware``),
+which then re-raises it. uvicorn, seeing an exception after the answer went out, closes the
+keep-alive connection. ``RequestLog`` stops it there (the connection stays open) unless the
+``error_mode`` switch is ``unhandled``: then it goes on to uvicorn, as in the real services.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ ErrorAnswer = Callable[[str], Response]
 """The 500 a service answers, for the request path, when ``error_rate`` fails a request."""
 
 ADMIN_PREFIX = "/__admin"
+LOGIN_PATH = "/auth/login"
+"""The agents' login route (intended contract), which the ``login_fail_for_s`` switch fails."""
 ADMIN_HEADER = "X-Stagegate-Admin"
 ADMIN_TOKEN_ENV = "STAGEGATE_ADMIN_TOKEN"
 CSP = (
@@ -57,15 +65,20 @@ async def send_json(send: Send, status: int, body: object) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+class InjectedError(Exception):
+    """The unhandled exception behind an injected 500 when ``error_mode`` is ``unhandled``."""
+
+
 class RequestLog:
     """One log line per request (method, path, status, duration); 5xx at ERROR.
 
-    An exception that escaped the app was already answered with a JSON 500 by FastAPI's
-    handler; it is logged here, once, and not re-raised into uvicorn.
+    An exception that escaped the app was already answered with a 500 by the app's handler; it is
+    logged here, once, and re-raised into uvicorn (which then closes the connection) only when the
+    ``error_mode`` switch is ``unhandled``.
     """
 
-    def __init__(self, app: ASGIApp, logger: logging.Logger, observe: Observer | None = None) -> None:
-        self.app, self.logger, self.observe = app, logger, observe
+    def __init__(self, app: ASGIApp, logger: logging.Logger, faults: LiveFaults, observe: Observer | None = None) -> None:
+        self.app, self.logger, self.faults, self.observe = app, logger, faults, observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,15 +93,19 @@ class RequestLog:
                 status = message["status"]
             await send(message)
 
+        unhandled: Exception | None = None
         try:
             await self.app(scope, receive, tap)
         except Exception as exc:  # noqa: BLE001 - already answered 500 by the app's handler; log it once
             self.logger.error("unhandled exception at %s: %s", scope["path"], type(exc).__name__)
+            unhandled = exc
         elapsed_ms = (time.perf_counter() - started) * 1000
         level = logging.ERROR if status >= 500 else logging.INFO
         self.logger.log(level, "%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed_ms)
         if self.observe is not None and not scope["path"].startswith(ADMIN_PREFIX):
             self.observe(scope["path"], status, elapsed_ms)
+        if unhandled is not None and self.faults.current.error_mode == "unhandled":
+            raise unhandled
 
 
 class SecurityHeaders:
@@ -117,10 +134,12 @@ def internal_error(path: str) -> Response:
 
 
 class FaultInjection:
-    """Added latency (every route but admin) and a share of 500s (health and admin excluded).
+    """On every route but admin: a slow start's 503, added latency, a failing login, a share of 500s.
 
     The 500 is the service's own answer to an unhandled exception (``error_answer``), so an
-    injected error looks like a real one to the harness.
+    injected error looks like a real one to the harness; with ``error_mode`` ``unhandled`` it is
+    followed by an ``InjectedError`` that ends the connection as a real one does. Health is never
+    failed by ``error_rate``, only by a slow start.
     """
 
     def __init__(self, app: ASGIApp, faults: LiveFaults, logger: logging.Logger, *,
@@ -132,14 +151,29 @@ class FaultInjection:
         if scope["type"] != "http" or path.startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
+        if self.faults.starting_slowly():
+            await send_json(send, 503, {"detail": "Service starting"})
+            return
         delay_s = self.faults.latency_s(path)
         if delay_s > 0:
             await asyncio.sleep(delay_s)
+        if path == LOGIN_PATH and self.faults.login_failing():
+            if self.faults.current.login_fail_status == 503:
+                self.logger.error("injected 503 on %s (login_fail_for_s fault)", path)
+                await send_json(send, 503, {"detail": "Service Unavailable"})
+            else:
+                await self._fail(path, "login_fail_for_s", scope, receive, send)
+            return
         if path != "/health" and self.faults.should_fail():
-            self.logger.error("injected error on %s (error_rate fault)", path)
-            await self.error_answer(path)(scope, receive, send)
+            await self._fail(path, "error_rate", scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _fail(self, path: str, switch: str, scope: Scope, receive: Receive, send: Send) -> None:
+        self.logger.error("injected error on %s (%s fault)", path, switch)
+        await self.error_answer(path)(scope, receive, send)
+        if self.faults.current.error_mode == "unhandled":
+            raise InjectedError(f"injected error on {path} ({switch} fault)")
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -227,4 +261,4 @@ def wrap(
 ) -> ASGIApp:
     """The shared middleware stack around a service's app (``inner`` goes just outside the app)."""
     core = inner(app) if inner is not None else app
-    return RequestLog(SecurityHeaders(FaultInjection(core, faults, logger), faults), logger, observe)
+    return RequestLog(SecurityHeaders(FaultInjection(core, faults, logger), faults), logger, faults, observe)

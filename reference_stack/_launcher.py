@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from reference_stack import _gateway, _privileges, _processes, _state
+from reference_stack._catalogue import CATALOGUE_ENV, FIXTURE, catalogue_products
 from reference_stack._config import DEFAULT_OCR_TIMEOUT_S, database_path, log_dir
 from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._errors import PortBusy, StackAlreadyRunning, StackError, StackStartFailed
@@ -56,6 +57,8 @@ class StackOptions:
     env: Mapping[str, str] = field(default_factory=dict)
     """Extra environment for the services (``INFLATION_RATE_MONTHLY``, ``DASHBOARD_RATELIMIT_MAX``...)."""
     ready_timeout_s: float = READY_TIMEOUT_S
+    catalogue: str = FIXTURE
+    """The products every service holds: ``fixture``, ``empty``, ``variant:SEED[:COUNT]`` (``_catalogue``)."""
     run_as: str | None = None
     """Under root, the user the services (and nginx workers) run as once started; ``"auto"``: nobody,
     when it can reach the state directory. None: the current user."""
@@ -152,11 +155,12 @@ class _Starting:
         self._on_respawn()
         return True
 
-    def wait_ready(self, paths: Mapping[str, str], deadline: float) -> None:
+    def wait_ready(self, paths: Mapping[str, str], deadline: float, *, any_answer: frozenset[str] = frozenset()) -> None:
         """Wait until each process answers 200 on its path or exits; report every exit, in start order, at once.
 
         Waiting for all (rather than failing at the first exit) keeps the message the same whichever
-        of two failing services the scheduler happens to end first.
+        of two failing services the scheduler happens to end first. A process named in ``any_answer``
+        (a slow start switched on) is up once it answers at all: its 503s are what the caller asked for.
         """
         pending, failed = dict(paths), {}
         with httpx.Client(timeout=2.0, trust_env=False) as client:
@@ -171,7 +175,8 @@ class _Starting:
                         del pending[name]
                         continue
                     try:
-                        if client.get(f"http://{HOST}:{self.ports[name]}{path}").status_code == 200:
+                        status = client.get(f"http://{HOST}:{self.ports[name]}{path}").status_code
+                        if status == 200 or name in any_answer:
                             del pending[name]
                     except httpx.HTTPError:
                         pass
@@ -211,6 +216,7 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     if unknown:
         raise StackError(f"services: unknown service {unknown[0]!r} (known: {', '.join(contract.SERVICES)})")
     off = switched_off(options)  # a bad start-up switch is one line here, not one per service that reads it
+    products = catalogue_products(options.catalogue)
     state_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale(state_dir)
     nginx = _gateway.nginx_binary() if options.gateway else None
@@ -221,15 +227,15 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     secrets = _state.new_secrets()
     env_file = state_dir / _state.SECRETS_FILE
     _state.write_secrets(env_file, secrets)
-    create_database(database_path(state_dir))
+    create_database(database_path(state_dir), products)
     if run_as is not None:
         _privileges.hand_over([logs, database_path(state_dir).parent], run_as)
-    env = {**_service_env(), **options.env, **secrets}
+    env = {**_service_env(), **options.env, CATALOGUE_ENV: options.catalogue, **secrets}
 
     def record() -> _state.StackInfo:
         """``stack.json`` for the processes started so far (a process started again has a new pid and port)."""
         info = _state.StackInfo(
-            contract=options.contract,
+            contract=options.contract, catalogue=options.catalogue,
             services={n: f"http://{HOST}:{starting.ports[n]}" for n in starting.children},
             processes={n: _state.ProcessEntry(c.pid, starting.ports[n]) for n, c in starting.children.items()},
             env_file=str(env_file), log_dir=str(logs), started_at=time.time(),
@@ -251,7 +257,8 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
                                                    run_as=run_as), env)
         record()  # written early too, so that `stack down` can stop a start that was itself killed
         deadline = time.monotonic() + options.ready_timeout_s
-        starting.wait_ready({n: contract.ready_path(n) for n in names}, deadline)
+        slow = frozenset(n for n, f in options.faults.items() if f.slow_start_s)
+        starting.wait_ready({n: contract.ready_path(n) for n in names}, deadline, any_answer=slow)
         for name in off & set(names):  # a service that "does not start" answers readiness once, then exits
             try:
                 starting.children[name].wait(timeout=max(0.1, deadline - time.monotonic()))

@@ -11,12 +11,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from generators.catalogue import CATALOGUE
+from generators.catalogue import Product
 
 PRODUCT_FIELDS = (
     "id", "codigo", "nombre", "categoria", "precio_compra", "precio_venta", "stock_actual", "stock_minimo",
@@ -59,8 +59,8 @@ class InsufficientStock(Exception):
         self.stock_actual = stock_actual
 
 
-def create_database(path: Path) -> None:
-    """A fresh database seeded with the catalogue (any previous file at ``path`` is replaced)."""
+def create_database(path: Path, products: Iterable[Product]) -> None:
+    """A fresh database seeded with ``products`` (any previous file at ``path`` is replaced)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
@@ -72,7 +72,7 @@ def create_database(path: Path) -> None:
             [
                 (p.id, p.codigo, p.nombre, p.categoria, PROVIDERS_BY_CATEGORY.get(p.categoria, DEFAULT_PROVIDER),
                  p.precio_compra, p.precio_venta, p.stock_actual, p.stock_minimo)
-                for p in CATALOGUE
+                for p in products
             ],
         )
     conn.close()

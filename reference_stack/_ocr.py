@@ -1,7 +1,7 @@
 """negocio's invoice OCR model (intended.md §4, R3): a cost that grows with the document.
 
 No OCR engine is needed: the model makes one real pass over the bytes (it hashes them and reads
-catalogue codes from the PDF's text layer, see ``_document``) and then takes ``seconds_per_mb`` per MB
+the stack's product codes from the PDF's text layer, see ``_document``) and then takes ``seconds_per_mb`` per MB
 of document, times the ``ocr_cost_multiplier`` fault. A one-page invoice of a few hundred KB takes
 about a second; a 12 MB scan takes well over the 30 s timeout. The work waits in short slices and
 stops as soon as ``cancel`` is set, so a timed-out job does not keep a core busy.
@@ -14,9 +14,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from generators.catalogue import CATALOGUE
+from generators.catalogue import Product
 from reference_stack._document import DocumentRejected, inspect_document
 
 ACCEPTED_TYPES = ("application/pdf", "image/png", "image/jpeg")
@@ -25,7 +26,6 @@ DEFAULT_SECONDS_PER_MB = 3.0
 APP_BODY_LIMIT_BYTES = 50 * 1024 * 1024
 _MAGIC = {"application/pdf": (b"%PDF-",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
 _CODE = re.compile(rb"(?<!\d)(\d{13})(?!\d)")
-_BY_CODE = {p.codigo.encode(): p for p in CATALOGUE}
 _SLICE_S = 0.05
 _CHUNK = 1024 * 1024
 
@@ -40,6 +40,11 @@ class OcrResult:
     total: float
     size_bytes: int
     digest: str
+
+
+def code_index(products: Iterable[Product]) -> dict[bytes, Product]:
+    """The stack's products by barcode, as ``run_ocr`` looks them up."""
+    return {p.codigo.encode(): p for p in products}
 
 
 def check_document(content_type: str | None, head: bytes) -> str:
@@ -63,9 +68,12 @@ def run_ocr(
     seconds_per_mb: float,
     multiplier: float,
     cancel: threading.Event,
+    known: Mapping[bytes, Product],
     refuse_hostile: bool = False,
 ) -> OcrResult:
     """Read ``data`` and take its modelled time; ``OcrCancelled`` once ``cancel`` is set.
+
+    Items are the ``known`` products (``code_index``) whose barcode the document's text holds.
 
     With ``refuse_hostile`` a decompression bomb or nested-filter PDF raises ``DocumentRejected``
     (the intended contract); without, it is read as a document with no items.
@@ -82,7 +90,7 @@ def run_ocr(
         if refuse_hostile:
             raise
         text = b""
-    items = _read_items(text)
+    items = _read_items(text, known)
     while (left := deadline - time.monotonic()) > 0:
         if cancel.wait(min(left, _SLICE_S)):
             raise OcrCancelled
@@ -90,14 +98,14 @@ def run_ocr(
     return OcrResult(items=items, total=total, size_bytes=len(data), digest=digest.hexdigest()[:16])
 
 
-def _read_items(text: bytes) -> list[dict[str, Any]]:
-    """Catalogue products whose barcode appears in the document's text, one line per occurrence."""
+def _read_items(text: bytes, known: Mapping[bytes, Product]) -> list[dict[str, Any]]:
+    """Known products whose barcode appears in the document's text, one line per product."""
     found: dict[bytes, int] = {}
     for code in _CODE.findall(text):
-        if code in _BY_CODE:
+        if code in known:
             found[code] = found.get(code, 0) + 1
     return [
-        {"producto_id": _BY_CODE[code].id, "codigo": code.decode(), "nombre": _BY_CODE[code].nombre,
-         "cantidad": count, "precio_unitario": _BY_CODE[code].precio_compra}
+        {"producto_id": known[code].id, "codigo": code.decode(), "nombre": known[code].nombre,
+         "cantidad": count, "precio_unitario": known[code].precio_compra}
         for code, count in found.items()
     ]

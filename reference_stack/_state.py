@@ -2,11 +2,12 @@
 
 ``stack.json``::
 
-    {"contract": "intended", "services": {"deposito": "http://127.0.0.1:8001", ..., "gateway": ...},
+    {"contract": "intended", "catalogue": "fixture", "services": {"deposito": "http://127.0.0.1:8001", ..., "gateway": ...},
      "processes": {"deposito": {"pid": 123, "port": 8001}, ...}, "env_file": "<state>/secrets.env",
      "log_dir": "<state>/logs", "started_at": 1795820100.0}
 
-``gateway`` appears only when nginx runs. ``secrets.env`` (mode 0600) holds one ``NAME=value`` per
+``catalogue`` is the spec of the products the services hold (``fixture``, ``empty``,
+``variant:SEED[:COUNT]``). ``gateway`` appears only when nginx runs. ``secrets.env`` (mode 0600) holds one ``NAME=value`` per
 line: the four per-agent JWT secrets, ``JWT_SECRET_KEY``, ``DASHBOARD_API_KEY`` and
 ``STAGEGATE_ADMIN_TOKEN``. Pid files are ``pids/<name>.pid``.
 """
@@ -20,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from reference_stack._catalogue import FIXTURE
 from reference_stack._errors import StackError, StackNotRunning
 
 STATE_DIR_ENV = "STAGEGATE_STATE_DIR"
@@ -52,6 +54,8 @@ class StackInfo:
     env_file: str
     log_dir: str
     started_at: float
+    catalogue: str = FIXTURE
+    """The catalogue spec the services were seeded with (a stack.json without one: the fixture)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,7 +96,8 @@ def read_info(state_dir: Path) -> StackInfo:
         raw = json.loads(path.read_text(encoding="utf-8"))
         processes = {name: ProcessEntry(int(p["pid"]), int(p["port"])) for name, p in raw["processes"].items()}
         return StackInfo(contract=raw["contract"], services=dict(raw["services"]), processes=processes,
-                         env_file=raw["env_file"], log_dir=raw["log_dir"], started_at=float(raw["started_at"]))
+                         env_file=raw["env_file"], log_dir=raw["log_dir"], started_at=float(raw["started_at"]),
+                         catalogue=str(raw.get("catalogue", FIXTURE)))
     except (ValueError, KeyError, TypeError) as exc:
         raise StackError(f"{path}: not a stack file ({type(exc).__name__}: {exc})") from None
 

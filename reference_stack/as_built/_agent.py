@@ -127,7 +127,7 @@ def outer(app: ASGIApp, config: ServiceConfig, faults: LiveFaults, logger: loggi
     An injected 500 is the agent's own unhandled-exception answer (``shared.errors`` envelope by default).
     """
     injected = FaultInjection(with_admin(app, config, faults), faults, logger, error_answer=error_answer)
-    return RequestLog(injected, logger)
+    return RequestLog(injected, logger, faults)
 
 
 def health_label() -> Payload:

@@ -4,19 +4,19 @@ The real dashboard never calls the agents: it reads ``agente_negocio/minimarket_
 (suppliers, orders, order lines, stock movements, invoices) with synchronous ``sqlite3`` calls
 made on the event loop, each connection with ``PRAGMA busy_timeout=5000``. A locked or missing
 database therefore stalls or fails every request, and the routes turn failures into ``error``
-fields of 200 answers. The model seeds a deterministic four months of history from the catalogue.
+fields of 200 answers. The model seeds a deterministic four months of history from the stack's products.
 """
 
 from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from generators.catalogue import CATALOGUE
+from generators.catalogue import Product
 from reference_stack._ledger import DEFAULT_PROVIDER, PROVIDERS_BY_CATEGORY
 
 DB_NAME = "minimarket_inventory.db"
@@ -39,12 +39,12 @@ CREATE TABLE facturas (id INTEGER PRIMARY KEY, proveedor_id INTEGER NOT NULL, fe
 """
 
 
-def _seed(conn: sqlite3.Connection) -> None:
+def _seed(conn: sqlite3.Connection, products: Sequence[Product]) -> None:
     rng = random.Random(SEED)
     names = sorted({*PROVIDERS_BY_CATEGORY.values(), DEFAULT_PROVIDER})
     conn.executemany("INSERT INTO proveedores VALUES (?, ?, ?)",
                      [(i, name, f"30-{70000000 + i * 1111:08d}-{i % 10}") for i, name in enumerate(names, 1)])
-    by_provider = {name: [p for p in CATALOGUE if PROVIDERS_BY_CATEGORY.get(p.categoria, DEFAULT_PROVIDER) == name]
+    by_provider = {name: [p for p in products if PROVIDERS_BY_CATEGORY.get(p.categoria, DEFAULT_PROVIDER) == name]
                    for name in names}
     today = datetime.now(UTC).date()
     order_id = 0
@@ -64,19 +64,19 @@ def _seed(conn: sqlite3.Connection) -> None:
                                  " VALUES (?, 'entrada', ?, ?)", (product.codigo, quantity, day))
                 conn.execute("INSERT INTO facturas (proveedor_id, fecha, total, procesada) VALUES (?, ?, ?, ?)",
                              (provider_id, day, round(rng.uniform(20000, 400000), 2), int(rng.random() < 0.8)))
-        for product in rng.sample(CATALOGUE, k=6):
+        for product in rng.sample(products, k=min(6, len(products))):
             conn.execute("INSERT INTO movimientos_stock (producto_codigo, tipo, cantidad, fecha)"
                          " VALUES (?, 'salida', ?, ?)", (product.codigo, rng.randint(1, 12), day))
 
 
-def ensure_database(path: Path) -> None:
-    """Create and seed the database unless it exists (the real file is not in git either)."""
+def ensure_database(path: Path, products: Sequence[Product]) -> None:
+    """Create and seed the database from ``products`` unless it exists (the real file is not in git either)."""
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path) as conn:
         conn.executescript(_SCHEMA)
-        _seed(conn)
+        _seed(conn, products)
     conn.close()
 
 

@@ -1,7 +1,7 @@
 """The real negocio's OCR step, on the reference stack's OCR cost model (``reference_stack._ocr``).
 
 The real ``OCRProcessor.process_image`` is synchronous (R3 made it so) and runs EasyOCR. The model
-spends the reference stack's modelled time on the upload and "reads" a few catalogue products,
+spends the reference stack's modelled time on the upload and "reads" a few of the stack's products,
 picked from the image's digest since it has no pixel OCR; an image too small to hold a line of
 text yields none. Nothing can stop it once started, as with a thread running EasyOCR.
 """
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from generators.catalogue import CATALOGUE
+from generators.catalogue import Product
 from reference_stack._ocr import run_ocr
 
 MIN_TEXT_SIDE_PX = 100
@@ -34,19 +35,20 @@ def image_size(data: bytes) -> tuple[int, int]:
 class OcrProcessor:
     """``process_image`` is synchronous, as in the real code after R3; it never gives up."""
 
-    def __init__(self, *, seconds_per_mb: float, multiplier: float) -> None:
+    def __init__(self, *, seconds_per_mb: float, multiplier: float, products: Sequence[Product]) -> None:
         self.seconds_per_mb = seconds_per_mb
         self.multiplier = multiplier
+        self.products = products
 
     def process_image(self, data: bytes) -> dict[str, Any]:
         width, height = image_size(data)
         result = run_ocr(data, "image/png", seconds_per_mb=self.seconds_per_mb, multiplier=self.multiplier,
-                         cancel=threading.Event())
-        if min(width, height) < MIN_TEXT_SIDE_PX:
+                         cancel=threading.Event(), known={})  # an image has no text layer to read
+        if min(width, height) < MIN_TEXT_SIDE_PX or not self.products:
             return {"texto": "", "productos": [], "digest": result.digest}
         seed = int(result.digest, 16)
         count = 1 + seed % MAX_ITEMS
-        picked = [CATALOGUE[(seed >> (8 * i)) % len(CATALOGUE)] for i in range(count)]
+        picked = [self.products[(seed >> (8 * i)) % len(self.products)] for i in range(count)]
         productos = [{"codigo": p.codigo, "nombre": p.nombre, "cantidad": 1 + (seed >> (4 * i)) % 12,
                       "precio_unitario": p.precio_compra} for i, p in enumerate(picked)]
         return {"texto": " ".join(p.nombre for p in picked), "productos": productos, "digest": result.digest}

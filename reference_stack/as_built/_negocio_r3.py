@@ -81,7 +81,7 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
         """Preprocessing with no timeout, then OCR under ``wait_for``; its thread is never stopped."""
         await asyncio.to_thread(image_size, data)
         processor = OcrProcessor(seconds_per_mb=config.ocr_seconds_per_mb,
-                                 multiplier=faults.current.ocr_cost_multiplier)
+                                 multiplier=faults.current.ocr_cost_multiplier, products=config.catalogue)
         try:
             return await asyncio.wait_for(asyncio.to_thread(processor.process_image, data), timeout=seconds)
         except TimeoutError:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from generators.catalogue import CATALOGUE
+from generators.catalogue import Product
 from reference_stack._errors import ConfigInvalid
 
 RATE_ENV = "INFLATION_RATE_MONTHLY"
 DEFAULT_RATE = "0.045"
-_BY_ID = {p.id: p for p in CATALOGUE}
 
 log = logging.getLogger("ml.predictor")
 
@@ -55,9 +55,12 @@ def inflation_features(rate: float, dias: int) -> dict[str, float]:
             "factor_inflacionario": round(factor, 6), "poder_adquisitivo": round(1 / factor, 6)}
 
 
-def predict_demand(request: DemandaRequest, rate: float) -> dict[str, Any]:
-    """A demand curve for the product, shrunk by purchasing power, with the rate as a string."""
-    product = _BY_ID.get(request.producto_id)
+def predict_demand(request: DemandaRequest, rate: float, by_id: Mapping[int, Product]) -> dict[str, Any]:
+    """A demand curve for the product, shrunk by purchasing power, with the rate as a string.
+
+    An id not in ``by_id`` (the stack's products) still gets a curve: the real route checks no id.
+    """
+    product = by_id.get(request.producto_id)
     daily = max(product.stock_minimo / 7, 1.0) if product is not None else 3.0
     features = inflation_features(rate, request.dias_prediccion)
     today = datetime.now(UTC).date()

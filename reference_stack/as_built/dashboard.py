@@ -163,7 +163,7 @@ def _add_middleware(app: FastAPI, env: Mapping[str, str], faults: LiveFaults, lo
 def build_app(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> FastAPI:
     env: Mapping[str, str] = {**DOCKERFILE_ENV, **config.env}
     path = config.state_dir / "data" / DB_NAME
-    ensure_database(path)
+    ensure_database(path, config.catalogue)
     db = DashboardDatabase(path, broken=lambda: faults.current.health_failing)
     cache = _Cache()
     metrics = DashboardMetrics()

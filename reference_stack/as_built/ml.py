@@ -59,6 +59,7 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
     rate = read_rate(config.env.get(RATE_ENV))
+    by_id = {p.id: p for p in config.catalogue}
     auth = Depends(require_role("ml_service", container_secret("ml", config.env)))
     started = time.monotonic()
 
@@ -100,7 +101,7 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
 
     @app.post("/predict/demanda")
     async def predict_demanda(body: DemandaRequest) -> dict[str, Any]:
-        return predict_demand(body, 0.0 if faults.current.inflation_ignored else rate)
+        return predict_demand(body, 0.0 if faults.current.inflation_ignored else rate, by_id)
 
     return app
 

@@ -127,7 +127,7 @@ def _served_main(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
         try:
             data = await file.read()
             processor = OcrProcessor(seconds_per_mb=config.ocr_seconds_per_mb,
-                                     multiplier=faults.current.ocr_cost_multiplier)
+                                     multiplier=faults.current.ocr_cost_multiplier, products=config.catalogue)
             # invoice/processor.py@c2 L23 awaits what R3 made a plain method: the OCR runs here, on the
             # event loop, and then awaiting its dict raises TypeError.
             ocr_data = await processor.process_image(data)  # type: ignore[misc]

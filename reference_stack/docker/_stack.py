@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from reference_stack import _state
+from reference_stack._catalogue import CATALOGUE_ENV, FIXTURE, parse_catalogue
 from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._errors import StackAlreadyRunning, StackError, StackStartFailed
 from reference_stack._faults import FaultSet, fault_args
@@ -117,7 +118,7 @@ def _clear_leftovers(client: Any, names: list[str], state_dir: Path) -> None:
 
 def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, ports: Mapping[str, int] | None = None,
                        gateway: bool = True, suffix: str = "", env: Mapping[str, str] | None = None,
-                       faults: Mapping[str, FaultSet] | None = None,
+                       faults: Mapping[str, FaultSet] | None = None, catalogue: str = FIXTURE,
                        ready_timeout_s: float = READY_TIMEOUT_S, log: Log = lambda line: None) -> DockerStack:
     """Build the images if needed, start the four services, wait for health, write ``stack.json``.
 
@@ -125,8 +126,10 @@ def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, por
     and 80 for ``gateway``, nginx with compose's ``nginx.conf``, run from the base image).
     ``faults``: initial switches per service (set at start: the admin endpoint answers loopback
     clients only, and requests from the host reach a container from the bridge's address).
+    ``catalogue``: the products the services hold (``reference_stack._catalogue``).
     """
     state_dir = state_dir.absolute()
+    parse_catalogue(catalogue)
     client = _client()
     ready_paths = {name: load_contract(contract).ready_path(name) for name in BY_SERVICE}
     tags = build_images(client, log=log)
@@ -149,7 +152,7 @@ def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, por
         for image in SERVICE_IMAGES:  # deposito first: it creates the ledger the others read
             initial = {FAULTS_ENV: fault_args(faults[image.service])} if faults and image.service in faults else {}
             _run(client, image, tags[image.service], stack, host_ports[image.service],
-                 {**SERVICE_ENV, "CONTRACT": contract, **(env or {}), **initial, **secrets},
+                 {**SERVICE_ENV, "CONTRACT": contract, **(env or {}), CATALOGUE_ENV: catalogue, **initial, **secrets},
                  binds=[f"{stack.state_dir}:/state:rw"])
             _wait_ready(client, stack, image.service, ready_paths[image.service], ready_timeout_s)
         if gateway:
@@ -160,7 +163,7 @@ def start_docker_stack(state_dir: Path, *, contract: str = DEFAULT_CONTRACT, por
     except BaseException:
         _remove(client, stack)
         raise
-    _write_state(stack, contract)
+    _write_state(stack, contract, catalogue)
     return stack
 
 
@@ -197,9 +200,9 @@ def _wait_ready(client: Any, stack: DockerStack, service: str, path: str, timeou
             time.sleep(0.2)
 
 
-def _write_state(stack: DockerStack, contract: str) -> None:
+def _write_state(stack: DockerStack, contract: str, catalogue: str) -> None:
     state = {
-        "contract": contract, "runtime": "docker", "services": stack.services, "containers": stack.containers,
+        "contract": contract, "catalogue": catalogue, "runtime": "docker", "services": stack.services, "containers": stack.containers,
         "network": stack.network, "processes": {}, "env_file": str(stack.env_file), "log_dir": str(stack.log_dir),
         "started_at": time.time(),
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reference_stack import serve
+from reference_stack._catalogue import service_catalogue
 from reference_stack._config import database_path
 from reference_stack._ledger import create_database
 
@@ -48,7 +49,7 @@ def main() -> int:
     state_dir = Path(env.get("STATE_DIR", "/state"))
     database = database_path(state_dir)
     if env["SERVICE"] == "deposito" and not database.exists():
-        create_database(database)
+        create_database(database, service_catalogue(env))
         database.chmod(LEDGER_MODE)  # SQLite gives its -wal and -shm files the database's mode
     _listen_on_all_interfaces(int(env.get("PORT", "8000")))
     return serve.main([

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from reference_stack._config import VERSION, ServiceConfig
 from reference_stack._faults import LiveFaults
-from reference_stack._http import ADMIN_TOKEN_ENV, install_admin, new_app
+from reference_stack._http import ADMIN_TOKEN_ENV, LOGIN_PATH, install_admin, new_app
 from reference_stack._tokens import (
     ISSUERS,
     SECRET_ENV,
@@ -63,7 +63,7 @@ def agent_app(config: ServiceConfig, faults: LiveFaults, health_problem: Callabl
             return JSONResponse({"status": "unhealthy", "service": name, "error": problem}, status_code=503)
         return JSONResponse({"status": "healthy", "service": name, "version": VERSION})
 
-    @app.post("/auth/login")
+    @app.post(LOGIN_PATH)
     async def login(body: LoginRequest) -> dict[str, Any]:
         known = users.get(body.username)
         if known is None or not hmac.compare_digest(known[0].encode(), body.password.encode()):

@@ -22,7 +22,7 @@ from reference_stack._document import DocumentRejected
 from reference_stack._faults import LiveFaults
 from reference_stack._http import ASGIApp, wrap
 from reference_stack._ledger import Ledger, ProductNotFound
-from reference_stack._ocr import APP_BODY_LIMIT_BYTES, check_document, run_ocr
+from reference_stack._ocr import APP_BODY_LIMIT_BYTES, check_document, code_index, run_ocr
 from reference_stack.intended._agent import agent_app, token_check
 
 OCR_WORKERS = 16
@@ -37,6 +37,7 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
     catalogue = Ledger(config.database, read_only=True)
     rate = _inflation.parse_rate(config.env.get(_inflation.RATE_ENV))
     timeout_s = config.ocr_timeout_s
+    known = code_index(config.catalogue)
     logger.info("OCR timeout configured: %g seconds", timeout_s)
     pool = ThreadPoolExecutor(max_workers=OCR_WORKERS, thread_name_prefix="ocr")
     app = agent_app(config, faults, catalogue.ping)
@@ -82,7 +83,7 @@ def build(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger) -> 
         job = asyncio.get_running_loop().run_in_executor(
             pool, lambda: run_ocr(data, media, seconds_per_mb=config.ocr_seconds_per_mb,
                                   multiplier=faults.current.ocr_cost_multiplier, cancel=cancel,
-                                  refuse_hostile=True))
+                                  known=known, refuse_hostile=True))
         try:
             result = await (job if faults.current.ocr_timeout_disabled else asyncio.wait_for(job, timeout_s))
         except TimeoutError:

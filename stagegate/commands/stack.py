@@ -18,9 +18,11 @@ from reference_stack import (
     DEFAULT_GATEWAY_PORT,
     DEFAULT_PORTS,
     SWITCHES,
+    StackError,
     StackNotRunning,
     StackOptions,
     default_state_dir,
+    parse_catalogue,
     parse_fault_args,
     process_user,
     stack_status,
@@ -33,7 +35,10 @@ FAULTS_ENV = "STAGEGATE_FAULTS"
 FAULT_HELP = (
     "a fault switch as SERVICE.SWITCH=VALUE (repeatable; also $STAGEGATE_FAULTS, space-separated). "
     f"Switches: {', '.join(SWITCHES)}. Latency: fixed:MS, uniform:LOW-HIGH or lognormal:MEDIAN[:SIGMA], "
-    "optionally @/route/{id}"
+    "optionally @/route/{id}, then optionally %%SHARE (fixed:800@/productos%%0.1: every 10th request). "
+    "error_mode=unhandled: a 500 closes the keep-alive connection, as uvicorn does after an unhandled "
+    "exception. login_fail_for_s=S (agents; login_fail_status=503|500): /auth/login fails for S seconds "
+    "after start. slow_start_s=S: every route, /health included, answers 503 for S seconds after start"
 )
 
 
@@ -49,6 +54,13 @@ def _ports(text: str) -> dict[str, int]:
             )
         ports[name] = int(value)
     return {**DEFAULT_PORTS, **ports}
+
+
+def _catalogue(text: str) -> str:
+    try:
+        return parse_catalogue(text)
+    except StackError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("catalogue: ")) from None
 
 
 def _env_pair(text: str) -> tuple[str, str]:
@@ -82,6 +94,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     help="OCR_TIMEOUT_SECONDS of negocio (default: %(default)s)")
     up.add_argument("--inflation-rate", metavar="RATE", help="INFLATION_RATE_MONTHLY of ml and negocio (default 0.045)")
     up.add_argument("--fault", action="append", default=[], metavar="SERVICE.SWITCH=VALUE", help=FAULT_HELP)
+    up.add_argument("--catalogue", type=_catalogue, default="fixture", metavar="fixture|empty|variant:SEED[:COUNT]",
+                    help="the products every service holds (default: %(default)s, ids 1..40): 'empty' holds none; "
+                         "'variant:SEED' plays another deployment, with other ids, codes, count and stock levels "
+                         "drawn from SEED (COUNT products when given)")
     up.add_argument("--env", action="append", default=[], type=_env_pair, metavar="NAME=VALUE",
                     help="extra environment for the services (e.g. DASHBOARD_RATELIMIT_MAX=120)")
     up.add_argument("--docker", action="store_true",
@@ -123,12 +139,13 @@ def _up(args: argparse.Namespace) -> int:
     options = StackOptions(
         contract=args.contract, ports=args.ports, gateway=not args.no_gateway, gateway_port=args.gateway_port,
         ocr_timeout_s=args.ocr_timeout, faults=parse_fault_args(fault_items), env=env, run_as=args.run_as,
+        catalogue=args.catalogue,
     )
     state_dir = _state_dir(args)
     if args.docker:
         return _up_docker(state_dir, options)
     info, _ = start_stack(state_dir, options)
-    print(f"stack up: contract {info.contract}, state in {state_dir}")
+    print(f"stack up: contract {info.contract}, catalogue {info.catalogue}, state in {state_dir}")
     for name, url in info.services.items():
         print(f"  {name:<10} {url}")
     if "gateway" not in info.services:
@@ -148,8 +165,8 @@ def _up_docker(state_dir: Path, options: StackOptions) -> int:
     ports = {**options.ports, "gateway": options.gateway_port}
     env = {"OCR_TIMEOUT_SECONDS": f"{options.ocr_timeout_s:g}", **options.env}
     stack = start_docker_stack(state_dir, contract=options.contract, ports=ports, gateway=options.gateway,
-                               env=env, faults=options.faults, log=print)
-    print(f"stack up (docker): contract {options.contract}, state in {state_dir}")
+                               env=env, faults=options.faults, catalogue=options.catalogue, log=print)
+    print(f"stack up (docker): contract {options.contract}, catalogue {options.catalogue}, state in {state_dir}")
     for name, url in stack.services.items():
         print(f"  {name:<10} {url}  container {stack.containers.get(name, '-')}")
     print(f"secrets: {stack.env_file} (mode 0600)")

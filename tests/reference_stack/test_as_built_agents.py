@@ -42,7 +42,7 @@ def _png(side_px: int) -> bytes:
 def _start(module, state_dir: Path, **kwargs):
     cfg = config(module.__name__.rsplit(".", 1)[1], state_dir, **kwargs)
     if not cfg.database.exists():
-        create_database(cfg.database)
+        create_database(cfg.database, cfg.catalogue)
     faults = LiveFaults(cfg.service, FaultSet())
     return serve(module.build(cfg, faults, logging.getLogger(cfg.service)))
 
@@ -146,7 +146,7 @@ def test_shared_secret_fallback_makes_cross_agent_tokens_differ_only_by_role(tmp
 
 def test_no_secret_at_all_stops_start_up(tmp_path: Path) -> None:
     cfg = config("deposito", tmp_path, JWT_SECRET_DEPOSITO="", JWT_SECRET_KEY="")
-    create_database(cfg.database)
+    create_database(cfg.database, cfg.catalogue)
     with pytest.raises(ConfigInvalid, match="JWT_SECRET_KEY is not set"):
         deposito.build_app(cfg, LiveFaults("deposito", FaultSet()))
 

@@ -10,7 +10,7 @@ def test_public_names() -> None:
         ["APPLIES_TO", "CONTRACTS", "DEFAULT_CONTRACT", "DEFAULT_GATEWAY_PORT", "DEFAULT_PORTS", "SWITCHES",
          "ConfigInvalid", "ContractUnknown", "FaultInvalid", "FaultSet", "LatencyRule", "PortBusy", "ProcessStatus",
          "StackAlreadyRunning", "StackError", "StackHandle", "StackInfo", "StackNotRunning", "StackOptions",
-         "StackStartFailed", "default_state_dir", "fault_set", "issue_token", "parse_fault_args", "process_user", "read_info",
+         "StackStartFailed", "catalogue_products", "default_state_dir", "fault_set", "issue_token", "parse_catalogue", "parse_fault_args", "process_user", "read_info",
          "read_secrets", "running_stack", "stack_status", "start_stack", "stop_stack"]
     )
     assert all(hasattr(reference_stack, name) for name in reference_stack.__all__)

@@ -186,8 +186,8 @@ def test_admin_endpoint_refuses_unknown_switches(stack: StackHandle) -> None:
 @pytest.mark.parametrize(
     ("items", "message"),
     [
-        (["deposito.errors=1"], ("fault: unknown switch 'errors' (known: latency, error_rate, health_failing, "
-         "security_headers_missing, crash_after_s, ocr_cost_multiplier, ocr_timeout_disabled, "
+        (["deposito.errors=1"], ("fault: unknown switch 'errors' (known: latency, error_rate, error_mode, "
+         "login_fail_for_s, login_fail_status, slow_start_s, health_failing, security_headers_missing, crash_after_s, ocr_cost_multiplier, ocr_timeout_disabled, "
          "jwt_accept_cross_agent, jwt_accept_alg_none, jwt_invalid_500, inflation_ignored, ledger_corruption)")),
         (["cache.error_rate=1"], "fault: unknown service 'cache' (known: deposito, negocio, ml, dashboard)"),
         (["deposito.error_rate=2"], "fault: deposito.error_rate: Input should be less than or equal to 1"),
@@ -195,7 +195,16 @@ def test_admin_endpoint_refuses_unknown_switches(stack: StackHandle) -> None:
         (["deposito-error_rate"],
          "fault: 'deposito-error_rate': expected SERVICE.SWITCH=VALUE (e.g. deposito.error_rate=0.2)"),
         (["ml.latency=gauss:3"], ("fault: latency 'gauss:3': expected fixed:MS, uniform:LOW-HIGH or "
-         "lognormal:MEDIAN[:SIGMA], optionally @/route")),
+         "lognormal:MEDIAN[:SIGMA], optionally @/route, then optionally %SHARE")),
+        (["ml.latency=fixed:800@/predict%x"], ("fault: latency 'fixed:800@/predict%x': expected fixed:MS, "
+         "uniform:LOW-HIGH or lognormal:MEDIAN[:SIGMA], optionally @/route, then optionally %SHARE")),
+        (["deposito.latency=fixed:800@/productos%1.5"],
+         "fault: deposito.latency.0.share: Input should be less than or equal to 1"),
+        (["ml.error_mode=crash"], "fault: error_mode: expected handled or unhandled (got 'crash')"),
+        (["ml.login_fail_status=404"], "fault: login_fail_status: expected 500 or 503 (got '404')"),
+        (["dashboard.login_fail_for_s=20"],
+         "fault: login_fail_for_s does not apply to dashboard (applies to: deposito, negocio, ml)"),
+        (["negocio.slow_start_s=-1"], "fault: negocio.slow_start_s: Input should be greater than or equal to 0"),
     ],
 )
 def test_bad_fault_switches_are_one_line_errors(items: list[str], message: str) -> None:
@@ -205,8 +214,10 @@ def test_bad_fault_switches_are_one_line_errors(items: list[str], message: str) 
 
 
 def test_fault_syntax_for_latency() -> None:
-    faults = parse_fault_args(["deposito.latency=uniform:50-150@/productos/{id}", "deposito.latency=fixed:20"])
+    faults = parse_fault_args(["deposito.latency=uniform:50-150@/productos/{id}", "deposito.latency=fixed:20",
+                               "deposito.latency=fixed:800@/productos%0.1", "deposito.latency=lognormal:100:0.3%0.5"])
     assert faults["deposito"].latency == [
-        LatencyRule(dist="uniform", low_ms=50, high_ms=150, route="/productos/{id}"), LatencyRule(ms=20)]
+        LatencyRule(dist="uniform", low_ms=50, high_ms=150, route="/productos/{id}"), LatencyRule(ms=20),
+        LatencyRule(ms=800, route="/productos", share=0.1), LatencyRule(dist="lognormal", ms=100, sigma=0.3, share=0.5)]
     assert faults["deposito"].latency[0].matches("/productos/7")
     assert not faults["deposito"].latency[0].matches("/productos")

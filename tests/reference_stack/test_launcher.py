@@ -79,8 +79,8 @@ def test_up_status_down_leaves_no_process_behind(state_dir: Path, capsys: pytest
     started = up(state_dir)
     assert started.returncode == 0, started.stderr
     info = json.loads((state_dir / "stack.json").read_text())
-    assert set(info) == {"contract", "services", "processes", "env_file", "log_dir", "started_at"}
-    assert info["contract"] == "intended"
+    assert set(info) == {"contract", "catalogue", "services", "processes", "env_file", "log_dir", "started_at"}
+    assert (info["contract"], info["catalogue"]) == ("intended", "fixture")
     assert {"deposito", "negocio", "ml", "dashboard"} <= set(info["services"]) == set(info["processes"])
     for name, url in info["services"].items():
         assert url == f"http://127.0.0.1:{info['processes'][name]['port']}" and url in started.stdout
@@ -158,6 +158,9 @@ def test_status_without_a_stack_is_a_one_line_error(tmp_path: Path, capsys: pyte
                                    f"(choose from {', '.join(repr(c) for c in sorted(CONTRACTS))})")),
         (["--ports", "deposito=x"], ("stagegate stack up: error: argument --ports: expected SERVICE=PORT[,...] "
                                      "with services deposito, negocio, ml, dashboard, or 'auto' (got 'deposito=x')")),
+        (["--catalogue", "variant:x"], ("stagegate stack up: error: argument --catalogue: expected fixture, empty, "
+                                        "variant:SEED or variant:SEED:COUNT (COUNT 1..1000), got 'variant:x'")),
+        (["--fault", "ml.error_mode=crash"], "stagegate: error: fault: error_mode: expected handled or unhandled (got 'crash')"),
         (["--fault", "ml.ledger_corruption=lose"],
          "stagegate: error: fault: ledger_corruption does not apply to ml (applies to: deposito)"),
         (["--contract", "as-built", "--env", "STAGEGATE_AS_BUILT_NOT_STARTED=negocio,foo", "--ports", "auto",
@@ -177,6 +180,11 @@ def test_bad_up_options_are_one_line_errors(
 def test_stack_commands_have_help(capsys: pytest.CaptureFixture[str], action: str) -> None:
     code, out, _ = in_process(capsys, "stack", action, "--help")
     assert code == 0 and "--state-dir" in out
+    if action == "up":
+        flat = " ".join(out.split())
+        for shown in ("--catalogue", "variant:SEED", "error_mode", "login_fail_for_s", "login_fail_status",
+                      "slow_start_s", "%SHARE"):
+            assert shown in flat, shown
 
 
 @pytest.fixture
