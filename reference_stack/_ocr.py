@@ -13,8 +13,8 @@ import hashlib
 import re
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from generators.catalogue import Product

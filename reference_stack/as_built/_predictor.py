@@ -9,8 +9,8 @@ returned only as a string, ``contexto_argentino.inflacion_mensual_estimada = "4.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel

@@ -19,6 +19,7 @@ from reference_stack._faults import LiveFaults
 from reference_stack._http import ASGIApp, wrap
 from reference_stack.intended._agent import agent_app, token_check
 
+
 class PredictRequest(BaseModel):
     producto_id: int
     dias: int = Field(default=7, ge=1, le=365)
