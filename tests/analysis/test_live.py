@@ -17,18 +17,20 @@ def feed_all(judge: LiveJudge, results: Path) -> list[tuple[float, str]]:
     return fired
 
 
-def test_sustained_error_rate_fires_when_the_60th_second_completes(results: Path) -> None:
+def test_sustained_error_rate_fires_when_the_trailing_window_crosses(results: Path) -> None:
     run = RunBuilder(results)
-    run.windows(0, 60)
-    run.windows(60, 200, ok=0, error=10)
-    assert feed_all(LiveJudge(load_rules()), run.close()) == [(120.0, "error_rate_sustained")]
+    run.windows(0, 90)
+    run.windows(90, 200, ok=0, error=10)
+    # the 90 s window ending in second 99 holds 10 s of errors: 100 / 900 = 11.1 % > 10 %;
+    # it is complete when the first window of second 100 arrives
+    assert feed_all(LiveJudge(load_rules()), run.close()) == [(100.0, "error_rate_sustained")]
 
 
-def test_59_seconds_of_errors_never_fire(results: Path) -> None:
+def test_nine_seconds_of_errors_in_90_never_fire(results: Path) -> None:
     run = RunBuilder(results)
-    run.windows(0, 60)
-    run.windows(60, 119, ok=0, error=10)
-    run.windows(119, 200)
+    run.windows(0, 90)
+    run.windows(90, 99, ok=0, error=10)  # 90 / 900 = 10 %: not above
+    run.windows(99, 300)
     assert feed_all(LiveJudge(load_rules()), run.close()) == []
 
 
