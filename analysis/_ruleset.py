@@ -101,7 +101,7 @@ class SustainedRule(_Scoped):
     CHAOS_DEFAULT: ClassVar[ChaosMode] = "set_aside"
     above: float = Field(ge=0, le=1)
     for_s: int = Field(gt=0)
-    min_count: int = Field(default=100, ge=1)
+    min_count: int = Field(default=200, ge=1)
 
     @model_validator(mode="before")
     @classmethod

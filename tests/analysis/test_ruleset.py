@@ -26,7 +26,7 @@ def test_default_rules_encode_the_checklist() -> None:
                                    "chaos_recovered", "trivy_critical_high"]
     assert by_role["alert"] == ["error_rate_alert"]
     sustained = rules.rules["error_rate_sustained"]
-    assert (sustained.above, sustained.for_s, sustained.min_count) == (0.10, 90, 100)  # type: ignore[union-attr]
+    assert (sustained.above, sustained.for_s, sustained.min_count) == (0.10, 120, 200)  # type: ignore[union-attr]
     assert rules.rules["health_failing_long"].threshold() == {
         "checks": ["deposito", "negocio", "ml", "dashboard", "gateway"], "max_s": 180.0, "chaos": "include"}
     assert rules.capacity is not None and rules.compare is not None
