@@ -115,7 +115,7 @@ class Pool:
     unanswered: int
     set_aside: int
 
-    def seen(self, source: str) -> str:
+    def seen(self) -> str:
         parts = ([f"{self.unanswered} of {self.offered} got no answer"] if self.unanswered else []) + (
             [f"{self.set_aside} set aside during chaos"] if self.set_aside else [])
         return f" ({'; '.join(parts)})" if parts else ""
@@ -140,7 +140,7 @@ def _too_few(rule: CountRule | ShareRule, pool: Pool) -> Judgement:
     if not pool.offered:
         return Judgement("NO_DATA", f"no {rule.source} record{within}", pool.values())
     return Judgement("NO_DATA", f"{len(pool.records)} {rule.source} records{within} to judge, need {rule.min_count}"
-                     f"{pool.seen(rule.source)}", pool.values())
+                     f"{pool.seen()}", pool.values())
 
 
 @evaluate_kind.register
@@ -151,7 +151,7 @@ def _count(rule: CountRule, data: RunData) -> Judgement:
     what = f"{rule.source} records with {_describe(rule.where)}"
     status: RuleStatus = "PASS" if len(pool.hits) <= rule.at_most else "FAIL"
     return Judgement(status, f"{len(pool.hits)} of {len(pool.records)} {what}; at most {rule.at_most}"
-                     f"{pool.seen(rule.source)}", pool.values(), [], [record_item(r) for r in pool.hits])
+                     f"{pool.seen()}", pool.values(), [], [record_item(r) for r in pool.hits])
 
 
 @evaluate_kind.register
@@ -165,7 +165,7 @@ def _share(rule: ShareRule, data: RunData) -> Judgement:
     status: RuleStatus = "PASS" if share >= rule.at_least else "FAIL"
     others = [record_item(r) for r in pool.records if not matches(r, rule.where)]
     return Judgement(status, f"{pct(share)} ({len(pool.hits)} of {len(pool.records)}) with {_describe(rule.where)}; "
-                     f"at least {pct(rule.at_least)}{pool.seen(rule.source)}", values, [], others)
+                     f"at least {pct(rule.at_least)}{pool.seen()}", values, [], others)
 
 
 def latest_smoke(data: RunData, check: str) -> SmokeResult | None:
