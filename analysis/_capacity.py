@@ -53,14 +53,14 @@ def _step(users: int, start: float, end: float, data: RunData, settings: Capacit
     judged = [judge_rule(rule_id, rule, part) for rule_id, rule in settings.slo.items()]
     broken = next((r.id for r in judged if r.status == "FAIL"), None)
     held = all(r.status == "PASS" for r in judged)  # a step too thin to judge (NO_DATA) neither holds nor breaks
-    normal = part.names(traffic={"normal"})
-    count = sum(part.series[n].count for n in normal)
-    sketch = part.merged_sketch(normal)
+    normal = part.select(part.names(traffic={"normal"}))
+    judged = normal.total("ok") + normal.total("error")
+    sketch = normal.sketch()
     return CapacityStep(
         users=users, start=start, end=stop, ok=held, broken_by=broken,
         rps=round(sum(w["count"] for w in part.windows) / (stop - start - settings.settle_s), 3),
         p95_ms=round(p95, 3) if (p95 := quantile_ms(sketch, 0.95)) is not None else None,
-        error_rate=round(sum(part.series[n].outcome("error") for n in normal) / count, 6) if count else 0.0,
+        error_rate=round(normal.total("error") / judged, 6) if judged else 0.0,
     )
 
 

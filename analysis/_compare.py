@@ -96,7 +96,7 @@ def two_proportion_p(errors1: int, n1: int, errors2: int, n2: int) -> float:
 
 def _row(name: str, before: RunData, after: RunData, settings: CompareSettings) -> ComparisonRow:
     x, y = before.bins(name), after.bins(name)
-    n1, n2 = before.series[name].count, after.series[name].count
+    n1, n2 = before.series[name].answered, after.series[name].answered  # no-answer outcomes say nothing here
     e1, e2 = before.series[name].outcome("error"), after.series[name].outcome("error")
     if x is None or y is None or min(n1, n2) < settings.min_count or not x.count or not y.count:
         return ComparisonRow(name=name, change="no_change", p_value=None, shift_ms=None, shift_ratio=None,

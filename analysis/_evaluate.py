@@ -59,14 +59,18 @@ def request_rows(data: RunData) -> list[RequestRow]:
         rows.append(RequestRow(
             name=series.name, service=series.service, traffic=series.traffic, count=series.count,
             ok=series.outcome("ok"), errors=series.outcome("error"), expected=series.outcome("expected"),
+            transport=series.outcome("transport"),
             max_ms=series.max_ms, rps=round(series.count / duration, 3) if duration else 0.0, **quantiles,
         ))
     return rows
 
 
 def notes(data: RunData) -> list[str]:
-    """Stream problems as ``file:line: problem`` lines, and producers that never ended."""
+    """Stream problems as ``file:line: problem`` lines, producers that never ended, earlier segments."""
     found = [str(p) for p in data.problems]
+    if data.segments_set_aside:
+        found.append(f"{data.segments_set_aside} earlier segment(s) set aside: the Locust run was stopped and "
+                     "started again; only the newest start is judged")
     missing = len({h["producer"] for h in data.headers}) - len(data.ends)
     if missing > 0:
         found.append(f"{missing} producer(s) wrote a run_header but no run_end: the results stop early")

@@ -1,25 +1,33 @@
 """Judging rollback triggers while the run goes, for ``--abort-on-rollback``.
 
 ``LiveJudge.feed(record)`` takes the same stream records the recorder writes, as they are written,
-and returns the rollback triggers that fired with this record (each fires once). It uses the same
-evaluators as the judgement after the run; only the sustained error rate is computed on a tail of
-the timeline (the last ``window_s + for_s`` seconds), so a long run costs the same per second.
+and returns the rollback triggers that fired with this record (each fires once). It judges with
+the same rules file and the same evaluators as the verdict after the run: the sustained error rate
+steps the very ``TrailingErrorRate`` the batch judgement uses, one second at a time as each second
+completes (memory and work per second stay flat however long the run), so it fires at the second
+the verdict's breach begins. Chaos spans and transport outcomes are left out exactly as the batch
+rules leave them out.
 
 Kinds judged live: ``sustained``, ``health_streak``, ``health_concurrent``, ``count``, ``smoke``,
-``trivy`` and ``ledger`` (when the end snapshot arrives). Other kinds, even with role ``rollback``,
-are judged after the run only.
+``trivy``, ``ledger`` (when the end snapshot arrives) and ``chaos_recovery`` (when a step is
+``not_recovered``). Other kinds, even with role ``rollback``, are judged after the run only.
+A new ``locust`` run header (a web UI restart) starts the judgement afresh, as the verdict judges
+the newest segment only.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis import _rules, _windows
+from analysis import _rules
+from analysis._chaos import chaos_spans
 from analysis._judge import judge_rule, to_result
-from analysis._load import RunData, SecondTotals, record_problem
+from analysis._load import RunData, record_problem
 from analysis._ruleset import (
+    ChaosRecoveryRule,
     CountRule,
     HealthConcurrentRule,
     HealthStreakRule,
@@ -31,10 +39,20 @@ from analysis._ruleset import (
     _Rule,
 )
 from analysis._verdict import RuleResult
+from analysis._windows import TrailingErrorRate
 from stagegate.stream import Record
 
 _HEALTH = (HealthStreakRule, HealthConcurrentRule)
-LIVE_KINDS = (SustainedRule, CountRule, SmokeRule, TrivyRule, LedgerRule, *_HEALTH)
+LIVE_KINDS = (SustainedRule, CountRule, SmokeRule, TrivyRule, LedgerRule, ChaosRecoveryRule, *_HEALTH)
+
+
+@dataclass
+class _Seconds:
+    """A sustained rule's windows of the seconds not yet complete, and its trailing rate."""
+
+    tracker: TrailingErrorRate
+    pending: dict[int, list[tuple[str, float, float, int, int]]] = field(default_factory=lambda: defaultdict(list))
+    newest: int | None = None
 
 
 class LiveJudge:
@@ -42,56 +60,70 @@ class LiveJudge:
 
     Usage (in a recorder listener)::
 
-        judge = LiveJudge(load_rules())
+        judge = LiveJudge(load_rules(rules_file))
         for result in judge.feed(record):   # after writing each record
             stop_the_run(reason=f"{result.id}: {result.summary}")   # fired at judge.now
 
-    Window records are not kept (only their per-second totals), so memory stays flat.
+    Window records are not kept (only the seconds not yet complete), so memory stays flat.
     """
 
     def __init__(self, rules: RuleSet, *, results_dir: Path = Path(".")) -> None:
-        self.rules: dict[str, _Rule] = {
+        self.watched: dict[str, _Rule] = {
             rule_id: rule for rule_id, rule in rules.rules.items()
             if rule.role == "rollback" and isinstance(rule, LIVE_KINDS)
         }
-        self.data = RunData(results_dir)
+        self.results_dir = results_dir
         self.fired: list[RuleResult] = []
         self.now: float | None = None
-        self._seconds: dict[str, dict[int, list[int]]] = defaultdict(dict)
-        self._newest_second: dict[str, int] = {}
-        self._counts: dict[str, int] = defaultdict(int)
+        self._locust_headers = 0
+        self._start_segment()
+
+    def _start_segment(self) -> None:
+        """Forget everything of the segment before (a web UI restart is a new test)."""
+        self.rules: dict[str, _Rule] = dict(self.watched)
+        self.data = RunData(self.results_dir)
+        self._seconds = {rule_id: _Seconds(TrailingErrorRate(rule)) for rule_id, rule in self.rules.items()
+                         if isinstance(rule, SustainedRule)}
         self._health_judged_at: dict[str, float] = {}
 
     def feed(self, rec: Record | dict[str, Any]) -> list[RuleResult]:
         """Take one record; return the rollback triggers that fired now (never the same twice)."""
-        if rec.get("kind") != "window" and record_problem(rec) is None:
+        valid = record_problem(rec) is None
+        if valid and rec["kind"] == "run_header" and rec["producer"] == "locust":
+            self._locust_headers += 1
+            if self._locust_headers > 1:
+                self._start_segment()
+        if valid and rec["kind"] != "window":
             self.data.add(rec)
+            if rec["kind"] == "chaos":
+                self.data.__dict__.pop("spans", None)  # a cached property: the steps changed
         t = rec.get("t")
         if isinstance(t, int | float):
             self.now = t if self.now is None else max(self.now, t)
             self.data.start = t if self.data.start is None else min(self.data.start, t)
             self.data.end = self.now
         fired = [result for rule_id, rule in list(self.rules.items())
-                 if (result := self._judge(rule_id, rule, rec)) is not None and result.status == "FAIL"]
+                 if (result := self._judge(rule_id, rule, rec, valid)) is not None and result.status == "FAIL"]
         for result in fired:
             del self.rules[result.id]
         self.fired += fired
         return fired
 
-    def _judge(self, rule_id: str, rule: _Rule, rec: Any) -> RuleResult | None:
-        kind = rec.get("kind")
+    def _judge(self, rule_id: str, rule: _Rule, rec: Any, valid: bool) -> RuleResult | None:
+        kind = rec.get("kind") if valid else None
         if isinstance(rule, SustainedRule):
             return self._sustained(rule_id, rule, rec) if kind == "window" else None
         if isinstance(rule, CountRule):
-            if kind == rule.source and _rules.matches(rec, rule.of) and _rules.matches(rec, rule.where):
-                self._counts[rule_id] += 1
-                return judge_rule(rule_id, rule, self.data) if self._counts[rule_id] > rule.at_most else None
-            return None
+            bad = kind == rule.source and _rules.matches(rec, rule.of) and _rules.matches(rec, rule.where)
+            return judge_rule(rule_id, rule, self.data) if bad else None
         if isinstance(rule, SmokeRule | TrivyRule):
             return judge_rule(rule_id, rule, self.data) if kind == "smoke" else None
         if isinstance(rule, LedgerRule):
             end_snapshot = kind == "ledger_snapshot" and rec.get("phase") == "end"
             return judge_rule(rule_id, rule, self.data) if end_snapshot else None
+        if isinstance(rule, ChaosRecoveryRule):
+            given_up = kind == "chaos" and rec.get("phase") == "not_recovered"
+            return judge_rule(rule_id, rule, self.data) if given_up else None
         return self._health(rule_id, rule) if isinstance(rule, _HEALTH) else None
 
     def _health(self, rule_id: str, rule: _Rule) -> RuleResult | None:
@@ -104,23 +136,21 @@ class LiveJudge:
         return judge_rule(rule_id, rule, self.data)
 
     def _sustained(self, rule_id: str, rule: SustainedRule, rec: Any) -> RuleResult | None:
-        if record_problem(rec) is not None:
-            return None
-        in_scope = (not rule.traffic or rec["traffic"] in rule.traffic) and (not rule.names or rec["name"] in rule.names)
+        """Hold each window until its second is complete (a window of a later second arrives), then
+        step the completed seconds through the rule's trailing rate, without the chaos spans' windows."""
+        state = self._seconds[rule_id]
         second = int(rec["t"])
-        seconds = self._seconds[rule_id]
-        if in_scope:
-            row = seconds.setdefault(second, [0, 0])
-            row[0] += rec["count"]
-            row[1] += rec["outcomes"].get("error", 0)
-        newest = self._newest_second.get(rule_id)
-        if newest is None or second <= newest:
-            self._newest_second.setdefault(rule_id, second)
+        if (not rule.traffic or rec["traffic"] in rule.traffic) and (not rule.names or rec["name"] in rule.names):
+            outcomes = rec["outcomes"]
+            answered = outcomes.get("ok", 0) + outcomes.get("error", 0)
+            state.pending[second].append((rec["service"], rec["t"], rec["duration_s"], answered, outcomes.get("error", 0)))
+        if state.newest is not None and second <= state.newest:
             return None
-        self._newest_second[rule_id] = second
-        keep_from = newest - rule.window_s - rule.for_s - 1
-        for old in [s for s in seconds if s < keep_from]:
-            del seconds[old]
-        complete = [SecondTotals(float(s), c, 0, e, 0) for s, (c, e) in sorted(seconds.items()) if s <= newest]
-        found = _windows.judge_rates(_windows.rolling_error_rates(complete, rule.window_s), rule)
-        return to_result(rule_id, rule, found) if found.status == "FAIL" else None
+        state.newest = second
+        spans = chaos_spans(self.data.chaos, float("inf")) if rule.chaos_mode() == "set_aside" else []
+        breached = False
+        for done in sorted(s for s in state.pending if s < second):
+            kept = [w for w in state.pending.pop(done) if not any(s.overlaps(*w[:3]) for s in spans)]
+            if kept or state.tracker.last is not None:
+                breached |= state.tracker.step(done, sum(w[3] for w in kept), sum(w[4] for w in kept))
+        return to_result(rule_id, rule, state.tracker.judgement()) if breached else None

@@ -4,6 +4,11 @@ The stream is read in one pass (``stagegate.stream.read_dir``); window sketches 
 a percentile is asked for, then are merged per request name once and cached, because decoding is
 the expensive part of a one-hour run (72,000 window records). Lines the reader cannot take, and
 records missing a field, become ``problems`` (shown as notes), never an exception.
+
+A Locust web UI "stop" then "start" writes a new ``locust`` run header: a new segment. Only the
+newest segment's Locust-side records are judged (mixing two starts' ledger snapshots reads as
+corruption); the earlier ones are set aside and counted in ``segments_set_aside``. Smoke's files
+are kept whole.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, cast, get_type_hints
 import numpy as np
 from ddsketch.ddsketch import BaseDDSketch
 
+from analysis._chaos import ChaosSpan, chaos_spans
 from analysis._errors import ResultsDirInvalid
 from analysis._sketches import Bins, merge_bins, parse, to_sketch
 from stagegate import stream
@@ -52,6 +58,8 @@ _BUCKETS: dict[str, str] = {
     "finding": "findings", "metrics": "metrics",
 }
 """Record kind -> the ``RunData`` list holding it."""
+SEGMENTED = frozenset({"window", "health", "token", "ocr", "ledger", "ledger_snapshot", "chaos", "metrics"})
+"""Locust-side record kinds: they belong to the segment (test start) they were written in."""
 
 
 @dataclass(frozen=True)
@@ -63,16 +71,20 @@ class SecondTotals:
     ok: int
     error: int
     expected: int
+    transport: int = 0
 
 
-_COLUMNS = ("count", "ok", "error", "expected")
+_COLUMNS = ("count", "ok", "error", "expected", "transport")
+ANSWERED = ("ok", "error", "expected")
+"""Outcomes of requests that got an answer: the only ones latencies and error rates speak about."""
 
 
 @dataclass(frozen=True)
 class Series:
     """The windows of one request name, in time order, with their outcome totals computed once.
 
-    ``table`` has one row per window: start ``t``, then ``count``, ``ok``, ``error``, ``expected``.
+    ``table`` has one row per window: start ``t``, then ``count``, ``ok``, ``error``, ``expected``,
+    ``transport`` (no answer; an older stream without the key reads as 0).
     """
 
     name: str
@@ -88,16 +100,94 @@ class Series:
         table = np.array([
             (w["t"], w["count"], *(w["outcomes"].get(k, 0) for k in _COLUMNS[1:])) for w in ordered
         ], dtype=np.float64).reshape(-1, 1 + len(_COLUMNS))
-        max_ms = max((w["latency_max_ms"] for w in ordered if w["count"]), default=None)
+        max_ms = max((w["latency_max_ms"] for w in ordered if w["count"] > w["outcomes"].get("transport", 0)),
+                     default=None)
         return cls(name, ordered[0]["service"], ordered[0]["traffic"], ordered, table, max_ms)
 
     @property
     def count(self) -> int:
         return self.outcome("count")
 
+    @property
+    def answered(self) -> int:
+        return sum(self.outcome(key) for key in ANSWERED)
+
     def outcome(self, key: str) -> int:
-        """Total of one outcome (``ok``, ``error``, ``expected``) or of ``count`` over the run."""
+        """Total of one outcome (``ok``, ``error``, ``expected``, ``transport``) or of ``count`` over the run."""
         return int(self.table[:, 1 + _COLUMNS.index(key)].sum()) if key in _COLUMNS else 0
+
+    def set_aside_mask(self, spans: Iterable[ChaosSpan]) -> np.ndarray | None:
+        """Rows (windows) of this series inside a chaos span on its service; None when there is none."""
+        mine = [s for s in spans if s.target == self.service]
+        if not mine:
+            return None
+        inside = np.array([any(s.overlaps(w["service"], w["t"], w["duration_s"]) for s in mine) for w in self.windows],
+                          dtype=bool)
+        return inside if inside.any() else None
+
+
+class Selection:
+    """The request series of a rule's scope, minus the windows set aside during chaos spans.
+
+    ``set_aside`` counts what was left out: ``{"windows": n, "requests": n}``. Whole-run merges
+    of a series with nothing set aside reuse ``RunData``'s cache.
+    """
+
+    def __init__(self, data: RunData, names: Iterable[str], spans: Iterable[ChaosSpan] = ()) -> None:
+        self.data = data
+        self.names = [n for n in names if n in data.series]
+        spans = list(spans)
+        self._aside: dict[str, np.ndarray] = {}
+        for name in self.names:
+            mask = data.series[name].set_aside_mask(spans)
+            if mask is not None:
+                self._aside[name] = mask
+        self.set_aside = {
+            "windows": int(sum(m.sum() for m in self._aside.values())),
+            "requests": int(sum(data.series[n].table[m, 1].sum() for n, m in self._aside.items())),
+        }
+
+    def table(self, name: str) -> np.ndarray:
+        table = self.data.series[name].table
+        return table[~self._aside[name]] if name in self._aside else table
+
+    def total(self, key: str, names: Iterable[str] | None = None) -> int:
+        """Total of one outcome, ``count`` or ``answered`` over the kept windows of ``names`` (default all)."""
+        keys = ANSWERED if key == "answered" else (key,)
+        columns = [1 + _COLUMNS.index(k) for k in keys]
+        return int(sum(self.table(n)[:, columns].sum() for n in (self.names if names is None else names)))
+
+    def per_second(self) -> list[SecondTotals]:
+        """Outcome totals per window start over the kept windows, in time order (empty seconds omitted)."""
+        tables = [self.table(n) for n in self.names]
+        if not tables:
+            return []
+        rows = np.concatenate(tables)
+        seconds, where = np.unique(rows[:, 0], return_inverse=True)
+        sums = np.zeros((seconds.size, len(_COLUMNS)))
+        np.add.at(sums, where, rows[:, 1:])
+        return [SecondTotals(float(t), *(int(v) for v in row)) for t, row in zip(seconds, sums)]
+
+    def bins(self, name: str) -> Bins | None:
+        """Merged latency bins of one series over its kept windows."""
+        if name not in self._aside:
+            return self.data.bins(name)
+        windows = self.data.series[name].windows
+        return merge_bins(w["sketch"] for w, aside in zip(windows, self._aside[name]) if not aside)
+
+    def sketch(self, names: Iterable[str] | None = None) -> BaseDDSketch | None:
+        """One latency sketch over the kept windows of ``names`` (default all); None without latency."""
+        merged = merge_bins(b for n in (self.names if names is None else names) if (b := self.bins(n)) is not None)
+        return to_sketch(merged) if merged.count else None
+
+    def max_ms(self) -> float | None:
+        """The slowest answered request over the kept windows."""
+        found = []
+        for name in self.names:
+            aside = self._aside.get(name)
+            found += [w["latency_max_ms"] for i, w in enumerate(self.data.series[name].windows)
+                      if (aside is None or not aside[i]) and w["count"] > w["outcomes"].get("transport", 0)]
+        return max(found, default=None)
 
 
 @dataclass
@@ -127,6 +217,7 @@ class RunData:
     metrics: list[MetricsSample] = field(default_factory=list)
     start: float | None = None
     end: float | None = None
+    segments_set_aside: int = 0
 
     @property
     def duration_s(self) -> float | None:
@@ -171,19 +262,20 @@ class RunData:
 
     def merged_sketch(self, names: Iterable[str]) -> BaseDDSketch | None:
         """One sketch over several request names (None when none has a latency)."""
-        merged = merge_bins(b for n in names if (b := self.bins(n)) is not None)
-        return to_sketch(merged) if merged.count else None
+        return Selection(self, names).sketch()
 
     def per_second(self, names: Collection[str]) -> list[SecondTotals]:
         """Outcome totals per window start over the named series, in time order (seconds without traffic omitted)."""
-        tables = [self.series[n].table for n in names if n in self.series]
-        if not tables:
-            return []
-        rows = np.concatenate(tables)
-        seconds, where = np.unique(rows[:, 0], return_inverse=True)
-        sums = np.zeros((seconds.size, len(_COLUMNS)))
-        np.add.at(sums, where, rows[:, 1:])
-        return [SecondTotals(float(t), *(int(v) for v in row)) for t, row in zip(seconds, sums)]
+        return Selection(self, names).per_second()
+
+    def select(self, names: Iterable[str], spans: Iterable[ChaosSpan] = ()) -> Selection:
+        """The named series without their windows inside ``spans`` (see ``Selection``)."""
+        return Selection(self, names, spans)
+
+    @cached_property
+    def spans(self) -> list[ChaosSpan]:
+        """The chaos steps' spans (see ``analysis._chaos``); an open one ends with the data."""
+        return chaos_spans(self.chaos, self.end or 0.0)
 
     def records(self, kind: str) -> list[Any]:
         """The list holding records of ``kind`` (``"token"``, ``"ocr"``...)."""
@@ -199,7 +291,8 @@ class RunData:
 
     def between(self, start: float, end: float) -> RunData:
         """The records with ``start <= t < end`` (headers and stream problems kept), e.g. one load step."""
-        part = RunData(self.results_dir, files=self.files, headers=self.headers, problems=self.problems)
+        part = RunData(self.results_dir, files=self.files, headers=self.headers, problems=self.problems,
+                       segments_set_aside=self.segments_set_aside)
         for bucket in _BUCKETS.values():
             if bucket in ("headers",):
                 continue
@@ -232,7 +325,9 @@ def load_results(results_dir: Path) -> RunData:
     if not files:
         raise ResultsDirInvalid(f"{results_dir}: no stream file (*.jsonl) in it")
     data = RunData(results_dir=results_dir, files=files)
+    taken: list[tuple[bool, dict[str, Any]]] = []  # (from a smoke file, record)
     for path in files:
+        smoke_file = False
         try:
             for ordinal, item in enumerate(stream.read_file(path), start=1):
                 if isinstance(item, StreamProblem):
@@ -241,12 +336,31 @@ def load_results(results_dir: Path) -> RunData:
                 rec = cast(dict[str, Any], item)
                 problem = record_problem(rec) or (_decode_sketch(rec) if rec["kind"] == "window" else None)
                 if problem is None:
-                    data.add(rec)
+                    smoke_file = smoke_file or (rec["kind"] == "run_header" and rec["producer"] == "smoke")
+                    taken.append((smoke_file, rec))
                 else:
                     data.problems.append(StreamProblem(path, _line_number(path, ordinal), problem))
         except OSError as exc:
             data.problems.append(StreamProblem(path, 0, f"cannot read ({exc.strerror or exc})"))
+    for rec in newest_segment(taken, data):
+        data.add(rec)
     return data
+
+
+def newest_segment(taken: list[tuple[bool, dict[str, Any]]], data: RunData) -> Iterable[dict[str, Any]]:
+    """The records to judge: Locust-side ones from the newest ``locust`` header on (and those written
+    before the first one, e.g. setup); earlier segments' records and headers are left out and
+    counted in ``data.segments_set_aside``. Records of a smoke producer's file are always kept."""
+    starts = sorted(r["t"] for _, r in taken if r["kind"] == "run_header" and r["producer"] == "locust")
+    if len(starts) < 2:
+        return (r for _, r in taken)
+    first, newest = starts[0], starts[-1]
+    data.segments_set_aside = len(starts) - 1
+    return (
+        r for smoke, r in taken
+        if smoke or not first <= r["t"] < newest
+        or not (r["kind"] in SEGMENTED or (r["kind"] == "run_header" and r["producer"] == "locust"))
+    )
 
 
 def _decode_sketch(window: dict[str, Any]) -> str | None:

@@ -9,8 +9,8 @@ A rules file is TOML with one table per rule under ``rules``, keyed by the rule'
     section = "§15 Rollback"
     traffic = ["normal"]
     above = 0.10
-    window_s = 10
     for_s = 60
+    min_count = 100
 
 Every threshold, window and scope is a field here and a value in the file, never a literal in code.
 The shipped ``analysis/rules/default.toml`` encodes intended.md §7.
@@ -19,7 +19,7 @@ The shipped ``analysis/rules/default.toml`` encodes intended.md §7.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -35,23 +35,37 @@ FilterValue = str | int | float | bool
 Filter = dict[str, list[FilterValue]]
 """Field -> accepted values; a record matches when every listed field has one of its values."""
 
-_COMMON = frozenset({"kind", "role", "title", "section", "min_duration_s"})
+_COMMON = frozenset({"kind", "role", "title", "section", "min_duration_s", "chaos"})
+ChaosMode = Literal["set_aside", "include"]
+ANSWER_SOURCES = frozenset({"token", "ocr"})
+"""Record sources that tell how the deployment answers: set aside inside chaos spans by default."""
 
 
 class _Rule(BaseModel):
-    """Fields every rule has. ``min_duration_s``: a shorter run gives NO_DATA (e.g. the 30-min window)."""
+    """Fields every rule has. ``min_duration_s``: a shorter run gives NO_DATA (e.g. the 30-min window).
+
+    ``chaos``: ``set_aside`` leaves out the records of a chaos step's target inside the step's span
+    (the fault produced them); ``include`` judges them. Unset, each kind has its default
+    (``CHAOS_DEFAULT``): rules about how the deployment answers set aside, the others include.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    CHAOS_DEFAULT: ClassVar[ChaosMode] = "include"
 
     kind: str
     role: Role
     title: str
     section: str = ""
     min_duration_s: float = Field(default=0.0, ge=0)
+    chaos: ChaosMode | None = None
+
+    def chaos_mode(self) -> ChaosMode:
+        """How this rule treats records inside chaos spans (the file's value, else the kind's default)."""
+        return self.chaos or self.CHAOS_DEFAULT
 
     def threshold(self) -> dict[str, Any]:
-        """The kind's own settings, shown as-is in the verdict."""
-        return self.model_dump(mode="json", exclude=set(_COMMON))
+        """The kind's own settings, shown as-is in the verdict, with the chaos mode in force."""
+        return {**self.model_dump(mode="json", exclude=set(_COMMON)), "chaos": self.chaos_mode()}
 
 
 class _Scoped(_Rule):
@@ -62,26 +76,54 @@ class _Scoped(_Rule):
 
 
 class StatisticRule(_Scoped):
-    """A statistic of the whole run over the scope: must stay ``below`` (strict) the value."""
+    """A statistic of the whole run over the scope: must stay ``below`` (strict) the value.
+
+    Judged only over ``min_count`` answered requests or more (transport outcomes never count):
+    a p95 of 100 samples is the 6th slowest, fewer is one outlier away from another verdict.
+    """
 
     kind: Literal["statistic"]
+    CHAOS_DEFAULT: ClassVar[ChaosMode] = "set_aside"
     stat: Literal["p50_ms", "p95_ms", "p99_ms", "max_ms", "error_rate"]
     below: float
-    min_count: int = Field(default=1, ge=1)
+    min_count: int = Field(default=100, ge=1)
 
 
 class SustainedRule(_Scoped):
-    """Error rate over rolling ``window_s`` windows ``above`` the value for ``for_s`` seconds in a row.
+    """Error rate over the trailing ``for_s`` seconds ``above`` the value, computed every second.
 
-    A breach lasts as many seconds as there are consecutive rolling windows above the value (the
-    window ending in each second). ``window_s = 1`` judges each one-second recorder window alone;
-    longer windows smooth sparse traffic but stretch a breach by up to ``window_s - 1`` seconds.
+    The rate is error / (ok + error) of the answered requests in scope; a window is judged only
+    when it holds at least ``min_count`` of them, so one unlucky second at a few requests per
+    second cannot decide (and a real 15 % at 5 req/s is seen at the first full window).
     """
 
     kind: Literal["sustained"]
+    CHAOS_DEFAULT: ClassVar[ChaosMode] = "set_aside"
     above: float = Field(ge=0, le=1)
-    window_s: int = Field(gt=0)
     for_s: int = Field(gt=0)
+    min_count: int = Field(default=200, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_s_replaced(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "window_s" in data:
+            raise ValueError("window_s was replaced: the rate is taken over the trailing for_s seconds, judged "
+                             "when they hold min_count answered requests; remove window_s")
+        return data
+
+
+class RouteLatencyRule(_Scoped):
+    """The p95 of every request name in scope with ``min_count`` answered requests or more must stay
+    below its limit: ``below_by_name[name]`` when given (OCR uploads take seconds), else ``below``."""
+
+    kind: Literal["route_latency"]
+    CHAOS_DEFAULT: ClassVar[ChaosMode] = "set_aside"
+    below: float = Field(default=500.0, gt=0)
+    below_by_name: dict[str, float] = Field(default_factory=dict)
+    min_count: int = Field(default=50, ge=1)
+
+    def limit(self, name: str) -> float:
+        return self.below_by_name.get(name, self.below)
 
 
 class _Health(_Rule):
@@ -109,27 +151,40 @@ class HealthOkRule(_Health):
     kind: Literal["health_ok"]
 
 
-class CountRule(_Rule):
-    """Records of ``source`` within ``of`` that match ``where``: at most ``at_most`` of them.
+class _Records(_Rule):
+    """Records of ``source`` within ``of``: the pool a count or share rule judges.
 
-    With ``require_records`` (default) an empty ``of`` is NO_DATA: nothing was tried.
+    Token and OCR records that got no answer (``transport``) are not in the pool, nor those set
+    aside during chaos; fewer than ``min_count`` left is NO_DATA. ``service``: the service records
+    without their own (OCR uploads) are about, for setting them aside during that service's chaos
+    steps (unset: inside any step).
     """
 
-    kind: Literal["count"]
     source: Source
     of: Filter = Field(default_factory=dict)
     where: Filter = Field(min_length=1)
+    min_count: int = Field(default=1, ge=1)
+    service: str | None = None
+
+    def chaos_mode(self) -> ChaosMode:
+        return self.chaos or ("set_aside" if self.source in ANSWER_SOURCES else "include")
+
+
+class CountRule(_Records):
+    """Records of ``source`` within ``of`` that match ``where``: at most ``at_most`` of them.
+
+    With ``require_records`` (default) a pool under ``min_count`` is NO_DATA: nothing was tried.
+    """
+
+    kind: Literal["count"]
     at_most: int = Field(default=0, ge=0)
     require_records: bool = True
 
 
-class ShareRule(_Rule):
+class ShareRule(_Records):
     """Records of ``source`` within ``of`` that match ``where``: at least ``at_least`` of them (0..1)."""
 
     kind: Literal["share"]
-    source: Source
-    of: Filter = Field(default_factory=dict)
-    where: Filter = Field(min_length=1)
     at_least: float = Field(ge=0, le=1)
 
 
@@ -150,9 +205,25 @@ class TrivyRule(_Rule):
 
 
 class LedgerRule(_Rule):
-    """Start snapshot + acknowledged movements == end snapshot, per tracked product."""
+    """Start snapshot + acknowledged movements == end snapshot, per tracked product.
+
+    A clean ledger PASSes only when it could have caught a corruption: with N unique acknowledged
+    movements, one corrupted in ``1 / corruption_share`` is seen with probability
+    ``1 - (1 - corruption_share) ** N``; below ``confidence`` it is NO_DATA (0.95 and 0.05 need
+    N >= 59). An inconsistency seen is a FAIL however few movements there were.
+    """
 
     kind: Literal["ledger"]
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    corruption_share: float = Field(default=0.05, gt=0, lt=1)
+
+
+class ChaosRecoveryRule(_Rule):
+    """Every chaos step's target came back: ``not_recovered`` is a FAIL; a step whose recovery was
+    never observed is a FAIL when its target's health check still fails at the end of the data
+    (critical service down)."""
+
+    kind: Literal["chaos_recovery"]
 
 
 class MetricRule(_Rule):
@@ -179,8 +250,8 @@ class StreamRule(_Rule):
 
 
 Rule = Annotated[
-    StatisticRule | SustainedRule | HealthStreakRule | HealthConcurrentRule | HealthOkRule | CountRule
-    | ShareRule | SmokeRule | TrivyRule | LedgerRule | MetricRule | StreamRule,
+    StatisticRule | SustainedRule | RouteLatencyRule | HealthStreakRule | HealthConcurrentRule | HealthOkRule
+    | CountRule | ShareRule | SmokeRule | TrivyRule | LedgerRule | ChaosRecoveryRule | MetricRule | StreamRule,
     Field(discriminator="kind"),
 ]
 

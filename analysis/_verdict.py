@@ -79,6 +79,8 @@ class RequestRow(_Model):
     ok: int
     errors: int
     expected: int
+    transport: int = 0
+    """Requests that got no answer (refused, reset, transport timeout): in ``count``, in no rate or latency."""
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None

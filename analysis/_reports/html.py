@@ -100,7 +100,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(when=format_time, duration=format_duration, ms=format_ms, pct=format_pct,
                        clock=format_clock, value=format_value, short=shorten, nonempty=nonempty,
-                       item_line=item_line)
+                       item_line=item_line, nonempty_counts=nonempty_counts)
     return env
 
 
@@ -164,6 +164,13 @@ def shorten(text: str, limit: int = 200) -> str:
 def nonempty(mapping: dict[str, Any]) -> dict[str, Any]:
     """The entries worth showing: a threshold's unset options (None, [], {}) are noise to a reader."""
     return {k: v for k, v in mapping.items() if v is not None and v != [] and v != {} and v != ""}
+
+
+def nonempty_counts(counts: Any) -> dict[str, int]:
+    """The non-zero counts of an evidence ``set_aside`` value (``{"windows": 3, "requests": 0}``); {} otherwise."""
+    if not isinstance(counts, dict):
+        return {}
+    return {str(k): int(v) for k, v in counts.items() if isinstance(v, int | float) and v}
 
 
 def safe_url(url: str) -> str:

@@ -44,8 +44,8 @@ class RunRow:
 
     @property
     def error_rate(self) -> float | None:
-        count = sum(r.count for r in self._normal())
-        return sum(r.errors for r in self._normal()) / count if count else None
+        judged = sum(r.ok + r.errors for r in self._normal())  # answered normal requests: no-answer ones say nothing
+        return sum(r.errors for r in self._normal()) / judged if judged else None
 
     @property
     def worst_p95_ms(self) -> float | None:

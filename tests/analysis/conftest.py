@@ -19,6 +19,8 @@ from stagegate.stream import StreamWriter, record
 T0 = 1_800_000_000.0
 CHECKS = ("deposito", "negocio", "ml", "dashboard", "gateway")
 NORMAL = "deposito GET /productos/{id}"
+CLEAN_MOVEMENTS = 60
+"""Acknowledged movements of ``clean_run``: enough (>= 59) to catch a 1-in-20 corruption at 95 %."""
 
 
 def sketch_of(latencies_ms: Iterable[float]) -> str:
@@ -51,13 +53,16 @@ class RunBuilder:
         self.write("run_end", at, producer, reason=reason, detail="")
 
     def window(self, at: float, *, name: str = NORMAL, traffic: str = "normal", ok: int = 10, error: int = 0,
-               expected: int = 0, latency_ms: float | Iterable[float] = 20.0) -> None:
-        count = ok + error + expected
-        values = tuple([float(latency_ms)] * count if isinstance(latency_ms, int | float) else latency_ms)
+               expected: int = 0, transport: int = 0, latency_ms: float | Iterable[float] = 20.0) -> None:
+        """One window; ``latency_ms`` covers the answered requests (``transport`` ones have none)."""
+        answered = ok + error + expected
+        count = answered + transport
+        values = tuple([float(latency_ms)] * answered if isinstance(latency_ms, int | float) else latency_ms)
         if values not in self._sketches:
             self._sketches[values] = sketch_of(values)
+        outcomes = {"ok": ok, "error": error, "expected": expected, **({"transport": transport} if transport else {})}
         self.write("window", at, duration_s=1.0, name=name, service=name.split()[0], traffic=traffic, count=count,
-                   outcomes={"ok": ok, "error": error, "expected": expected},
+                   outcomes=outcomes,
                    errors={"status 500": error} if error else {}, bytes=100 * count,
                    latency_sum_ms=sum(values), latency_max_ms=max(values, default=0.0), sketch=self._sketches[values])
 
@@ -92,6 +97,10 @@ class RunBuilder:
     def metrics(self, at: float, **values: float) -> None:
         self.write("metrics", at, service="dashboard", values=values, error=None)
 
+    def chaos(self, at: float, phase: str, target: str, *, step_id: str = "step-1", action: str = "app_fault") -> None:
+        self.write("chaos", at, step_id=step_id, phase=phase, action=action, target=target, backend="app",
+                   detail="", recovery_s=None)
+
     def close(self) -> Path:
         for writer in self._writers.values():
             writer.close()
@@ -113,6 +122,8 @@ def clean_run(results: Path, *, seconds: int = 70, end: bool = True) -> RunBuild
     run.snapshot(0, "start", {"1": 100, "2": 50})
     run.ledger(3, 1, -5, movimiento_id="m1", before=100)
     run.ledger(4, 2, 10, movimiento_id="m2", before=50)
+    for n in range(3, CLEAN_MOVEMENTS + 1):  # +1, -1, +1...: product 2 ends where m2 left it
+        run.ledger(5, 2, 1 if n % 2 else -1, movimiento_id=f"m{n}", before=60 if n % 2 else 61)
     run.snapshot(seconds - 1, "end", {"1": 95, "2": 60})
     for check in ("r1_non_root", "r4_inflation", "security_headers", "logs", "r6_trivy"):
         run.smoke(0, check)

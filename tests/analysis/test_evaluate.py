@@ -49,7 +49,8 @@ def test_every_missing_stream_is_no_data_never_pass(results: Path) -> None:
     assert status(verdict, "health_failing_long") == "NO_DATA"
     assert verdict.verdict == "HOLD"
     assert "error_rate_sustained (no data): no request in scope (traffic normal)" in verdict.reasons
-    assert "p95_normal (no data): 0 requests in scope (traffic normal), need 1; must stay below 500" in verdict.reasons
+    assert ("p95_normal (no data): 0 answered requests in scope (traffic normal), need 100; must stay below 500 "
+            "(seen: 0 answered)") in verdict.reasons
 
 
 def test_run_info_prefers_the_run_header_and_the_worst_end(results: Path) -> None:

@@ -17,18 +17,20 @@ def feed_all(judge: LiveJudge, results: Path) -> list[tuple[float, str]]:
     return fired
 
 
-def test_sustained_error_rate_fires_when_the_60th_second_completes(results: Path) -> None:
+def test_sustained_error_rate_fires_when_the_trailing_window_crosses(results: Path) -> None:
     run = RunBuilder(results)
-    run.windows(0, 60)
-    run.windows(60, 200, ok=0, error=10)
-    assert feed_all(LiveJudge(load_rules()), run.close()) == [(120.0, "error_rate_sustained")]
+    run.windows(0, 120)
+    run.windows(120, 300, ok=0, error=10)
+    # the 120 s window ending in second 132 holds 13 s of errors: 130 / 1200 = 10.8 % > 10 %;
+    # it is complete when the first window of second 133 arrives
+    assert feed_all(LiveJudge(load_rules()), run.close()) == [(133.0, "error_rate_sustained")]
 
 
-def test_59_seconds_of_errors_never_fire(results: Path) -> None:
+def test_twelve_seconds_of_errors_in_120_never_fire(results: Path) -> None:
     run = RunBuilder(results)
-    run.windows(0, 60)
-    run.windows(60, 119, ok=0, error=10)
-    run.windows(119, 200)
+    run.windows(0, 120)
+    run.windows(120, 132, ok=0, error=10)  # 120 / 1200 = 10 %: not above
+    run.windows(132, 400)
     assert feed_all(LiveJudge(load_rules()), run.close()) == []
 
 

@@ -19,7 +19,7 @@ def held_verdict(results: Path) -> Verdict:
     run.snapshot(199, "end", {"1": 95, "2": 60})
     return evaluate(run.close(), load_rules().model_copy(update={"rules": {
         **load_rules().rules,
-        "metrics_missing": load_rules().rules["dashboard_p95_gauge"].model_copy(update={"metric": "absent_metric"}),
+        "metrics_missing": load_rules().rules["dashboard_p95_gauge"].model_copy(update={"service": "nowhere"}),
         "alert_without_data": load_rules().rules["error_rate_alert"].model_copy(update={"names": ["nothing"]}),
     }}))
 

@@ -26,9 +26,9 @@ def test_default_rules_encode_the_checklist() -> None:
                                    "chaos_recovered", "trivy_critical_high"]
     assert by_role["alert"] == ["error_rate_alert"]
     sustained = rules.rules["error_rate_sustained"]
-    assert (sustained.above, sustained.for_s) == (0.10, 60)  # type: ignore[union-attr]
+    assert (sustained.above, sustained.for_s, sustained.min_count) == (0.10, 120, 200)  # type: ignore[union-attr]
     assert rules.rules["health_failing_long"].threshold() == {
-        "checks": ["deposito", "negocio", "ml", "dashboard", "gateway"], "max_s": 180.0}
+        "checks": ["deposito", "negocio", "ml", "dashboard", "gateway"], "max_s": 180.0, "chaos": "include"}
     assert rules.capacity is not None and rules.compare is not None
 
 
@@ -43,15 +43,18 @@ def test_a_custom_file_loads(tmp_path: Path) -> None:
      "bad.toml: rules.p95.statistic.window_s: Extra inputs are not permitted (got -5)"),
     (GOOD.replace('kind = "statistic"', 'kind = "nonsense"'),
      ("bad.toml: rules.p95: Input tag 'nonsense' found using 'kind' does not match any of the expected tags: "
-      "'statistic', 'sustained', 'health_streak', 'health_concurrent', 'health_ok', 'count', 'share', 'smoke', "
-      "'trivy', 'ledger', 'metric', 'stream'")),
+      "'statistic', 'sustained', 'route_latency', 'health_streak', 'health_concurrent', 'health_ok', 'count', "
+      "'share', 'smoke', 'trivy', 'ledger', 'chaos_recovery', 'metric', 'stream'")),
     (GOOD.replace('role = "completion"', 'role = "maybe"'),
      "bad.toml: rules.p95.statistic.role: Input should be 'rollback', 'completion' or 'alert' (got 'maybe')"),
     (GOOD.replace("below = 500", 'below = "fast"'),
      ("bad.toml: rules.p95.statistic.below: Input should be a valid number, unable to parse string as a number "
       "(got 'fast')")),
-    ("[rules.error_rate]\nkind = 'sustained'\nrole = 'rollback'\ntitle = 't'\nabove = 0.1\nwindow_s = -5\nfor_s = 60\n",
-     "bad.toml: rules.error_rate.sustained.window_s: Input should be greater than 0 (got -5)"),
+    ("[rules.error_rate]\nkind = 'sustained'\nrole = 'rollback'\ntitle = 't'\nabove = 0.1\nfor_s = 0\n",
+     "bad.toml: rules.error_rate.sustained.for_s: Input should be greater than 0 (got 0)"),
+    ("[rules.error_rate]\nkind = 'sustained'\nrole = 'rollback'\ntitle = 't'\nabove = 0.1\nwindow_s = 1\nfor_s = 60\n",
+     "bad.toml: rules.error_rate.sustained: Value error, window_s was replaced: the rate is taken over the trailing "
+     "for_s seconds, judged when they hold min_count answered requests; remove window_s"),
     (GOOD.replace("[rules.p95]", "[rules.P95]"),
      "bad.toml: rules.P95.[key]: String should match pattern '^[a-z][a-z0-9_]*$' (got 'P95')"),
     ("rules = 3", "bad.toml: rules: Input should be a valid dictionary (got 3)"),

@@ -46,8 +46,8 @@ def test_rules_are_listed_failing_first_and_findings_by_section(full_run):
     results, verdict = full_run
     page = written(results, verdict)
     order = re.findall(r'id="rule-([a-z_0-9]+)"', page)
-    assert order == ["jwt_forged_accepted", "p95_normal", "ledger_consistent", "error_rate_alert",
-                     "error_rate_sustained", "health_streak"]
+    assert order == ["jwt_forged_accepted", "p95_normal", "p95_per_route", "ledger_consistent", "error_rate_alert",
+                     "error_rate_sustained", "health_streak", "jwt_wrong_rejection"]
     sections = re.findall(r"<h3>(§[^<]+)</h3>", page)
     assert sections == ["§6 Health Checks", "§8 R2", "§9 R3"]
 
@@ -142,3 +142,17 @@ def test_a_30_minute_run_stays_under_3_mb(tmp_path):
     assert len(page.encode("utf-8")) < 3_000_000
     assert "Each point covers 3 s" in page
     assert "1500 of 1800 invoices drawn." in page
+
+
+def test_report_says_what_chaos_set_aside_and_what_got_no_answer(full_run):
+    results, verdict = full_run
+    page = written(results, verdict)
+    row = page[page.index('id="rule-jwt_wrong_rejection"'):]
+    row = row[:row.index("</tr>")]
+    assert "Set aside during chaos (answers the fault produced, not judged): 4 records" in row
+    route = page[page.index('id="rule-p95_per_route"'):]
+    route = route[:route.index("</tr>")]
+    assert "route_latency" in route and "negocio GET /precios/consultar p95 800 ms" in route
+    assert "12 windows" in route and "0 requests" not in route
+    assert "<th class=\"num\">No answer</th>" in page
+    assert '<td class="num bad">37</td>' in page
