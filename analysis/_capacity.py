@@ -54,13 +54,13 @@ def _step(users: int, start: float, end: float, data: RunData, settings: Capacit
     broken = next((r.id for r in judged if r.status == "FAIL"), None)
     held = all(r.status == "PASS" for r in judged)  # a step too thin to judge (NO_DATA) neither holds nor breaks
     normal = part.select(part.names(traffic={"normal"}))
-    judged = normal.total("ok") + normal.total("error")
+    answered = normal.total("ok") + normal.total("error")
     sketch = normal.sketch()
     return CapacityStep(
         users=users, start=start, end=stop, ok=held, broken_by=broken,
         rps=round(sum(w["count"] for w in part.windows) / (stop - start - settings.settle_s), 3),
         p95_ms=round(p95, 3) if (p95 := quantile_ms(sketch, 0.95)) is not None else None,
-        error_rate=round(normal.total("error") / judged, 6) if judged else 0.0,
+        error_rate=round(normal.total("error") / answered, 6) if answered else 0.0,
     )
 
 

@@ -89,7 +89,7 @@ class LiveJudge:
     def feed(self, rec: Record | dict[str, Any]) -> list[RuleResult]:
         """Take one record; return the rollback triggers that fired now (never the same twice)."""
         valid = record_problem(rec) is None
-        if valid and rec["kind"] == "run_header" and rec["producer"] == "locust":
+        if valid and rec["kind"] == "run_header" and rec.get("producer") == "locust":
             self._locust_headers += 1
             if self._locust_headers > 1:
                 self._start_segment()

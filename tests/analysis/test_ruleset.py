@@ -53,8 +53,8 @@ def test_a_custom_file_loads(tmp_path: Path) -> None:
     ("[rules.error_rate]\nkind = 'sustained'\nrole = 'rollback'\ntitle = 't'\nabove = 0.1\nfor_s = 0\n",
      "bad.toml: rules.error_rate.sustained.for_s: Input should be greater than 0 (got 0)"),
     ("[rules.error_rate]\nkind = 'sustained'\nrole = 'rollback'\ntitle = 't'\nabove = 0.1\nwindow_s = 1\nfor_s = 60\n",
-     "bad.toml: rules.error_rate.sustained: Value error, window_s was replaced: the rate is taken over the trailing "
-     "for_s seconds, judged when they hold min_count answered requests; remove window_s"),
+     ("bad.toml: rules.error_rate.sustained: Value error, window_s was replaced: the rate is taken over the trailing "
+     "for_s seconds, judged when they hold min_count answered requests; remove window_s")),
     (GOOD.replace("[rules.p95]", "[rules.P95]"),
      "bad.toml: rules.P95.[key]: String should match pattern '^[a-z][a-z0-9_]*$' (got 'P95')"),
     ("rules = 3", "bad.toml: rules: Input should be a valid dictionary (got 3)"),

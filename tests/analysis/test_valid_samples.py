@@ -44,10 +44,10 @@ def unreachable_run(results: Path) -> Path:
     ("jwt_control_accepted", "0 token records to judge, need 1 (163 of 163 got no answer)"),
     ("ocr_heavy_timeout", "0 ocr records with invoice_kind in heavy to judge, need 1 (5 of 5 got no answer)"),
     ("ocr_normal_no_timeout", "0 ocr records with invoice_kind in normal to judge, need 1 (5 of 5 got no answer)"),
-    ("p95_normal", "0 answered requests in scope (traffic normal), need 100; must stay below 500 "
-                   "(seen: 0 answered, 1800 without an answer)"),
-    ("p95_per_route", "no route had 50 answered requests (0 routes with >= 50 answered requests judged, 2 with "
-                      "fewer not)"),
+    ("p95_normal", ("0 answered requests in scope (traffic normal), need 100; must stay below 500 "
+                   "(seen: 0 answered, 1800 without an answer)")),
+    ("p95_per_route", ("no route had 50 answered requests (0 routes with >= 50 answered requests judged, 2 with "
+                      "fewer not)")),
     ("error_rate_sustained", None),
     ("error_rate_alert", None),
     ("ledger_consistent", "no products to track: the ledger snapshots hold no product in common"),
@@ -74,8 +74,8 @@ def test_a_few_answers_among_transport_are_judged_and_counted(results: Path) -> 
     run = clean_run(results)
     run.token(5, "transport", status=None)
     result = judge(run.close(), "jwt_forged_accepted")
-    assert (result.status, result.summary) == ("PASS", "0 of 2 token records with result in breach; at most 0 "
-                                               "(1 of 3 got no answer)")
+    assert (result.status, result.summary) == ("PASS", ("0 of 2 token records with result in breach; at most 0 "
+                                               "(1 of 3 got no answer)"))
     assert result.evidence.values["no_answer"] == 1
 
 
@@ -123,8 +123,8 @@ def test_metric_absent_from_every_scrape_fails(results: Path) -> None:
     run.metrics(0, dashboard_errors_total=1)
     run.metrics(10, dashboard_errors_total=1)
     result = judge(run.close(), "dashboard_p95_gauge")
-    assert (result.status, result.summary) == ("FAIL", "dashboard_request_duration_ms_p95 absent from 2 successful "
-                                               "scrape(s)")
+    assert (result.status, result.summary) == ("FAIL", ("dashboard_request_duration_ms_p95 absent from 2 successful "
+                                               "scrape(s)"))
 
 
 def test_metric_no_successful_scrape_is_no_data(results: Path) -> None:
