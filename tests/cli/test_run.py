@@ -184,7 +184,9 @@ def _chaos_events(out: Path) -> list[dict[str, Any]]:
         (["--profile", "staging-nope"], "stagegate: error: unknown profile 'staging-nope' (known: as-built, checklist-v0.10.0)"),
         (["--duration", "ten minutes"], "stagegate: error: --duration: 'ten minutes' is not a duration (examples: 90s, 10m, 1h30m)"),
         (["--target", ",".join(f"{name}=http://127.0.0.1:9" for name in ("deposito", "negocio", "ml", "dashboard", "gateway"))],
-         "stagegate: error: target unreachable: no service answers (" + ", ".join(["http://127.0.0.1:9"] * 4) + ")"),
+         "stagegate: error: target unreachable: every service refused the connection for 5 s ("
+         + ", ".join(f"{name} http://127.0.0.1:9" for name in ("deposito", "negocio", "ml", "dashboard"))
+         + "): [Errno 111] Connection refused"),
         (["--chaos", "pause-negocio-short"],
          "stagegate: error: --chaos: the plan acts only with --allow-chaos (see it first with: stagegate chaos dry-run PLAN)"),
     ],
