@@ -28,6 +28,8 @@ OverlapOnOneTarget = (
 )
 SameIdTwice = OverlapOnOneTarget.replace('id = "b"', 'id = "a"').replace("at_s = 3", "at_s = 30")
 UnknownKey = HEAD + 'action = "pause"\nduration_s = 2\nlatency_ms = 5\n'
+BadWhileRecovering = 'name = "bad"\n[steady_state]\nwhile_recovering = "nothing"\n' + HEAD.split("\n", 1)[1] + (
+    'action = "pause"\nduration_s = 2\n')
 
 
 @pytest.mark.parametrize("name", available_plans())
@@ -64,6 +66,8 @@ def test_dry_run_lists_steps_in_time_order_with_their_targets() -> None:
     (OverlapOnOneTarget, "plan.toml: (top level): Value error, steps a and b overlap on negocio (1-6 s and 3-8 s)"),
     (SameIdTwice, "plan.toml: (top level): Value error, step id 'a' is used twice"),
     (UnknownKey, "plan.toml: steps.0.latency_ms: Extra inputs are not permitted (got 5)"),
+    (BadWhileRecovering,
+     "plan.toml: steady_state.while_recovering: Input should be 'load' or 'health_only' (got 'nothing')"),
 ])
 def test_bad_plan_is_one_exact_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
                                     message: str) -> None:
