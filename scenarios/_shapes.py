@@ -94,7 +94,7 @@ class StagesShape(LoadTestShape):
     """Asked each second once the planned load is over: how the run goes on, or None to end it."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._last: tuple[int, float] | None = None
 
     def tick(self) -> tuple[int, float] | tuple[int, float, list[type[Any]]] | None:

@@ -187,7 +187,8 @@ def _run_load(resolved: Resolved, options: GateOptions, out: Path, console: Cons
     )
     process = _locust_process.start(run)
     try:
-        _progress.follow_load(out / "locust.jsonl", options.duration_s, console, lambda: process.poll() is None)
+        _progress.follow_load(out / "locust.jsonl", options.duration_s, console, lambda: process.poll() is None,
+                              past_planned="waiting for chaos recovery, or stopping" if options.chaos else "stopping")
     finally:
         code = _locust_process.stop(process)
     if code == EXIT_USAGE:  # the locustfile exits 2 only for a mistake in the options, with one line

@@ -265,3 +265,18 @@ def test_abort_on_rollback_uses_the_rules_file_and_stops_within_5_s_of_the_breac
     delay = end["t"] - breach_second
     print(f"abort delay ({processes or 1} process(es)): {delay:.2f} s after the breach second")
     assert 0 < delay <= 5, (delay, sustained["summary"])
+
+
+@pytest.mark.e2e
+def test_locust_dying_before_any_traffic_is_exit_4_with_its_error_line_and_still_reported(
+    stack: StackHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A master whose worker never connects gives up (Locust's own limit, from its environment):
+    # no traffic at all, so no quiet HOLD but exit 4 naming why; what was recorded is still judged.
+    monkeypatch.setenv("LOCUST_EXPECT_WORKERS_MAX_WAIT", "2")
+    out = tmp_path / "no-workers"
+    code, verdict, stderr = gate(stack, out, "--expect-workers", "1", "--no-smoke", duration="5s")
+    assert code == 4, stderr[-3000:]
+    assert "Locust failed before any traffic (exit 1): " in stderr
+    assert "Gave up waiting for workers to connect" in stderr
+    assert verdict["verdict"] in ("HOLD", "ROLLBACK") and (out / "report.html").exists()
