@@ -49,7 +49,8 @@ def test_shipped_plans_cover_the_issue() -> None:
 
 def test_dry_run_lists_steps_in_time_order_with_their_targets() -> None:
     lines = describe_plan(load_plan("outage-two-services-90s"), load_profile("checklist-v0.10.0"), backend="docker")
-    assert lines[1] == "2 step(s), last revert at t=120 s; backend docker; recovery timeout 90 s"
+    assert lines[1] == ("2 step(s), last revert at t=120 s; backend docker; recovery timeout 90 s "
+                        "(past the planned load: load)")
     assert lines[2] == "  t=    30 s  stop_deposito: stop deposito (container agente_deposito) for 90 s, revert at t=120 s"
     assert lines[3] == "  t=    30 s  stop_ml: stop ml (container ml_service) for 90 s, revert at t=120 s"
 
