@@ -69,6 +69,7 @@ def install(environment: Environment) -> Recorder:
 
         worker_events: Any = environment.events  # Locust's hooks are untyped
         worker_events.test_start.add_listener(build_on_start)
+        _install_optional(environment, "scenarios._abort", when=True)  # ships windows as the master's abort needs
         return recorder
     resolved = _resolve(options)
     check_reachable(resolved.profile, local=options.target == "local")

@@ -5,16 +5,24 @@ smoke, steady, spike, soak and step are tables in the scenario file (``shapes.<n
 ``-u/--users`` scales the table so its peak is that many users, ``-r/--spawn-rate`` replaces
 every stage's rate, and ``-t/--run-time`` ends the run then, holding the last stage when the table
 is shorter.
+
+The shape is where a headless run ends (Locust quits when ``tick`` returns None), so it is also
+where the run may go on past its planned time: ``StagesShape.overtime`` (set by chaos) is asked
+once the table or the run time is over, and answers ``"load"`` (keep the last users),
+``"health_only"`` (only the health watcher) or None (end now). It bounds its own answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal
 
 from locust import LoadTestShape
 
+from scenarios._health import HealthWatcher
 from scenarios._scenario_file import Stage
+
+Overtime = Literal["load", "health_only"]
 
 
 def stage_at(
@@ -82,7 +90,25 @@ class StagesShape(LoadTestShape):
         given["peak_users"] = int(given["peak_users"]) if given.get("peak_users") else None
         return given
 
-    def tick(self) -> tuple[int, float] | None:
+    overtime: ClassVar[Callable[[], Overtime | None] | None] = None
+    """Asked each second once the planned load is over: how the run goes on, or None to end it."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._last: tuple[int, float] | None = None
+
+    def tick(self) -> tuple[int, float] | tuple[int, float, list[type[Any]]] | None:
         options = self.runner.environment.parsed_options if self.runner else None
         elapsed_s: float = self.get_run_time()  # type: ignore[no-untyped-call]
-        return stage_at(self.stages, elapsed_s, **self.given(options))
+        current = stage_at(self.stages, elapsed_s, **self.given(options))
+        if current is not None:
+            self._last = current
+            return current
+        mode = self.overtime() if self.overtime is not None and self._last is not None else None
+        if mode is None or self._last is None:
+            return None
+        if mode == "load":
+            return self._last
+        rate = self._last[1]
+        watching = self.runner is not None and HealthWatcher in self.runner.environment.user_classes
+        return (HealthWatcher.fixed_count, rate, [HealthWatcher]) if watching else (0, rate)

@@ -52,6 +52,8 @@ class LocustRun:
     chaos_plan: str | None = None
     allow_chaos: bool = False
     abort_on_rollback: bool = False
+    rules: Path | None = None
+    """The rules file the verdict uses: the live abort (``--abort-on-rollback``) judges with the same."""
     stage_duration_s: int | None = None
     secrets_env: dict[str, str] = field(default_factory=dict)
     """Secrets handed to Locust through its environment, never through argv (``ps`` shows argv)."""
@@ -71,6 +73,7 @@ class LocustRun:
             ("--target", self.target), ("--users", self.users), ("--spawn-rate", self.spawn_rate),
             ("--processes", self.processes), ("--invoices", self.invoices), ("--tokens", self.tokens),
             ("--chaos-plan", self.chaos_plan), ("--stage-duration", self.stage_duration_s),
+            ("--rules", self.rules.resolve() if self.rules else None),
         ]
         for flag, value in optional:
             if value is not None:

@@ -91,8 +91,13 @@ class LoadFigures:
         return f"{rate:.0f} req/s  errors {share:.1%}  p95 {p95_text}  (total {self.total}, errors {self.errors})"
 
 
-def follow_load(stream: Path, duration_s: int, console: Console, is_running: Any) -> None:
-    """Show a progress bar for the load phase until ``is_running()`` is false."""
+def follow_load(stream: Path, duration_s: int, console: Console, is_running: Any, *,
+                past_planned: str = "stopping") -> None:
+    """Show a progress bar for the load phase until ``is_running()`` is false.
+
+    Past the planned duration the line says ``past_planned`` (Locust stopping, or chaos waiting for
+    a recovery), so a run that goes on does not look stuck.
+    """
     tail = StreamTail(stream)
     figures = LoadFigures()
     columns = (TextColumn("[bold]load[/]"), BarColumn(), TimeElapsedColumn(), TextColumn("/"),
@@ -103,7 +108,9 @@ def follow_load(stream: Path, duration_s: int, console: Console, is_running: Any
         while is_running():
             for item in tail.new_records():
                 figures.add(item)
-            progress.update(task, completed=min(time.monotonic() - started, duration_s), figures=figures.line())
+            elapsed = time.monotonic() - started
+            line = figures.line() if elapsed <= duration_s + 1 else f"{past_planned}; {figures.line()}"
+            progress.update(task, completed=min(elapsed, duration_s), figures=line)
             time.sleep(0.5)
         for item in tail.new_records():
             figures.add(item)

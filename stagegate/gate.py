@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import secrets as random_tokens
 import signal
 import subprocess
@@ -24,12 +25,16 @@ from rich.console import Console
 
 import analysis
 from analysis._reports.index import write_index
+from scenarios.chaos import load_plan
 from scenarios.profiles import Profile, load_profile
 from scenarios.targets import Resolved, resolve_profile
 from stagegate import _locust_process, _progress
-from stagegate.errors import EXIT_USAGE, StagegateError
+from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
 
 REACHABILITY_TIMEOUT_S = 3.0
+REACHABILITY_RETRY_S = 5.0
+"""How long a target whose every service refuses connections is retried before it is called unreachable."""
+REACHABILITY_INTERVAL_S = 0.5
 DEFAULT_DURATION_S = 60
 
 
@@ -136,14 +141,32 @@ def _local_stack(profile: Profile, console: Console) -> Iterator[None]:
 
 
 def _check_reachable(resolved: Resolved) -> None:
-    """One line and exit 2 when no service of the target answers at all."""
-    profile = resolved.profile
-    for spec in profile.services.values():
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(spec.url + spec.health_path, timeout=REACHABILITY_TIMEOUT_S)
+    """One line and exit 2 only when every service of the target refuses connections for a while.
+
+    Each service's health route is asked as the load asks it (no proxy from the environment), for up
+    to ``REACHABILITY_RETRY_S`` (a stack still starting gets that long). Any answer, a 5xx included,
+    and a timeout mean something is there: that is a broken deployment, which the verdict judges,
+    not a mistake in the command.
+    """
+    services = resolved.profile.services
+    deadline = time.monotonic() + REACHABILITY_RETRY_S
+    while True:
+        causes: dict[str, None] = {}
+        for spec in services.values():
+            try:
+                httpx.get(spec.url + spec.health_path, timeout=REACHABILITY_TIMEOUT_S, trust_env=False)
+            except httpx.ConnectError as exc:  # refused, no route to the host, a name that does not resolve
+                causes[str(exc)] = None
+                continue
+            except httpx.HTTPError:  # a timeout or a malformed answer: something listens
+                return
             return
-    urls = ", ".join(spec.url for spec in profile.services.values())
-    raise StagegateError(f"target unreachable: no service answers ({urls})")
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(REACHABILITY_INTERVAL_S)
+    where = ", ".join(f"{name} {spec.url}" for name, spec in services.items())
+    raise StagegateError(f"target unreachable: every service refused the connection for {REACHABILITY_RETRY_S:g} s "
+                         f"({where}): {'; '.join(causes)}")
 
 
 def _run_smoke(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> None:
@@ -153,28 +176,56 @@ def _run_smoke(resolved: Resolved, options: GateOptions, out: Path, console: Con
     run_smoke(resolved, results_dir=out, trivy_report=options.trivy_report)
 
 
-def _run_load(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> None:
+def _run_load(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> int:
+    """Run Locust and return its exit code; ``StagegateError`` when it refused the command (exit 2)."""
     run = _locust_process.LocustRun(
         results_dir=out, profile=options.profile, target=options.target, scenario=options.scenario,
         duration_s=options.duration_s, users=options.users, processes=options.processes,
         expect_workers=options.expect_workers, chaos_plan=options.chaos, allow_chaos=options.allow_chaos,
-        abort_on_rollback=options.abort_on_rollback, secrets_env=dict(resolved.secrets),
+        abort_on_rollback=options.abort_on_rollback, rules=options.rules, secrets_env=dict(resolved.secrets),
         stage_duration_s=options.stage_duration_s,
     )
     process = _locust_process.start(run)
     try:
-        _progress.follow_load(out / "locust.jsonl", options.duration_s, console, lambda: process.poll() is None)
+        _progress.follow_load(out / "locust.jsonl", options.duration_s, console, lambda: process.poll() is None,
+                              past_planned="waiting for chaos recovery, or stopping" if options.chaos else "stopping")
     finally:
         code = _locust_process.stop(process)
-    if code == EXIT_USAGE:
-        raise StagegateError(f"Locust refused the run: {_last_line(out / 'locust.log')}")
+    if code == EXIT_USAGE:  # the locustfile exits 2 only for a mistake in the options, with one line
+        raise StagegateError(f"Locust refused the run: {_error_line(out / 'locust.log')}")
+    return code
 
 
-def _last_line(path: Path) -> str:
+def _died_before_traffic(code: int, out: Path, console: Console) -> bool:
+    """Whether Locust failed before it sent anything; says so, with its last error line, when it did.
+
+    Locust exits 1 when a request failed and when it gives up, so the stream tells the two apart:
+    a run that recorded traffic, or was aborted by a rollback trigger, is judged as usual.
+    """
+    records = _progress.StreamTail(out / "locust.jsonl").new_records()
+    traffic = any(rec.get("kind") == "window" for rec in records)
+    aborted = any(rec.get("kind") == "run_end" and rec.get("reason") == "aborted" for rec in records)
+    if code == 0 or traffic or aborted:
+        if code not in (0, EXIT_ROLLBACK):
+            console.print(f"[red]Locust exited {code}[/]: {_error_line(out / 'locust.log')}; judging what was recorded",
+                          highlight=False, soft_wrap=True)
+        return False
+    console.print(f"[red]Locust failed before any traffic[/] (exit {code}): {_error_line(out / 'locust.log')}",
+                  highlight=False, soft_wrap=True)
+    return True
+
+
+_ERROR_LINE = re.compile(r"/(ERROR|CRITICAL)/|^stagegate: error: |^[\w.]*(Error|Exception|Exit): ")
+"""A Locust log line at level ERROR, the locustfile's one-line refusal, or the last line of a traceback."""
+
+
+def _error_line(path: Path) -> str:
+    """The last error line of a Locust log (else its last line), without the ``stagegate: error:`` prefix."""
     with contextlib.suppress(OSError):
-        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-        if lines:
-            return lines[-1].strip()
+        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        chosen = next((line for line in reversed(lines) if _ERROR_LINE.search(line)), lines[-1] if lines else None)
+        if chosen:
+            return chosen.removeprefix("stagegate: error: ")
     return f"see {path}"
 
 
@@ -194,7 +245,9 @@ def run_gate(options: GateOptions) -> int:
     analysis.load_rules(options.rules)  # a malformed rules file fails before anything starts
     out = options.out or options.reports_dir / _new_run_id()
     out.mkdir(parents=True, exist_ok=True)
-    interrupted = False
+    if options.chaos:
+        load_plan(options.chaos)  # a plan that cannot be read fails before anything starts, as the rules do
+    interrupted = died = False
     with _sigterm_as_interrupt():
         try:
             with _local_stack(profile, console) if options.target == "local" else contextlib.nullcontext():
@@ -202,11 +255,13 @@ def run_gate(options: GateOptions) -> int:
                 _check_reachable(resolved)
                 if options.smoke:
                     _run_smoke(resolved, options, out, console)
-                _run_load(resolved, options, out, console)
+                died = _died_before_traffic(_run_load(resolved, options, out, console), out, console)
         except KeyboardInterrupt:
             interrupted = True
             console.print("[yellow]interrupted[/]: chaos reverted and stack stopped; analysing what was recorded")
         except subprocess.SubprocessError as exc:
             console.print(f"[red]load phase failed[/]: {exc}; analysing what was recorded")
     code = _judge(options, out, console)
+    if died:
+        return EXIT_HARNESS_FAILURE
     return 130 if interrupted and code == 0 else code

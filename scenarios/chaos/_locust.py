@@ -7,6 +7,12 @@ It reads ``--chaos-plan``, ``--allow-chaos``, ``--chaos-backend`` and ``--chaos-
 before the test starts, and a bad one raises ``StagegateError``. On ``test_start`` the master (or
 the local runner; never a worker) reverts whatever an earlier run left, then plays the plan from
 that moment; ``test_stop`` and ``quitting`` cut every hold short and wait for the reverts.
+
+The load does not end while a step waits for its recovery: the schedule becomes the shape's
+``overtime``, so when the planned load time is over the run's holds are reverted and the run goes on
+(the load as it was, or health checks only: the plan's ``steady_state.while_recovering``) until
+every step recovered or recorded ``not_recovered``, never longer than the recovery timeout (plus
+``REVERT_GRACE_S``) after that moment.
 Locust is imported lazily: importing this module does not monkey-patch anything.
 """
 
@@ -16,7 +22,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scenarios.chaos._journal import Journal
 from scenarios.chaos._plan import load_plan
@@ -25,11 +31,16 @@ from scenarios.chaos._setup import build_run
 from scenarios.profiles import Profile
 from stagegate.stream import StreamWriter
 
+if TYPE_CHECKING:
+    from scenarios._shapes import Overtime  # imports Locust, which only the Locust process may
+
 log = logging.getLogger(__name__)
 
 CHAOS_STREAM = "chaos.jsonl"
 REVERT_WAIT_S = 60.0
 """How long the stop listener waits for the steps to revert."""
+REVERT_GRACE_S = 15.0
+"""Past the planned load time, what a revert and the last health probe may add to the recovery timeout."""
 
 
 def install(environment: Any, *, emit: Emit | None = None, profile: Profile | None = None) -> ChaosRun | None:
@@ -81,12 +92,28 @@ class _Schedule:
         self.run = run
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
+        self.wrapped_at: float | None = None
 
     def listen(self) -> None:
+        from scenarios._shapes import StagesShape
+
         events = self.environment.events
         events.test_start.add_listener(self.on_test_start)
         events.test_stop.add_listener(self.on_stop)
         events.quitting.add_listener(self.on_stop)
+        StagesShape.overtime = self.overtime
+
+    def overtime(self) -> Overtime | None:
+        """Asked by the shape once the planned load time is over: how the run goes on, or None to end it."""
+        if self.thread is None or self.stop.is_set():
+            return None
+        if self.wrapped_at is None:
+            self.wrapped_at = time.monotonic()
+            log.info("chaos: the planned load time is over; reverting what holds, waiting for recoveries")
+        steady = self.run.plan.steady_state
+        if not self.run.wrap_up() or time.monotonic() - self.wrapped_at > steady.recovery_timeout_s + REVERT_GRACE_S:
+            return None
+        return steady.while_recovering
 
     def on_test_start(self, **_: Any) -> None:
         from locust.runners import WorkerRunner

@@ -10,6 +10,8 @@ A plan is data (TOML), validated in full before anything runs::
     recovery_timeout_s = 60        # after a revert, how long health may take to come back
     interval_s = 0.5               # health polling interval
     before = true                  # the target must be healthy before its step acts
+    while_recovering = "load"      # past the planned load time, while a step waits for its recovery:
+                                   # "load" (the load goes on as it was) or "health_only" (health checks only)
 
     [[steps]]
     id = "pause_negocio"           # stable snake_case id, used in the stream and the report
@@ -70,6 +72,10 @@ class SteadyState(_Model):
     interval_s: float = Field(0.5, gt=0)
     before: bool = True
     """Skip a step (recorded as ``error``) when its own target is unhealthy before it acts."""
+    while_recovering: Literal["load", "health_only"] = "load"
+    """What runs past the planned load time while a step still waits for its recovery (at most
+    ``recovery_timeout_s`` after its revert): the load as it was, so the service must come back
+    under the traffic it had, or only the health checks."""
 
 
 class ChaosStep(_Model):

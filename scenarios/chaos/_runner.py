@@ -8,9 +8,13 @@ Usage (the CLI and the Locust master both do this)::
     stop = threading.Event()
     run.run(started_at=time.time(), stop=stop)   # returns when every step reverted
 
-Setting ``stop`` (on SIGINT, SIGTERM, the end of the test) cuts every hold short: each step
-leaves its ``with`` block and reverts. An exception does the same. Threads are plain
-``threading`` threads, so under Locust's gevent patching they are greenlets and nothing changes.
+Setting ``stop`` (on SIGINT, SIGTERM, an abort) cuts every hold short: each step leaves its
+``with`` block and reverts, and no recovery is awaited. An exception does the same. When the
+planned load time is over, ``wrap_up()`` is gentler: steps not started yet never start, holds end
+(revert) now, and the steps go on waiting for their recovery (bounded by the plan's
+``recovery_timeout_s``) so a service left down is recorded as ``not_recovered``; ``wrap_up``
+says whether any step still waits. Threads are plain ``threading`` threads, so under Locust's
+gevent patching they are greenlets and nothing changes.
 """
 
 from __future__ import annotations
@@ -74,6 +78,21 @@ class ChaosRun:
         self.emit = emit
         self.probe = HealthProbe(profile, plan.steady_state.checks)
         self._emit_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._cut = threading.Event()
+        """Set by ``wrap_up`` or ``stop``: no step starts any more and every hold ends."""
+        self._active: set[str] = set()
+        """Steps started (the fault applied or about to be) that have not reached their last record."""
+
+    def wrap_up(self) -> bool:
+        """The planned load time is over: start no more steps, revert the holds now, let recoveries finish.
+
+        Returns whether a step is still active (reverting or waiting for its recovery); the caller keeps
+        the run going while it is, the recovery timeout bounding each wait.
+        """
+        with self._state_lock:
+            self._cut.set()
+            return bool(self._active)
 
     def _event(self, step: ChaosStep, carrier: ChaosBackend, phase: str, detail: str,
                recovery_s: float | None = None) -> None:
@@ -108,9 +127,11 @@ class ChaosRun:
         try:
             for event in finished.values():
                 while not event.wait(JOIN_POLL_S):
-                    pass
+                    if stop.is_set():
+                        self._cut.set()
         finally:
             stop.set()  # an interrupt here ends every hold; the steps revert on their own threads
+            self._cut.set()
             for event in finished.values():
                 event.wait()
 
@@ -122,8 +143,18 @@ class ChaosRun:
             finished.set()
 
     def _play(self, step: ChaosStep, started_at: float, stop: threading.Event) -> None:
-        if stop.wait(max(0.0, started_at + step.at_s - time.time())):
-            return
+        self._cut.wait(max(0.0, started_at + step.at_s - time.time()))
+        with self._state_lock:
+            if self._cut.is_set() or stop.is_set():
+                return  # the load ended (or was stopped) before the step was due
+            self._active.add(step.id)
+        try:
+            self._act(step, stop)
+        finally:
+            with self._state_lock:
+                self._active.discard(step.id)
+
+    def _act(self, step: ChaosStep, stop: threading.Event) -> None:
         carrier = self.app if step.action == "app_fault" else self.backend
         steady = self.plan.steady_state
         if steady.before and step.target in self.probe.checks and self.probe.failing([step.target]):
@@ -132,19 +163,19 @@ class ChaosRun:
         try:
             with injected(carrier, self.journal, step) as held:
                 self._event(step, carrier, "start", f"{step.action} {step.target} for {step.duration_s:g} s")
-                stop.wait(step.duration_s)
+                self._cut.wait(step.duration_s)
         except (ChaosActionFailed, StagegateError) as exc:
             self._event(step, carrier, "error", f"{exc}; run 'stagegate chaos recover' if a fault remains")
             return
         self._event(step, carrier, "end", held.reverted)
         if stop.is_set():
             return
-        recovery_s = self.probe.wait_recovered(timeout_s=steady.recovery_timeout_s, interval_s=steady.interval_s,
-                                               stop=stop)
-        if recovery_s is not None:
-            self._event(step, carrier, "recovered", f"all health checks pass {recovery_s:.2f} s after the revert",
-                        recovery_s)
+        recovery = self.probe.wait_recovered(timeout_s=steady.recovery_timeout_s, interval_s=steady.interval_s,
+                                             stop=stop)
+        if recovery.recovery_s is not None:
+            self._event(step, carrier, "recovered",
+                        f"all health checks pass {recovery.recovery_s:.2f} s after the revert", recovery.recovery_s)
         elif not stop.is_set():
-            failing = ", ".join(self.probe.failing())
             self._event(step, carrier, "not_recovered",
-                        f"still failing {steady.recovery_timeout_s:g} s after the revert: {failing or 'flapping'}")
+                        f"still failing {steady.recovery_timeout_s:g} s after the revert (critical service down): "
+                        f"{', '.join(recovery.failing)}")

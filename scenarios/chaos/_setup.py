@@ -75,7 +75,8 @@ def describe_plan(plan: ChaosPlan, profile: Profile | None = None, *, backend: s
         targets = check_plan(plan, profile, backend=carrier, app=app_backend(profile, state_dir))
     lines = [f"plan {plan.name}: {plan.description}".rstrip(": "),
              (f"{len(plan.steps)} step(s), last revert at t={plan.end_s:g} s; backend {carrier_name}; "
-              f"recovery timeout {plan.steady_state.recovery_timeout_s:g} s")]
+              f"recovery timeout {plan.steady_state.recovery_timeout_s:g} s "
+              f"(past the planned load: {plan.steady_state.while_recovering.replace('_', ' ')})")]
     for step, target in sorted(zip(plan.steps, targets), key=lambda pair: (pair[0].at_s, pair[0].id)):
         extra = {k: v for k, v in (("cpu_fraction", step.cpu_fraction), ("memory_mb", step.memory_mb),
                                    ("rate_kbit", step.rate_kbit), ("faults", step.faults)) if v is not None}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -17,6 +18,16 @@ import httpx
 from scenarios.profiles import HealthCheck, Profile, health_checks
 
 PROBE_TIMEOUT_S = 2.0
+MIN_PROBE_TIMEOUT_S = 0.2
+"""The shortest a probe may wait for an answer, even when the recovery deadline is closer."""
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How a wait for recovery ended: after ``recovery_s`` seconds, or (None) with these checks still failing."""
+
+    recovery_s: float | None
+    failing: list[str]
 
 
 class HealthProbe:
@@ -27,26 +38,33 @@ class HealthProbe:
         self.by_name: dict[str, HealthCheck] = {check.check: check for check in health_checks(profile)}
         self.checks = checks or list(self.by_name)
 
-    def _passes(self, name: str) -> bool:
+    def _passes(self, name: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
         check = self.by_name[name]
         try:
-            status = httpx.get(self.profile.url(name, check.path), timeout=PROBE_TIMEOUT_S).status_code
+            status = httpx.get(self.profile.url(name, check.path), timeout=timeout_s).status_code
         except httpx.HTTPError:
             return False
         return status in check.ok_statuses if check.auth == "none" else status < 500
 
-    def failing(self, checks: list[str] | None = None) -> list[str]:
-        """The checks that do not pass right now."""
+    def failing(self, checks: list[str] | None = None, *, timeout_s: float = PROBE_TIMEOUT_S) -> list[str]:
+        """The checks that do not pass right now (each asked with ``timeout_s``)."""
         names = checks or self.checks
         with ThreadPoolExecutor(max_workers=len(names)) as pool:
-            results = list(pool.map(self._passes, names))
+            results = list(pool.map(lambda name: self._passes(name, timeout_s), names))
         return [name for name, ok in zip(names, results) if not ok]
 
-    def wait_recovered(self, *, timeout_s: float, interval_s: float, stop: threading.Event) -> float | None:
-        """Seconds until every check passes, or None after ``timeout_s`` (or when stopped)."""
+    def wait_recovered(self, *, timeout_s: float, interval_s: float, stop: threading.Event) -> Recovery:
+        """Poll until every check passes, ``timeout_s`` passes (or ``stop`` is set), whichever is first.
+
+        No probe outlasts the deadline (a hung service would otherwise stretch it by a probe timeout),
+        so a run that waits for this never waits longer than ``timeout_s`` and one poll interval.
+        """
         started = time.monotonic()
         while True:
-            if not self.failing():
-                return time.monotonic() - started
-            if time.monotonic() - started >= timeout_s or stop.wait(interval_s):
-                return None
+            remaining = timeout_s - (time.monotonic() - started)
+            failing = self.failing(timeout_s=max(MIN_PROBE_TIMEOUT_S, min(PROBE_TIMEOUT_S, remaining)))
+            elapsed = time.monotonic() - started
+            if not failing:
+                return Recovery(elapsed, [])
+            if elapsed >= timeout_s or stop.wait(min(interval_s, max(0.0, timeout_s - elapsed))):
+                return Recovery(None, failing)

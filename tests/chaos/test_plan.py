@@ -28,6 +28,8 @@ OverlapOnOneTarget = (
 )
 SameIdTwice = OverlapOnOneTarget.replace('id = "b"', 'id = "a"').replace("at_s = 3", "at_s = 30")
 UnknownKey = HEAD + 'action = "pause"\nduration_s = 2\nlatency_ms = 5\n'
+BadWhileRecovering = 'name = "bad"\n[steady_state]\nwhile_recovering = "nothing"\n' + HEAD.split("\n", 1)[1] + (
+    'action = "pause"\nduration_s = 2\n')
 
 
 @pytest.mark.parametrize("name", available_plans())
@@ -47,7 +49,8 @@ def test_shipped_plans_cover_the_issue() -> None:
 
 def test_dry_run_lists_steps_in_time_order_with_their_targets() -> None:
     lines = describe_plan(load_plan("outage-two-services-90s"), load_profile("checklist-v0.10.0"), backend="docker")
-    assert lines[1] == "2 step(s), last revert at t=120 s; backend docker; recovery timeout 90 s"
+    assert lines[1] == ("2 step(s), last revert at t=120 s; backend docker; recovery timeout 90 s "
+                        "(past the planned load: load)")
     assert lines[2] == "  t=    30 s  stop_deposito: stop deposito (container agente_deposito) for 90 s, revert at t=120 s"
     assert lines[3] == "  t=    30 s  stop_ml: stop ml (container ml_service) for 90 s, revert at t=120 s"
 
@@ -64,6 +67,8 @@ def test_dry_run_lists_steps_in_time_order_with_their_targets() -> None:
     (OverlapOnOneTarget, "plan.toml: (top level): Value error, steps a and b overlap on negocio (1-6 s and 3-8 s)"),
     (SameIdTwice, "plan.toml: (top level): Value error, step id 'a' is used twice"),
     (UnknownKey, "plan.toml: steps.0.latency_ms: Extra inputs are not permitted (got 5)"),
+    (BadWhileRecovering,
+     "plan.toml: steady_state.while_recovering: Input should be 'load' or 'health_only' (got 'nothing')"),
 ])
 def test_bad_plan_is_one_exact_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
                                     message: str) -> None:

@@ -175,4 +175,26 @@ def test_a_steady_state_that_does_not_return_is_not_recovered(fake_stack: FakeSt
                    app=AppBackend(), journal=Journal(tmp_path / "journal.jsonl"), emit=events.append)
     run.run(started_at=time.time(), stop=threading.Event())
     assert [e["phase"] for e in events] == ["start", "end", "not_recovered"]
-    assert events[2]["detail"] == "still failing 1 s after the revert: ml" and events[2]["recovery_s"] is None
+    assert events[2]["detail"] == "still failing 1 s after the revert (critical service down): ml" and events[2]["recovery_s"] is None
+
+
+def test_wrap_up_reverts_a_hold_at_once_waits_for_the_recovery_and_starts_nothing_new(
+    fake_stack: FakeStack, tmp_path: Path
+) -> None:
+    # The end of the planned load: the 30 s pause is reverted now, its recovery still recorded, and the
+    # step due at 20 s never starts.
+    later = '[[steps]]\nid = "pause_deposito"\nat_s = 20\naction = "pause"\ntarget = "deposito"\nduration_s = 1\n'
+    plan = load_plan(write_plan(tmp_path, QUICK.format(name="long", action="pause", at_s=0, duration_s=30) + later))
+    events: list[dict] = []
+    run = ChaosRun(plan, fake_stack.profile(), backend=_backend(fake_stack), app=AppBackend(),
+                   journal=Journal(tmp_path / "journal.jsonl"), emit=events.append)
+    thread = threading.Thread(target=run.run, kwargs={"started_at": time.time(), "stop": threading.Event()})
+    thread.start()
+    wait_until(lambda: is_stopped(fake_stack.pid("negocio")), 5)
+    started = time.monotonic()
+    assert run.wrap_up() is True
+    thread.join(10)
+    assert not thread.is_alive() and time.monotonic() - started < 5
+    assert [(e["step_id"], e["phase"]) for e in events] == [
+        ("pause_negocio", "start"), ("pause_negocio", "end"), ("pause_negocio", "recovered")]
+    assert run.wrap_up() is False

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,7 +185,9 @@ def _chaos_events(out: Path) -> list[dict[str, Any]]:
         (["--profile", "staging-nope"], "stagegate: error: unknown profile 'staging-nope' (known: as-built, checklist-v0.10.0)"),
         (["--duration", "ten minutes"], "stagegate: error: --duration: 'ten minutes' is not a duration (examples: 90s, 10m, 1h30m)"),
         (["--target", ",".join(f"{name}=http://127.0.0.1:9" for name in ("deposito", "negocio", "ml", "dashboard", "gateway"))],
-         "stagegate: error: target unreachable: no service answers (" + ", ".join(["http://127.0.0.1:9"] * 4) + ")"),
+         "stagegate: error: target unreachable: every service refused the connection for 5 s ("
+         + ", ".join(f"{name} http://127.0.0.1:9" for name in ("deposito", "negocio", "ml", "dashboard"))
+         + "): [Errno 111] Connection refused"),
         (["--chaos", "pause-negocio-short"],
          "stagegate: error: --chaos: the plan acts only with --allow-chaos (see it first with: stagegate chaos dry-run PLAN)"),
     ],
@@ -218,3 +221,62 @@ def test_as_built_profile_against_the_as_built_model_rolls_back_and_lists_the_ga
     assert AS_BUILT_GAPS <= found, AS_BUILT_GAPS - found
     wrong = next(f for f in verdict["findings"] if f["id"] == "jwt_wrong_rejection")
     assert "answered 500 (expected 401/403)" in wrong["title"] + wrong["evidence"]
+
+
+def sustained_rules(tmp_path: Path) -> Path:
+    """The default rules with a short sustained rule: error rate over the trailing 6 s above 10 %."""
+    rules = scaled_rules(tmp_path, error_rate_sustained={"for_s": 6})
+    text = rules.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("[rules.error_rate_sustained]\n")
+    body, nxt, rest = tail.partition("\n[")
+    body = "\n".join(line for line in body.splitlines() if line.split("=")[0].strip() != "window_s")
+    if "min_count" not in body:
+        body += "\nmin_count = 20\n"
+    rules.write_text(head + sep + body + nxt + rest, encoding="utf-8")
+    sustained = tomllib.loads(rules.read_text(encoding="utf-8"))["rules"]["error_rate_sustained"]
+    assert (sustained["for_s"], sustained["above"], "window_s" in sustained) == (6, 0.10, False)
+    return rules
+
+
+def _records(out: Path, kind: str) -> list[dict[str, Any]]:
+    lines = (out / "locust.jsonl").read_text(encoding="utf-8").splitlines()
+    return [record for record in map(json.loads, lines) if record["kind"] == kind]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("processes", [None, 2], ids=["standalone", "two-workers"])
+def test_abort_on_rollback_uses_the_rules_file_and_stops_within_5_s_of_the_breach(
+    stack: StackHandle, tmp_path: Path, processes: int | None
+) -> None:
+    # The shipped rules (60 s) could not fire in this run; the rules file's 6 s one must, live too.
+    stack.set_fault("dashboard", error_rate=1.0)
+    out = tmp_path / "abort"
+    workers = ["--processes", str(processes)] if processes else []
+    started = time.time()
+    code, verdict, stderr = gate(stack, out, "--rules", str(sustained_rules(tmp_path)), "--abort-on-rollback",
+                                 "--no-smoke", "--users", "12", *workers, duration="60s")
+    assert (code, verdict.get("verdict")) == (1, "ROLLBACK"), stderr[-3000:]
+    end = _records(out, "run_end")[-1]
+    assert (end["reason"], end["detail"].split(":")[0]) == ("aborted", "error_rate_sustained"), end
+    planned_end = _records(out, "run_header")[-1]["t"] + 60
+    assert end["t"] < planned_end - 30 and time.time() - started < 40
+    sustained = next(rule for rule in verdict["rules"] if rule["id"] == "error_rate_sustained")
+    breach_second = sustained["evidence"]["spans"][0]["start"]  # the first second the condition holds
+    delay = end["t"] - breach_second
+    print(f"abort delay ({processes or 1} process(es)): {delay:.2f} s after the breach second")
+    assert 0 < delay <= 5, (delay, sustained["summary"])
+
+
+@pytest.mark.e2e
+def test_locust_dying_before_any_traffic_is_exit_4_with_its_error_line_and_still_reported(
+    stack: StackHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A master whose worker never connects gives up (Locust's own limit, from its environment):
+    # no traffic at all, so no quiet HOLD but exit 4 naming why; what was recorded is still judged.
+    monkeypatch.setenv("LOCUST_EXPECT_WORKERS_MAX_WAIT", "2")
+    out = tmp_path / "no-workers"
+    code, verdict, stderr = gate(stack, out, "--expect-workers", "1", "--no-smoke", duration="5s")
+    assert code == 4, stderr[-3000:]
+    assert "Locust failed before any traffic (exit 1): " in stderr
+    assert "Gave up waiting for workers to connect" in stderr
+    assert verdict["verdict"] in ("HOLD", "ROLLBACK") and (out / "report.html").exists()
