@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "NO_DATA": "magenta", "SKIP": "dim"}
 VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "ROLLBACK": "bold red"}
-LOAD_ONLY_KINDS = frozenset({"statistic", "sustained", "ledger"})
+LOAD_ONLY_KINDS = frozenset({"statistic", "sustained", "route_latency", "ledger"})
 """Rule kinds judged on Locust windows or the stock ledger, which a smoke run does not produce."""
 
 
