@@ -105,25 +105,27 @@ class Discovered:
 
 def discover(profile: Profile, headers_for: HeadersFor, *, deadline: float,
              client: httpx.Client | None = None) -> tuple[Discovered, list[SetupFinding]]:
-    """Send each discovery call (retrying a broken deployment until ``deadline``); findings for the
-    kinds that could not be learnt or are empty."""
+    """Send each discovery call (retrying a broken deployment until ``deadline``, on ``client`` or a
+    client of its own); findings for the kinds that could not be learnt or are empty."""
+    if client is None:
+        with httpx.Client(timeout=DISCOVERY_TIMEOUT_S, trust_env=False) as own:
+            return discover(profile, headers_for, deadline=deadline, client=own)
     found: dict[str, list[Item]] = {}
     findings: list[SetupFinding] = []
     budget_s = max(0.0, deadline - time.monotonic())
-    with client or httpx.Client(timeout=DISCOVERY_TIMEOUT_S, trust_env=False) as http:
-        for kind in profile.discovery:
-            try:
-                found[kind], evidence = retry_until(deadline, lambda kind=kind: _list(profile, kind, headers_for, http))
-            except Unavailable as exc:
-                found[kind] = []
-                findings.append(_finding(profile, kind, "could not be discovered", for_how_long(exc, budget_s)))
-                continue
-            except _Unusable as exc:
-                found[kind] = []
-                findings.append(_finding(profile, kind, "could not be discovered", str(exc)))
-                continue
-            if not found[kind]:
-                findings.append(_finding(profile, kind, "none found", evidence))
+    for kind in profile.discovery:
+        try:
+            found[kind], evidence = retry_until(deadline, lambda kind=kind: _list(profile, kind, headers_for, client))
+        except Unavailable as exc:
+            found[kind] = []
+            findings.append(_finding(profile, kind, "could not be discovered", for_how_long(exc, budget_s)))
+            continue
+        except _Unusable as exc:
+            found[kind] = []
+            findings.append(_finding(profile, kind, "could not be discovered", str(exc)))
+            continue
+        if not found[kind]:
+            findings.append(_finding(profile, kind, "none found", evidence))
     return Discovered(found), findings
 
 
