@@ -72,7 +72,7 @@ def no_answer(what: str, url: str, exc: httpx.HTTPError) -> Unavailable:
 
 def for_how_long(problem: Unavailable, budget_s: float) -> str:
     """``deposito login at URL answered 500 for 30 s``: the last cause and how long it was tried."""
-    return f"{problem} for {budget_s:g} s" if budget_s > 0 else str(problem)
+    return f"{problem} for {budget_s:.0f} s" if budget_s >= 0.5 else str(problem)
 
 
 Severity = Literal["critical", "major", "minor", "info"]
