@@ -4,6 +4,7 @@ user's mistake: one line, exit 2, naming the password variable."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -27,15 +28,27 @@ def quick_retry_profile(directory: Path) -> Path:
     return path
 
 
+def wait_for_failed_login(stream: Path, timeout_s: float = 20.0) -> None:
+    """Until the stream shows a login tried again during the run and failed (flushed each second)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in stream.read_text(encoding="utf-8").splitlines():
+            window = json.loads(line)
+            if window["kind"] == "window" and window["name"] == LOGIN and window["outcomes"]["error"]:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"no failed {LOGIN} in {stream} after {timeout_s:g} s")
+
+
 def test_a_login_failing_with_500_gets_a_finding_and_a_run(stack: StackHandle, tmp_path: Path) -> None:
     results = tmp_path / "results"
     stack.set_fault("deposito", error_rate=1.0)
     try:
         process = locust(stack, results, "--profile", str(quick_retry_profile(tmp_path)), "--exit-code-on-error", "0",
-                         seconds=7, wait=False)
+                         seconds=9, wait=False)
         assert isinstance(process, subprocess.Popen)
         wait_for_record(results / "locust.jsonl", "finding")
-        time.sleep(2)
+        wait_for_failed_login(results / "locust.jsonl")
     finally:
         stack.clear_faults("deposito")
     recovered_at = time.time()
