@@ -4,6 +4,15 @@ It knows the run (profile, credentials, recorder) through ``run_context``, names
 stream's way (``"deposito GET /productos/{id}"``), sends them to absolute URLs (each service has
 its own base URL, so Locust's single ``--host`` does not apply), and paces them: closed model by
 default (a random think time from the scenario file), open model with ``--open-model-rps``.
+
+Two things happen before a request reaches the recorder:
+
+- a call that needs an agent's token the run could not get at start first tries that login again
+  (at most every ``auth.relogin_interval_s``, recorded under the login's request name); until it
+  succeeds the call is not sent (``RescheduleTask``), nor is a call that needs a product when
+  discovery found none;
+- a request whose connection the server closed before answering is sent once more on a fresh
+  connection (``closed_before_answer``); only the final attempt is recorded.
 """
 
 from __future__ import annotations
@@ -14,12 +23,15 @@ from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from geventhttpclient.response import HTTPConnectionClosed
 from locust import FastHttpUser
 from locust.contrib.fasthttp import ResponseContextManager
 from locust.env import Environment
+from locust.exception import RescheduleTask
 
-from scenarios._classify import Classified
+from scenarios._classify import Classified, root_cause
 from scenarios._context import RunContext, run_context
+from scenarios._discovery import fill
 from stagegate.stream import Record
 
 
@@ -32,25 +44,27 @@ def request_name(service: str, method: str, template: str, traffic: str = "norma
     return f"{service} {method} {path}{suffix}"
 
 
-def fill(template: Any, values: Mapping[str, Any]) -> Any:
-    """``template`` with ``{name}`` placeholders replaced: a whole-string placeholder keeps the value's
-    type (``"{id}"`` -> ``7``), one inside text is formatted in; dicts and lists are filled through."""
-    if isinstance(template, str):
-        if template.startswith("{") and template.endswith("}") and template[1:-1] in values:
-            return values[template[1:-1]]
-        return template.format_map(_Keep(values)) if "{" in template else template
-    if isinstance(template, dict):
-        return {key: fill(value, values) for key, value in template.items()}
-    if isinstance(template, list):
-        return [fill(value, values) for value in template]
-    return template
+CLOSED_BEFORE_ANSWER = (HTTPConnectionClosed, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+"""What a connection the server closed looks like to geventhttpclient: a keep-alive connection that
+was closed (or reset after a 5xx, as uvicorn does) while the request was on its way."""
 
 
-class _Keep(dict[str, Any]):
-    """Leaves unknown placeholders as they are instead of raising ``KeyError``."""
+def closed_before_answer(response: Any) -> bool:
+    """Whether ``response`` is no answer because the server closed or reset the connection.
 
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+    Such a request is sent once more on a fresh connection (the pool drops the broken one). That is
+    safe for every request the harness sends, POSTs included: the server closed the connection
+    before it answered, so at worst it applied the request without saying so, and the harness's
+    only state-changing POST (a stock movement) carries an idempotency key, with which the server
+    applies it once and answers the first result again; the others (uploads, predictions, logins)
+    change nothing a second time. Geventhttpclient's own retry covers idempotent methods only, and
+    its ``max_retries`` would also resend timeouts. A refused connection or a timeout is not
+    retried: the service is down or slow, and that is what the run must record.
+    """
+    if getattr(response, "status_code", 0):
+        return False
+    error = getattr(response, "error", None)
+    return isinstance(error, BaseException) and isinstance(root_cause(error), CLOSED_BEFORE_ANSWER)
 
 
 def mark_expected(response: ResponseContextManager) -> None:
@@ -71,11 +85,14 @@ def judge(response: ResponseContextManager, ok_statuses: list[int] | tuple[int, 
 
 
 def settle(response: ResponseContextManager, verdict: Classified, label: str) -> None:
-    """Mark a classified answer: ``expected`` outcomes succeed (and count apart), failures fail."""
+    """Mark a classified answer: ``expected`` outcomes succeed (and count apart), failures fail.
+
+    A ``transport`` verdict (no answer) is marked failed too, never a success: the recorder then
+    finds the client's own error on the response and counts it as ``transport``, not ``ok``."""
     marked: Any = response  # Locust's response methods are untyped
     if verdict.expected:
         mark_expected(response)
-    elif verdict.failure:
+    elif verdict.failure or verdict.result == "transport":
         marked.failure(f"{label} {verdict.result}")
     else:
         marked.success()
@@ -116,14 +133,37 @@ class StagegateUser(FastHttpUser):
         url = self.harness.profile.url(service, path if path is not None else template)
         if query:
             url += ("&" if "?" in url else "?") + urlencode(query)
+        credentials = self.harness.credentials
+        if credentials.needs_login(service, auth):
+            self.log_in(service)
+            if credentials.needs_login(service, auth):
+                raise RescheduleTask()  # no token yet: the login's failure is what the run records
         context: dict[str, Any] = {"service": service, "traffic": traffic}
         if self._due is not None:
             context["due"], self._due = self._due, None
-        sent_headers = {**self.harness.credentials.headers(service, auth), **(headers or {})}
-        return self.client.request(
-            method, url, name=request_name(service, method, template, traffic), headers=sent_headers,
-            catch_response=True, context=context, **kwargs,
-        )
+        sent_headers = {**credentials.headers(service, auth), **(headers or {})}
+        return self.request(method, url, name=request_name(service, method, template, traffic),
+                            headers=sent_headers, context=context, **kwargs)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> ResponseContextManager:
+        """``self.client.request`` with ``catch_response``, sent once more when the server closed the
+        connection before answering; the first attempt is never entered, so never recorded."""
+        response = self.client.request(method, url, catch_response=True, **kwargs)
+        if closed_before_answer(response):
+            response = self.client.request(method, url, catch_response=True, **kwargs)
+        return response
+
+    def log_in(self, agent: str) -> None:
+        """Try ``agent``'s login again (at most every ``auth.relogin_interval_s`` in this process),
+        recorded as normal traffic under the login's request name: its failures are errors."""
+        credentials = self.harness.credentials
+        if not credentials.login_due(agent):
+            return
+        url, path, body = credentials.login_request(agent)
+        with self.request("POST", url, name=request_name(agent, "POST", path), json=body,
+                          context={"service": agent, "traffic": "normal"}) as response:
+            if judge(response, (200,)) and not credentials.accept(agent, _json_body(response)):
+                response.failure("login answered no access_token")
 
     def checked_call(self, call_name: str, **values: Any) -> None:
         """The business call ``call_name``, judged by the profile's good statuses for it."""
@@ -132,11 +172,23 @@ class StagegateUser(FastHttpUser):
 
     def call(self, call_name: str, *, traffic: str = "normal", auth: str | None = None,
              headers: Mapping[str, str] | None = None, **values: Any) -> ResponseContextManager:
-        """The profile's business call ``call_name`` with its placeholders filled from ``values``."""
+        """The profile's business call ``call_name`` with its placeholders filled from a discovered item
+        (a random one) and ``values``; not sent (``RescheduleTask``) when it needs an item there is none of."""
         spec = self.harness.profile.calls[call_name]
+        discovered = self.harness.discovered.values_for(self.harness.profile, spec, self.harness.rng)
+        if discovered is None:
+            raise RescheduleTask()
+        values = {**discovered, **values}
         json_body = fill(spec.json_body, values) if spec.json_body is not None else None
         extra = {"json": json_body} if json_body is not None else {}
         return self.send(
             spec.method, spec.service, spec.path, path=fill(spec.path, values), query=fill(spec.query, values),
             auth=auth or spec.auth, traffic=traffic, headers=headers, **extra,
         )
+
+
+def _json_body(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -15,10 +15,14 @@ from weakref import WeakKeyDictionary
 from locust.env import Environment
 
 from scenarios._auth import Credentials
+from scenarios._discovery import Discovered
 from scenarios._pacing import ArrivalSchedule
 from scenarios._recorder import Recorder
 from scenarios._scenario_file import ScenarioFile
 from scenarios.profiles import Profile
+
+LEDGER_KIND = "products"
+"""The discovery kind whose ``id`` the stock movements and the ledger snapshots use."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,16 @@ class RunContext:
     invoices: list[InvoiceFile] = field(default_factory=list)
     token_cases: list[TokenCase] = field(default_factory=list)
     schedule: ArrivalSchedule | None = None
+    discovered: Discovered = field(default_factory=Discovered)
+    """What the deployment holds (its products), learnt at start by the master or standalone process."""
     rng: random.Random = field(default_factory=random.Random)
 
     def invoices_of(self, kind: str) -> list[InvoiceFile]:
         return [invoice for invoice in self.invoices if invoice.kind == kind]
+
+    def tracked_products(self) -> list[int]:
+        """Ids of the products the ledger tracks: the first ``ledger_products`` discovered ones."""
+        return [item["id"] for item in self.discovered.first(LEDGER_KIND, self.scenario.ledger_products)]
 
 
 _CONTEXTS: WeakKeyDictionary[Environment, RunContext] = WeakKeyDictionary()

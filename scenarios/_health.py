@@ -13,6 +13,7 @@ from typing import cast
 import gevent  # type: ignore[import-untyped]
 from locust import task
 from locust.env import Environment
+from locust.exception import RescheduleTask
 
 from scenarios._base_user import StagegateUser
 from scenarios._classify import root_cause
@@ -44,7 +45,11 @@ class HealthWatcher(StagegateUser):
 
     def poll(self, check: HealthCheck) -> None:
         seen = time.time()
-        with self.send("GET", check.check, check.path, auth=check.auth, traffic="health") as response:
+        try:
+            sent = self.send("GET", check.check, check.path, auth=check.auth, traffic="health")
+        except RescheduleTask:  # a health route behind a login that has not succeeded yet: nothing to ask
+            return
+        with sent as response:
             status = response.status_code or None
             ok = status in check.ok_statuses
             if ok:
@@ -59,7 +64,6 @@ class HealthWatcher(StagegateUser):
             self.emit(cast(HealthTransition, record(
                 "health", seen, check=check.check, ok=ok, status=status, detail=detail, latency_ms=latency_ms,
             )))
-
 
 
 def _detail(status: int | None, error: object, text: str | None) -> str:

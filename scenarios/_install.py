@@ -4,8 +4,11 @@ Called from the locustfile's ``init`` listener in every process. It registers th
 (so in Locust's reversed ``quitting`` it flushes last), then the ledger tracker, chaos and the live
 abort when those packages are present; it configures the user classes (task weights, fixed
 counts) and the shape from the scenario file. The standalone or master process resolves the target
-and refuses to start, with one ``StagegateError`` line, when nothing answers. Workers take the
-master's options, so they build their part when the master starts the test.
+and refuses to start, with one ``StagegateError`` line, when nothing answers or the deployment
+refuses the configured password. It logs in and discovers what the deployment holds, retrying a
+broken deployment for ``auth.login_retry_s`` and then starting anyway with a finding. Workers take
+the master's options (its discovery and OCR timeout among them), so they build their part when
+the master starts the test.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from locust.runners import WorkerRunner
 
 from scenarios._auth import Credentials
 from scenarios._context import RunContext, attach, has_context
+from scenarios._discovery import Discovered, discover
 from scenarios._errors import ScenarioError, TargetUnreachable
 from scenarios._health import HealthWatcher
 from scenarios._heavy_invoice import HeavyInvoiceUser
@@ -40,7 +44,7 @@ from scenarios._service_users import SERVICE_USERS
 from scenarios._shapes import StagesShape, effective_stages
 from scenarios._token_forger import TokenForgerUser
 from scenarios.deployment_facts import configured_ocr_timeout, token_catalogue
-from scenarios.profiles import AGENTS, Profile, load_profile
+from scenarios.profiles import Profile, load_profile
 from scenarios.targets import Resolved, Secrets, resolve_profile
 from stagegate import __version__
 from stagegate.stream import RunHeader, record
@@ -79,9 +83,9 @@ def install(environment: Environment) -> Recorder:
     recorder.install()
     end_interrupted_on_sigint(recorder)
     events: Any = environment.events  # Locust's hooks are untyped
-    events.test_start.add_listener(lambda **_: recorder.write_header(run_header(options, resolved.profile)))
+    events.test_start.add_listener(lambda **_: recorder.start_segment(run_header(options, resolved.profile)))
     context = _build_context(environment, recorder, scenario, resolved)
-    LedgerTracker(recorder, context.profile, context.credentials, scenario.ledger_products).install(environment)
+    LedgerTracker(recorder, context.profile, context.credentials, context.tracked_products()).install(environment)
     _install_optional(environment, "scenarios.chaos", when=bool(options.chaos_plan))
     _install_optional(environment, "scenarios._abort", when=bool(options.abort_on_rollback))
     return recorder
@@ -131,9 +135,11 @@ def _build_context(environment: Environment, recorder: Recorder, scenario: Scena
     grace_s = options.ocr_grace if options.ocr_grace >= 0 else profile.ocr.grace_s
     catalogue = token_catalogue(profile, resolved.secrets)
     credentials = Credentials(profile, resolved.secrets, catalogue)
-    if not options.worker:
-        for agent in AGENTS:  # a login that fails stops the run before it starts, in one line
-            credentials.token(agent)
+    if options.worker:
+        discovered = Discovered.from_json(options.discovered)
+    else:
+        discovered = _log_in_and_discover(profile, credentials, recorder)
+        options.discovered = discovered.to_json()  # handed to the workers with the other options
     schedule = None
     if options.open_model_rps > 0:
         processes = max(1, int(getattr(options, "expect_workers", 1) or 1)) if options.worker else 1
@@ -142,10 +148,24 @@ def _build_context(environment: Environment, recorder: Recorder, scenario: Scena
         profile=profile, credentials=credentials, scenario=scenario, recorder=recorder,
         ocr_timeout_s=timeout_s, ocr_grace_s=grace_s,
         invoices=invoices, token_cases=load_token_cases(options.tokens, catalogue),
-        schedule=schedule,
+        schedule=schedule, discovered=discovered,
     )
     attach(environment, context)
     return context
+
+
+def _log_in_and_discover(profile: Profile, credentials: Credentials, recorder: Recorder) -> Discovered:
+    """Logins, then discovery, within one ``auth.login_retry_s`` deadline; what failed becomes a finding.
+
+    A refused password still stops the run (``LoginRefused``, exit 2): that is the user's to fix.
+    """
+    deadline = time.monotonic() + profile.auth.login_retry_s
+    findings = credentials.log_in_at_start()
+    discovered, more = discover(profile, credentials.headers, deadline=deadline)
+    for finding in [*findings, *more]:
+        log.warning("stagegate: %s (%s)", finding.title, finding.evidence)
+        recorder.emit(finding.to_record())
+    return discovered
 
 
 def _resolve(options: Any) -> Resolved:

@@ -2,9 +2,13 @@
 acknowledged movement in between (``LedgerEntry``, written by the deposito users).
 
 The analysis compares ``end - start`` with the sum of acknowledged deltas per product: a
-difference is data corruption (checklist rollback trigger). The snapshots are taken by the process
-that writes the stream (standalone or master): at ``test_start`` before any user runs, and at
-``quitting`` after the workers' last reports, just before the recorder's final flush.
+difference is data corruption (checklist rollback trigger). The tracked products are the first
+ones discovery found on the deployment (none when it found none: the analysis then has no data).
+The snapshots are taken by the process that writes the stream (standalone or master), once per
+segment of the run (a web UI stop and start begins a new one): ``start`` at each ``test_start``
+right after the segment's header, before any user runs; ``end`` at ``test_stop`` once every user has
+stopped, or else at ``quitting`` after the workers' last reports (a master quitting stops before its
+workers have), just before the recorder's final flush.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from locust.env import Environment
 
 from scenarios._auth import Credentials
 from scenarios._recorder import Recorder
+from scenarios._setup_calls import Unavailable
 from scenarios.profiles import Profile
 from stagegate.stream import LedgerEntry, LedgerSnapshot, record
 
@@ -38,7 +43,13 @@ def ledger_entry(t: float, producto_id: int, delta: int, key: str | None, answer
 def read_stock(profile: Profile, credentials: Credentials, products: list[int]) -> dict[str, int]:
     """``stock_actual`` of each product (a product that cannot be read is left out)."""
     spec = profile.calls["product_get"]
-    headers = credentials.headers(spec.service, spec.auth)
+    if not products:
+        return {}
+    try:
+        headers = credentials.headers(spec.service, spec.auth)
+    except Unavailable as exc:
+        log.warning("ledger snapshot: no stock read (%s)", exc)
+        return {}
     stock: dict[str, int] = {}
     with httpx.Client(timeout=SNAPSHOT_TIMEOUT_S, headers=headers, trust_env=False) as client:
         for product in products:
@@ -54,18 +65,22 @@ def read_stock(profile: Profile, credentials: Credentials, products: list[int]) 
 
 
 class LedgerTracker:
-    """Listener pair that writes the start and end ``LedgerSnapshot``."""
+    """Listeners that write one start and one end ``LedgerSnapshot`` per segment of the run."""
 
     def __init__(self, recorder: Recorder, profile: Profile, credentials: Credentials, products: list[int]) -> None:
         self.recorder = recorder
         self.profile = profile
         self.credentials = credentials
         self.products = products
-        self._started = False
+        self._open = False
+        """A segment has its start snapshot and not yet its end one."""
 
     def install(self, environment: Environment) -> None:
+        """Register after the recorder's header listener, so each start snapshot follows its header."""
+        self.environment = environment
         events: Any = environment.events  # Locust's hooks are untyped
         events.test_start.add_listener(self.on_test_start)
+        events.test_stop.add_listener(self.on_test_stop)
         events.quitting.add_listener(self.on_quitting)
 
     def snapshot(self, phase: str) -> None:
@@ -73,11 +88,18 @@ class LedgerTracker:
         self.recorder.emit(cast(LedgerSnapshot, record("ledger_snapshot", time.time(), phase=phase, stock=stock)))
 
     def on_test_start(self, **_: Any) -> None:
-        self._started = True
+        self._open = True
         self.snapshot("start")
 
+    def on_test_stop(self, **_: Any) -> None:
+        runner = self.environment.runner
+        if self._open and (runner is None or runner.user_count == 0):
+            self._open = False
+            self.snapshot("end")
+
     def on_quitting(self, **_: Any) -> None:
-        if self._started:
+        if self._open:
+            self._open = False
             self.snapshot("end")
 
 

@@ -10,6 +10,7 @@ harness adopts it as the target profile's name, so the label and the profile are
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from scenarios._scenario_file import DEFAULT_SHAPE, SHAPES
@@ -57,6 +58,8 @@ def add_arguments(parser: Any) -> None:
                         help="how chaos acts on the target (default: auto, from the target)")
     parser.add_argument("--chaos-journal", default="", env_var="STAGEGATE_CHAOS_JOURNAL",
                         help="journal of chaos steps, so a crashed run's steps are reverted later")
+    parser.add_argument("--discovered", default="", include_in_web_ui=False, help=argparse.SUPPRESS)
+    # ^ what the master discovered on the deployment (JSON), handed to its workers with the options
     parser.add_argument("--login-password", default="", env_var="STAGEGATE_LOGIN_PASSWORD", is_secret=True,
                         help="password of the staging test account, when the profile logs in")
 

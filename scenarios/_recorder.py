@@ -3,7 +3,11 @@
 It is a set of Locust listeners, as Locust's own stats are (``locust/stats.py``):
 
 - ``request``: each request lands in the one-second window of its name (``WindowBook``), with its
-  outcome class (``ok``, ``error`` or ``expected``, read from the request context the users set);
+  outcome class: ``transport`` when it never got an answer (``scenarios._classify.is_transport``),
+  else ``ok``, ``error`` or ``expected`` (read from the request context the users set);
+- ``start_segment`` (at every ``test_start``): a new ``RunHeader`` with ``settings["segment"]`` 1, 2,
+  ... (a web UI stop and start is a new segment); records emitted before the first one (start-up
+  findings) are held and written right after it;
 - standalone or master: a greenlet writes the closed windows every second to
   ``<results-dir>/locust.jsonl`` (``StreamWriter`` flushes each line);
 - worker: ``report_to_master`` ships its windows and its other records (health, token, OCR,
@@ -30,7 +34,7 @@ import gevent  # type: ignore[import-untyped]
 from locust.env import Environment
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
-from scenarios._classify import error_class
+from scenarios._classify import error_class, is_transport
 from scenarios._windows import WINDOW_S, Outcome, SeriesWindow, WindowBook
 from stagegate.stream import Record, RunEnd, RunHeader, StreamWriter, Traffic, record
 
@@ -66,6 +70,8 @@ class Recorder:
         self._readers: list[Callable[[Record], None]] = []
         self._header: RunHeader | None = header
         self._header_written = header is None
+        self.segment = 0
+        self._held: list[Record] = []
         self._written_before = 0.0
         self._lag_s = MASTER_LAG_S if self.role == "master" else 0.0
         self._writer: StreamWriter | None = None
@@ -101,7 +107,9 @@ class Recorder:
             latency_ms += (start_time - due) * 1000.0
         outcome: Outcome
         problem = None
-        if exception is not None:
+        if exception is not None and no_answer(response, exception):
+            outcome = "transport"
+        elif exception is not None:
             outcome = "error"
             problem = error_class(getattr(response, "status_code", None), exception)
         elif context.get("expected"):
@@ -115,30 +123,37 @@ class Recorder:
         )
 
     def emit(self, rec: Record) -> None:
-        """Put a non-window record (health, token, OCR, ledger, chaos) into the stream."""
-        if self._writer is not None:
-            self._write(rec)
-        else:
+        """Put a non-window record (health, token, OCR, ledger, chaos, finding) into the stream; before
+        the first segment's header it is held and written right after it."""
+        if self._writer is None:
             self._outbox.append(rec)
+        elif not self._header_written:
+            self._held.append(rec)
+        else:
+            self._write(rec)
 
     def subscribe(self, reader: Callable[[Record], None]) -> None:
         """Call ``reader`` with every record this process writes, right after it is written (live judging)."""
         self._readers.append(reader)
 
-    def write_header(self, header: RunHeader | None = None) -> None:
-        """Write the run header now (``header``, else the one given at construction), once per stream.
+    def start_segment(self, header: RunHeader) -> None:
+        """Write ``header`` as the header of the next segment (``settings["segment"]`` 1, 2, ...).
 
-        Called at test start, so the header's ``t`` is when the load (and its stage table) begins;
-        any earlier record brings the construction-time header out first, so it always leads."""
-        if self._header_written or self._writer is None:
+        Called at every test start, so the header's ``t`` is when that load (and its stage table)
+        begins; the records held since the process started follow the first one."""
+        if self._writer is None:
             return
+        self.segment += 1
         self._header_written = True
-        self._write(header or self._header)  # type: ignore[arg-type]
+        self._write(cast(RunHeader, {**header, "settings": {**header["settings"], "segment": self.segment}}))
+        held, self._held = self._held, []
+        for rec in held:
+            self._write(rec)
 
     def _write(self, rec: Record) -> None:
         assert self._writer is not None
-        if not self._header_written:
-            self.write_header()
+        if not self._header_written:  # a record before any test start (a run stopped before it began)
+            self.start_segment(self._header)  # type: ignore[arg-type]
         self._writer.write(rec)
         for reader in self._readers:
             try:
@@ -200,7 +215,18 @@ class Recorder:
         if self._writer is None:
             return
         self.flush(everything=True)
+        if self._held and not self._header_written:  # never started: held records follow the construction-time header
+            self.start_segment(self._header)  # type: ignore[arg-type]
         end = cast(RunEnd, record("run_end", time.time(), reason=self.end_reason, detail=self.end_detail))
         self._write(end)
         self._writer.close()
         self._writer = None
+
+
+def no_answer(response: Any, exception: BaseException) -> bool:
+    """Whether a failed request never got an answer: the client's own error (kept on Locust's
+    ``ErrorResponse`` even when the user marked the failure with a message) is a transport one."""
+    if getattr(response, "status_code", 0):
+        return False
+    error = getattr(response, "error", None)
+    return is_transport(error if isinstance(error, BaseException) else exception)

@@ -7,6 +7,8 @@ line naming the key before Locust starts.
 
 from __future__ import annotations
 
+import contextlib
+import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,11 +59,21 @@ class ScenarioFile(_Model):
     wait_min_s: float = Field(0.5, ge=0)
     wait_max_s: float = Field(2.0, ge=0)
     health_interval_s: float = Field(2.0, gt=0)
-    ledger_products: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    ledger_products: int = Field(8, ge=0)
+    """How many products the ledger check tracks: the first ones discovery found on the deployment."""
     users: dict[str, int]
     actors: Actors = Field(default_factory=lambda: Actors.model_validate({}))
     tasks: dict[str, dict[str, int]]
     shapes: dict[str, ShapeSpec]
+
+
+def _old_layout(data: object) -> str | None:
+    """A problem with a file written for an older stagegate, in words that say how to update it."""
+    products = data.get("ledger_products") if isinstance(data, dict) else None
+    if isinstance(products, list):
+        return (f"ledger_products: now a count of discovered products to track, not a list of ids "
+                f"(the deployment's own products are used); write ledger_products = {len(products)}")
+    return None
 
 
 def _problem(scenario: ScenarioFile) -> str | None:
@@ -88,6 +100,10 @@ def _problem(scenario: ScenarioFile) -> str | None:
 def load_scenario_file(path: Path | None = None) -> ScenarioFile:
     """The scenario file at ``path`` (the shipped one by default); ``PlanInvalid`` in one line if bad."""
     path = path or DEFAULT_SCENARIO_FILE
+    with contextlib.suppress(OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):  # load_toml_model says those
+        old = _old_layout(tomllib.loads(path.read_text(encoding="utf-8")))
+        if old:
+            raise PlanInvalid(f"{path.name}: {old}")
     scenario = load_toml_model(path, ScenarioFile, PlanInvalid)
     problem = _problem(scenario)
     if problem:

@@ -11,7 +11,8 @@ import time
 import uuid
 from typing import Any, cast
 
-from generators.catalogue import CATALOGUE
+from locust.exception import RescheduleTask
+
 from scenarios._base_user import StagegateUser, judge, settle
 from scenarios._classify import classify_ocr, inflation_problem
 from scenarios._ledger import ledger_entry
@@ -32,7 +33,7 @@ class DepositoUser(StagegateUser):
         self._pending: dict[str, Any] | None = None
 
     def product_get(self) -> None:
-        self.checked_call("product_get", id=self.harness.rng.choice(CATALOGUE).id)
+        self.checked_call("product_get")
 
     def product_list(self) -> None:
         self.checked_call("product_list")
@@ -41,11 +42,15 @@ class DepositoUser(StagegateUser):
         self.checked_call("stock_critical")
 
     def stock_update(self) -> None:
+        """A movement of one of the tracked products (none are sent when discovery found no products)."""
+        tracked = self.harness.tracked_products()
+        if not tracked:
+            raise RescheduleTask()
         rng = self.harness.rng
         salida = rng.random() < SALIDA_SHARE
         cantidad = rng.randint(1, 3)
         self._pending = {
-            "id": rng.choice(self.harness.scenario.ledger_products), "tipo": "salida" if salida else "entrada",
+            "id": rng.choice(tracked), "tipo": "salida" if salida else "entrada",
             "cantidad": cantidad, "key": f"sg-{uuid.uuid4().hex}",
         }
         self._move(self._pending)
@@ -77,7 +82,7 @@ class NegocioUser(StagegateUser):
     service = "negocio"
 
     def price_lookup(self) -> None:
-        self.checked_call("price_lookup", codigo=self.harness.rng.choice(CATALOGUE).codigo)
+        self.checked_call("price_lookup")
 
     def negocio_products(self) -> None:
         self.checked_call("negocio_products")

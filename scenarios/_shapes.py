@@ -104,7 +104,8 @@ class StagesShape(LoadTestShape):
         if current is not None:
             self._last = current
             return current
-        mode = self.overtime() if self.overtime is not None and self._last is not None else None
+        overtime = type(self).overtime  # a class-level hook set by chaos, not a method
+        mode = overtime() if overtime is not None and self._last is not None else None
         if mode is None or self._last is None:
             return None
         if mode == "load":

@@ -14,7 +14,6 @@ from typing import cast
 from locust import task
 from locust.contrib.fasthttp import ResponseContextManager
 
-from generators.catalogue import CATALOGUE
 from scenarios._base_user import StagegateUser, settle
 from scenarios._classify import classify_token
 from scenarios._context import TokenCase
@@ -64,9 +63,16 @@ class TokenForgerUser(StagegateUser):
 
     def _probe_call(self, agent: str) -> str | None:
         """The profile call ``agent`` is probed on (None for ml: its prediction route, unless the profile
-        marks it missing, and then ml is not probed at all)."""
-        calls = self.harness.profile.calls
-        return next((n for n in PROBE_CALLS.get(agent, ()) if n in calls and not calls[n].missing), None)
+        marks it missing, and then ml is not probed at all). A call that needs a discovered product is
+        skipped when there is none (a price lookup of no product would say nothing about the token)."""
+        run = self.harness
+        calls = run.profile.calls
+
+        def usable(name: str) -> bool:
+            call = calls.get(name)
+            return call is not None and not call.missing and run.discovered.values_for(run.profile, call, run.rng) is not None
+
+        return next((name for name in PROBE_CALLS.get(agent, ()) if usable(name)), None)
 
     def _probe(self, agent: str, call: str | None, headers: dict[str, str]) -> ResponseContextManager:
         traffic = "forged_token"
@@ -74,7 +80,7 @@ class TokenForgerUser(StagegateUser):
             spec = self.harness.profile.predict
             return self.send(spec.method, spec.service, spec.path, traffic=traffic, headers=headers,
                              json=spec.json_body)
-        return self.call(call, traffic=traffic, auth="none", headers=headers, codigo=CATALOGUE[0].codigo)
+        return self.call(call, traffic=traffic, auth="none", headers=headers)
 
 
 def interleaved(cases: list[TokenCase]) -> list[TokenCase]:

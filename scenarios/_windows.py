@@ -21,8 +21,10 @@ from stagegate.stream import SCHEMA_VERSION, Traffic, WindowRecord
 WINDOW_S = 1
 """Window length in seconds: the analysis judges time in these steps."""
 
-Outcome = Literal["ok", "error", "expected"]
-OUTCOMES: tuple[Outcome, ...] = ("ok", "error", "expected")
+Outcome = Literal["ok", "error", "expected", "transport"]
+OUTCOMES: tuple[Outcome, ...] = ("ok", "error", "expected", "transport")
+ANSWERED: tuple[Outcome, ...] = ("ok", "error", "expected")
+"""Outcomes of requests that got an answer: only these have a latency worth measuring."""
 
 
 @dataclass
@@ -42,13 +44,17 @@ class SeriesWindow:
     sketch: BaseDDSketch = field(default_factory=new_sketch)
 
     def add(self, latency_ms: float, outcome: Outcome, size_bytes: int, error_class: str | None = None) -> None:
-        """Count one request; ``error_class`` is kept only for outcome ``error``."""
+        """Count one request; ``error_class`` is kept only for outcome ``error``. A ``transport`` outcome
+        (no answer) is counted only: the time a refused or reset connection took says nothing about
+        how fast the deployment answers, so it stays out of the sketch and the latency sums."""
         latency_ms = max(0.0, latency_ms)
         self.count += 1
         self.outcomes[outcome] += 1
         if outcome == "error":
             self.errors[error_class or "unknown"] += 1
         self.bytes += size_bytes
+        if outcome not in ANSWERED:
+            return
         self.latency_sum_ms += latency_ms
         self.latency_max_ms = max(self.latency_max_ms, latency_ms)
         self.sketch.add(latency_ms)

@@ -100,6 +100,12 @@ class AuthSpec(_Model):
     """As-built fallback: every agent signs with this when its own secret is unset."""
     missing: str | None = None
     """Why the checklist's login step cannot run against this contract (becomes a finding)."""
+    login_retry_s: float = Field(default=30.0, ge=0)
+    """How long a login (and the discovery behind it) that fails at start because the deployment
+    answers 5xx, times out or refuses is tried again, with backoff, before the run starts without it."""
+    relogin_interval_s: float = Field(default=5.0, gt=0)
+    """During the run, users that need a token the start could not get try the login again at most
+    this often (per process); each try is recorded as traffic under the login call's request name."""
 
     @model_validator(mode="after")
     def _login_path(self) -> AuthSpec:
@@ -114,13 +120,28 @@ class CallSpec(_Model):
     service: str
     method: Literal["GET", "POST", "PUT", "DELETE"] = "GET"
     path: str
-    """Path template; ``{id}`` is filled from the catalogue, and the template is the request name."""
+    """Path template; ``{id}`` is filled from what discovery found, and the template is the request name."""
     query: dict[str, str | int | float | bool] = {}
     json_body: dict[str, Any] | None = None
     ok_statuses: list[int] = [200]
     auth: Literal["none", "jwt", "api_key"] = "jwt"
     missing: str | None = None
     """Set when the route does not exist in this contract: the gap and its reference."""
+
+
+class DiscoverySpec(_Model):
+    """How the harness learns what the deployment holds (its products), to fill call placeholders.
+
+    At start one ``call`` of the profile is sent with its own auth (``query`` merged over the call's);
+    ``items`` is the dotted path of the list in the answer ("" when the answer is the list itself);
+    ``fields`` maps each placeholder it provides (``id``, ``codigo``) to the item field that fills it.
+    Items lacking one of the fields are skipped.
+    """
+
+    call: str
+    items: str = ""
+    fields: dict[str, str] = Field(min_length=1)
+    query: dict[str, str | int | float | bool] = {}
 
 
 class OcrSpec(_Model):
@@ -231,6 +252,9 @@ class Profile(_Model):
     dashboard: DashboardSpec
     headers: HeadersSpec
     logs: LogSpec = LogSpec()
+    discovery: dict[str, DiscoverySpec] = {}
+    """What to discover at start, by kind (``products``); calls whose placeholders a kind provides are
+    filled from the discovered items and are not sent when the deployment holds none."""
     gaps: list[Gap] = []
     source: str = ""
     """The file the profile came from (set by the loader)."""
@@ -243,6 +267,14 @@ class Profile(_Model):
         for call_name, call in self.calls.items():
             if call.service not in self.services:
                 raise ValueError(f"calls.{call_name}.service: unknown service {call.service!r}")
+        provided: dict[str, str] = {}
+        for kind, discovery in self.discovery.items():
+            if discovery.call not in self.calls:
+                raise ValueError(f"discovery.{kind}.call: unknown call {discovery.call!r}")
+            for placeholder in discovery.fields:
+                if placeholder in provided:
+                    raise ValueError(f"discovery.{kind}.fields.{placeholder}: also provided by discovery.{provided[placeholder]}")
+                provided[placeholder] = kind
         for agent in AGENTS:
             spec = self.services[agent]
             if self.auth.claims == "iss" and not spec.issuer:

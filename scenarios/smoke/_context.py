@@ -2,11 +2,13 @@
 
 The context holds the resolved profile and secrets, one HTTP client, the control tokens, the
 Docker client (when there is a daemon), the service logs it can reach (marked at the start of the
-run), and the options. ``redact`` scrubs every secret and issued token out of evidence text.
+run), what the deployment holds (discovered through the profile's ``[discovery]`` calls, as the
+load does) and the options. ``redact`` scrubs every secret and issued token out of evidence text.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ from typing import Any
 import httpx
 
 from generators import TokenCatalogue
+from scenarios._discovery import Discovered, Item, discover
+from scenarios._setup_calls import SetupFinding
 from scenarios.deployment_facts import configured_ocr_timeout, token_catalogue
 from scenarios.profiles import Profile
 from scenarios.smoke._auth import REDACTED, TokenBroker
@@ -59,6 +63,9 @@ class SmokeContext:
     logs: dict[str, LogSource] = field(default_factory=dict)
     provoked: dict[str, int] = field(default_factory=dict)
     """What the checks provoked on purpose (``jwt_rejections``, ``ocr_timeouts``), for the logs check."""
+    discovered: Discovered = field(default_factory=Discovered)
+    setup_findings: list[SetupFinding] = field(default_factory=list)
+    """What discovery could not learn (the R2 check reports them)."""
 
     def __post_init__(self) -> None:
         self.tokens = TokenBroker(self.profile, self.secrets, self.catalogue, self.client, self.redact)
@@ -79,6 +86,12 @@ class SmokeContext:
             raise
         for source in context.logs.values():
             source.mark()
+        try:
+            context.discovered, context.setup_findings = discover(
+                profile, context.headers_for, deadline=time.monotonic() + profile.auth.login_retry_s, client=client)
+        except BaseException:
+            context.close()
+            raise
         return context
 
     def close(self) -> None:
@@ -101,6 +114,17 @@ class SmokeContext:
     def unreachable(self, exchanges: list[Exchange]) -> list[str]:
         """One problem per service that did not answer, named as the profile names it."""
         return unreachable(exchanges, self.profile.targets())
+
+    def headers_for(self, service: str, auth: str) -> dict[str, str]:
+        """Headers for a profile call of ``service`` with ``auth`` ``none``, ``jwt`` or ``api_key``."""
+        return self.bearer(service) if auth == "jwt" else self.api_key() if auth == "api_key" else {}
+
+    def placeholder_values(self) -> Item:
+        """Call placeholders filled from the first discovered item of each kind (empty kinds fill nothing)."""
+        values: Item = {}
+        for kind in self.discovered.items:
+            values.update(next(iter(self.discovered.first(kind, 1)), {}))
+        return values
 
     def bearer(self, agent: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens.token(agent)}"}

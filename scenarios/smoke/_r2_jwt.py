@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from generators import TokenCase
-from generators.catalogue import CATALOGUE
 from scenarios._classify import Classified, classify_token
+from scenarios._discovery import fill, placeholders
 from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
@@ -31,7 +32,6 @@ CHECKLIST_PROBE = "negocio_products"
 """The checklist's cross-agent probe: ``GET :8002/api/productos`` with a deposito token."""
 ISSUER_ONLY_ATTACK = "shared_secret_wrong_iss"
 LISTED_CASES = 12
-PLACEHOLDERS = {"{id}": str(CATALOGUE[0].id), "{codigo}": CATALOGUE[0].codigo}
 
 
 @dataclass(frozen=True)
@@ -46,24 +46,21 @@ class Probe:
     """What the route answers once the token is accepted (as-built negocio's price lookup: 200 or 404)."""
 
 
-def _fill(text: str) -> str:
-    for placeholder, value in PLACEHOLDERS.items():
-        text = text.replace(placeholder, value)
-    return text
-
-
-def probe_route(profile: Profile, agent: str) -> Probe:
+def probe_route(profile: Profile, agent: str, values: Mapping[str, Any] | None = None) -> Probe:
     """A JWT-protected route of ``agent`` that exists in this contract.
 
-    A GET call of the profile where the agent has one; else its ``/health`` when that needs a JWT
-    (as-built ml, whose ``/predict/demanda`` checks no token at all); else the prediction.
+    A GET call of the profile where the agent has one whose placeholders ``values`` (what discovery
+    found on the deployment) can fill; else its ``/health`` when that needs a JWT (as-built ml,
+    whose ``/predict/demanda`` checks no token at all); else the prediction.
     """
+    values = values or {}
     names = [CHECKLIST_PROBE] if agent == "negocio" else []
     names += [name for name in profile.calls if name != CHECKLIST_PROBE]
     for name in names:
         call = profile.calls.get(name)
-        if call and call.service == agent and call.auth == "jwt" and call.method == "GET" and not call.missing:
-            return Probe("GET", _fill(call.path), {key: _fill(str(value)) for key, value in call.query.items()},
+        if (call and call.service == agent and call.auth == "jwt" and call.method == "GET" and not call.missing
+                and placeholders([call.path, call.query]) <= set(values)):
+            return Probe("GET", fill(call.path, values), {key: str(fill(value, values)) for key, value in call.query.items()},
                          None, tuple(call.ok_statuses))
     spec = profile.services[agent]
     if spec.health_auth == "jwt" or profile.predict.service != agent:
@@ -199,8 +196,10 @@ def _judge(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
 
 def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
     profile = context.profile
-    sent = _Sent({agent: probe_route(profile, agent) for agent in AGENTS})
-    findings: list[FindingDraft] = [*context.tokens.findings()]
+    values = context.placeholder_values()
+    sent = _Sent({agent: probe_route(profile, agent, values) for agent in AGENTS})
+    findings: list[FindingDraft] = [*context.tokens.findings(), *(
+        FindingDraft(f.id, f.section, f.severity, f.title, f.evidence, f.reference) for f in context.setup_findings)]
     _send_all(context, sent)
     _judge(profile, sent, findings)
     _issuer_log(context, sent.rejected_iss_only, sent.problems, sent.evidence, findings)

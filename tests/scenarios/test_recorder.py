@@ -27,27 +27,47 @@ def fresh(tmp_path: Path, role: str, name: str = "out") -> tuple[Environment, Re
 def fire(environment: Environment, name: str, ms: float, *, exception: Exception | None = None,
          context: dict[str, Any] | None = None, **extra: Any) -> None:
     environment.events.request.fire(request_type="GET", name=name, response_time=ms, response_length=10,
-                                    exception=exception, context=context or {}, response=None, **extra)
+                                    exception=exception, context=context or {}, **{"response": None, **extra})
 
 
 def windows(path: Path) -> list[dict[str, Any]]:
     return [r for r in map(json.loads, path.read_text().splitlines()) if r["kind"] == "window"]
 
 
+class _Answered:
+    """What Locust hands the listener for an answered request (only its status matters here)."""
+
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+
+
 def test_outcomes_are_classified_from_the_context(tmp_path: Path) -> None:
     environment, recorder = fresh(tmp_path, "local")
     fire(environment, "deposito GET /productos/{id}", 10)
-    fire(environment, "deposito GET /productos/{id}", 30, exception=ConnectionRefusedError())
+    fire(environment, "deposito GET /productos/{id}", 30, exception=RuntimeError("status 500"), response=_Answered(500))
     fire(environment, "negocio POST /procesar_factura_completa [heavy_invoice]", 1000,
          context={"traffic": "heavy_invoice", "service": "negocio", "expected": True})
     recorder.on_quitting()
     found = {w["name"]: w for w in windows(tmp_path / "out" / "locust.jsonl")}
     normal = found["deposito GET /productos/{id}"]
-    assert normal["outcomes"] == {"ok": 1, "error": 1, "expected": 0}
-    assert normal["errors"] == {"ConnectionRefusedError": 1}
+    assert normal["outcomes"] == {"ok": 1, "error": 1, "expected": 0, "transport": 0}
+    assert normal["errors"] == {"status 500": 1}
     assert (normal["traffic"], normal["service"], normal["bytes"], normal["latency_max_ms"]) == ("normal", "deposito", 20, 30)
     heavy = found["negocio POST /procesar_factura_completa [heavy_invoice]"]
     assert (heavy["traffic"], heavy["outcomes"]["expected"]) == ("heavy_invoice", 1)
+
+
+@pytest.mark.parametrize("error", [ConnectionRefusedError(), ConnectionResetError()], ids=type)
+def test_a_request_without_an_answer_is_transport_and_has_no_latency(tmp_path: Path, error: Exception) -> None:
+    environment, recorder = fresh(tmp_path, "local")
+    fire(environment, "deposito GET /productos/{id}", 12)
+    fire(environment, "deposito GET /productos/{id}", 2000, exception=error)
+    recorder.on_quitting()
+    (window,) = windows(tmp_path / "out" / "locust.jsonl")
+    assert (window["count"], window["outcomes"]) == (2, {"ok": 1, "error": 0, "expected": 0, "transport": 1})
+    assert window["errors"] == {}
+    assert (window["latency_sum_ms"], window["latency_max_ms"]) == (12, 12)
+    assert decode(window["sketch"]).count == 1
 
 
 def test_open_model_latency_counts_from_when_the_request_was_due(tmp_path: Path) -> None:

@@ -20,6 +20,9 @@ SHIPPED = DEFAULT_SCENARIO_FILE.read_text(encoding="utf-8")
     (("wait_max_s = 2.0", "wait_max_s = 0.1"), "day.toml: wait_max_s: must be >= wait_min_s (got 0.1)"),
     (("health_watcher = 1", "health_watcher = 2"),
      "day.toml: actors.health_watcher: Input should be less than or equal to 1 (got 2)"),
+    (("ledger_products = 8", "ledger_products = [1, 2, 3, 4, 5]"),
+     ("day.toml: ledger_products: now a count of discovered products to track, not a list of ids (the "
+     "deployment's own products are used); write ledger_products = 5")),
 ])
 def test_bad_scenario_file(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     path = tmp_path / "day.toml"

@@ -27,7 +27,8 @@ def test_every_check_reports_the_unreachable_target(tmp_path: Path, monkeypatch:
         monkeypatch.setenv(name, value)
     base = load_profile("checklist-v0.10.0")
     no_containers = base.model_copy(update={"services": {
-        name: spec.model_copy(update={"container": None}) for name, spec in base.services.items()}})
+        name: spec.model_copy(update={"container": None}) for name, spec in base.services.items()},
+        "auth": base.auth.model_copy(update={"login_retry_s": 2.0})})  # the login is retried, for 2 s here
     urls = {name: f"http://127.0.0.1:{free_port()}" for name in ("deposito", "negocio", "ml", "dashboard", "gateway")}
     resolved = resolve_profile(no_containers, ",".join(f"{name}={url}" for name, url in urls.items()))
 
