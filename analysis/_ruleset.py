@@ -13,7 +13,7 @@ A rules file is TOML with one table per rule under ``rules``, keyed by the rule'
     min_count = 100
 
 Every threshold, window and scope is a field here and a value in the file, never a literal in code.
-The shipped ``analysis/rules/default.toml`` encodes intended.md §7.
+The shipped ``analysis/rules/default.toml`` encodes docs/contract.md §8.
 """
 
 from __future__ import annotations

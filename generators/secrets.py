@@ -25,9 +25,9 @@ AGENT_SECRET_ENVS = {
     "ml": "JWT_SECRET_ML",
     "dashboard": "JWT_SECRET_DASHBOARD",
 }
-"""The checklist's variable per agent (CHECKLIST_STAGING_DEPLOYMENT_V0.10.0.md, §1)."""
+"""The checklist's variable per agent (the checklist's §1, docs/contract.md §1.1)."""
 SHARED_SECRET_ENV = "JWT_SECRET_KEY"
-"""As-built fallback: each container's secret defaults to this one (as-built.md §2.2)."""
+"""As-built fallback: each container's secret defaults to this one (docs/as-built.md §3.2)."""
 
 
 class RedactedSecrets(Mapping[str, str]):

@@ -1,4 +1,4 @@
-"""The reference staging stack: the embedded default target, a faithful implementation of intended.md.
+"""The reference staging stack: the embedded default target, a faithful implementation of docs/contract.md.
 
 deposito, negocio, ml and dashboard run as separate uvicorn processes, nginx in front when it is
 installed. Every defect the harness must catch is a fault switch (``FaultSet``), off by default.

@@ -110,7 +110,7 @@ class FaultSet(BaseModel):
     jwt_accept_alg_none: bool = False
     """Agents accept an unsigned ``alg: none`` token."""
     jwt_invalid_500: bool = False
-    """Agents answer an invalid token with 500, as the real code does (as-built.md §2.4)."""
+    """Agents answer an invalid token with 500, as the real code does (docs/as-built.md §3.4)."""
     inflation_ignored: bool = False
     """ml and negocio apply no inflation (rate 0 in responses)."""
     ledger_corruption: Literal["lose", "double"] | None = None

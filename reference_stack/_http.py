@@ -109,7 +109,7 @@ class RequestLog:
 
 
 class SecurityHeaders:
-    """intended.md §2: nosniff, DENY, CSP (and HSTS over HTTPS) on every response."""
+    """docs/contract.md §3: nosniff, DENY, CSP (and HSTS over HTTPS) on every response."""
 
     def __init__(self, app: ASGIApp, faults: LiveFaults) -> None:
         self.app, self.faults = app, faults

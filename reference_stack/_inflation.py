@@ -23,7 +23,7 @@ def parse_rate(text: str | None) -> float:
 
 
 def describe(rate: float) -> str:
-    """The start-up log line intended.md §5 prescribes: ``INFLATION_RATE_MONTHLY=0.045 (4.50% monthly)``."""
+    """The start-up log line docs/contract.md §6 prescribes: ``INFLATION_RATE_MONTHLY=0.045 (4.50% monthly)``."""
     return f"{RATE_ENV}={rate:g} ({rate * 100:.2f}% monthly)"
 
 

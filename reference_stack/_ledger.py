@@ -1,4 +1,4 @@
-"""deposito's SQLite product table and stock ledger (intended.md §3).
+"""deposito's SQLite product table and stock ledger (docs/contract.md §4).
 
 Every movement runs in one ``BEGIN IMMEDIATE`` transaction: the idempotency key lookup, the stock
 check and both writes are serialised across threads and processes, so a retried request with the

@@ -1,4 +1,4 @@
-"""negocio's invoice OCR model (intended.md §4, R3): a cost that grows with the document.
+"""negocio's invoice OCR model (docs/contract.md §5, R3): a cost that grows with the document.
 
 No OCR engine is needed: the model makes one real pass over the bytes (it hashes them and reads
 the stack's product codes from the PDF's text layer, see ``_document``) and then takes ``seconds_per_mb`` per MB

@@ -1,4 +1,4 @@
-"""Per-agent JWTs (intended.md §2, R2): issue them, and verify them by the contract's rules.
+"""Per-agent JWTs (docs/contract.md §3, R2): issue them, and verify them by the contract's rules.
 
 An agent accepts a token only if its algorithm is HS256, it verifies with the agent's own secret,
 ``iss`` is the agent's name, and ``exp`` is present and in the future. The JWT fault switches

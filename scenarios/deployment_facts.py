@@ -2,7 +2,7 @@
 
 - ``token_catalogue``: the forged and control tokens for the profile's agents, signed with the
   run's secrets in the profile's claim style;
-- ``configured_ocr_timeout``: the OCR timeout negocio logs at start-up (as-built.md §3, and the
+- ``configured_ocr_timeout``: the OCR timeout negocio logs at start-up (docs/as-built.md §4, and the
   reference stack), so a 504 is judged against the deployment's own value;
 - ``prometheus_values``: the named samples of a ``/metrics`` scrape.
 """

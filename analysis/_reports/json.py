@@ -1,4 +1,4 @@
-"""``verdict.json``: the verdict model as JSON, schema 1 (documented in README.md, "Analysis")."""
+"""``verdict.json``: the verdict model as JSON, schema 1 (documented in docs/results-and-analysis.md, "verdict.json, junit.xml, summary.md")."""
 
 from __future__ import annotations
 

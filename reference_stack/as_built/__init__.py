@@ -1,11 +1,11 @@
-"""The as-built contract: a model of the real v0.10.0 code built from as-built.md, not the real system.
+"""The as-built contract: a model of the real v0.10.0 code built from docs/as-built.md, not the real system.
 
 Each service module (``deposito``, ``negocio``, ``ml``, ``dashboard``) builds what the real code at
 c2bc417 would serve, defects included: ``/health`` behind a JWT, no login route, ``iss`` ignored,
 a cross-agent or malformed token answered 500, ``/facturas/procesar`` failing with a TypeError,
 the inflation rate as ``"4.5%"`` on ``/predict/demanda``, the dashboard's 429 without security
 headers and its metrics without a p95 gauge. ``AsBuiltSwitches`` (environment variables
-``STAGEGATE_AS_BUILT_*``) pick the documented states as-built.md leaves open: an agent that does
+``STAGEGATE_AS_BUILT_*``) pick the documented states docs/as-built.md leaves open: an agent that does
 not start, the unserved R3 OCR file, deposito's TrustedHost 400. ``gateway_config`` renders the
 model of the real ``nginx.conf`` (``_gateway.py``).
 

@@ -1,4 +1,4 @@
-"""Agent JWT checks as the real ``shared/auth.py@c2`` makes them (as-built.md §2), defects included.
+"""Agent JWT checks as the real ``shared/auth.py@c2`` makes them (docs/as-built.md §3), defects included.
 
 * The token comes from an HTTP bearer scheme as FastAPI 0.104.1 (the pinned version) has it:
   no header -> 403 "Not authenticated"; another scheme -> 403 "Invalid authentication
@@ -9,7 +9,7 @@
   that clause raises AttributeError, so a cross-agent, malformed or ``alg: none`` token gets 500.
 * ``require_role(r)``: ``payload["role"] == r`` or 403 "Se requiere rol: r"; ``admin`` does not pass.
 * Each container verifies with its own ``JWT_SECRET_KEY``, which compose sets to
-  ``JWT_SECRET_<AGENT>`` when that is set (as-built.md §2.2).
+  ``JWT_SECRET_<AGENT>`` when that is set (docs/as-built.md §3.2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The dashboard's own SQLite database, as ``MiniMarketDatabaseManager`` keeps it (as-built.md §1.4).
+"""The dashboard's own SQLite database, as ``MiniMarketDatabaseManager`` keeps it (docs/as-built.md §2.4).
 
 The real dashboard never calls the agents: it reads ``agente_negocio/minimarket_inventory.db``
 (suppliers, orders, order lines, stock movements, invoices) with synchronous ``sqlite3`` calls

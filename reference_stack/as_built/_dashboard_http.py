@@ -1,4 +1,4 @@
-"""The dashboard's own middleware at c2bc417 (as-built.md §1.4, §5): access log with metrics, and
+"""The dashboard's own middleware at c2bc417 (docs/as-built.md §2.4, §6): access log with metrics, and
 the app-level rate limit. Both are plain ASGI classes added with ``add_middleware``.
 
 Metrics are the c2 set, kept in memory and written by hand in the Prometheus text format:

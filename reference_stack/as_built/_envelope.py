@@ -1,4 +1,4 @@
-"""The agents' error envelope, as ``shared/errors.py@c2 L23-44`` registers it (as-built.md §1.1).
+"""The agents' error envelope, as ``shared/errors.py@c2 L23-44`` registers it (docs/as-built.md §2.1).
 
 Every HTTPException becomes ``{"status","code":"http_error","message","path"}`` and a WARNING
 ``HTTPException: <detail>``; a validation failure 422 ``validation_error``; any other exception

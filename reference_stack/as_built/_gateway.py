@@ -1,4 +1,4 @@
-"""The as-built gateway: a model of ``IR/nginx/nginx.conf@c2`` from as-built.md §1.5, §5.2 and §6.
+"""The as-built gateway: a model of ``IR/nginx/nginx.conf@c2`` from docs/as-built.md §2.5, §6.2 and §7.
 
 What it keeps from the real config: a static ``/health`` (prefix location) answering ``healthy\\n``
 without the security headers (its own ``add_header`` stops their inheritance); four http-level

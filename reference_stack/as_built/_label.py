@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-MODEL_LABEL = "a model of the real code built from its description (as-built.md), not the real system"
-"""Put in the start-up banner, in every ``/health`` body and in the README."""
+MODEL_LABEL = "a model of the real code built from its description (docs/as-built.md), not the real system"
+"""Put in the start-up banner, in every ``/health`` body and in docs/reference-stack.md."""
 
 log = logging.getLogger("reference_stack.as_built")
 

@@ -1,4 +1,4 @@
-"""The unserved R3 file ``IR/agente_negocio/main_complete.py@c2`` (as-built.md §3), offered as a variant.
+"""The unserved R3 file ``IR/agente_negocio/main_complete.py@c2`` (docs/as-built.md §4), offered as a variant.
 
 ``POST /facturas/procesar`` takes the field ``image`` (images only: anything else is 400), reads the
 whole body (over 50 MB: 413), preprocesses in a thread with no timeout, then runs the OCR as
@@ -32,7 +32,7 @@ from reference_stack.as_built._label import log_banner
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 DEFAULT_INFLATION_RATE = 0.045
-"""``main_complete`` calls this default an "annual" rate (as-built.md §4)."""
+"""``main_complete`` calls this default an "annual" rate (docs/as-built.md §5)."""
 
 log = logging.getLogger("agente_negocio")
 
@@ -45,7 +45,7 @@ def timeout_s(config: ServiceConfig) -> float:
 
 def _log_startup(seconds: float) -> None:
     log_banner("negocio", "unserved IR/agente_negocio/main_complete.py@c2 (R3 variant), which cannot even be "
-               "imported in reality (§1.2, §3)")
+               "imported in reality (docs/as-built.md §2.2, §4)")
     log.info("OCR timeout configured: %g seconds", seconds)
 
 

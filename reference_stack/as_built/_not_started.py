@@ -1,4 +1,4 @@
-"""An agent that does not start, as in reality (as-built.md §0, §1.1-§1.3, §7): its port refuses connections.
+"""An agent that does not start, as in reality (docs/as-built.md §1, §2.1-§2.3, §8): its port refuses connections.
 
 The real containers run ``uvicorn main:app`` (``main_ml_service:app`` for ml) in a directory with
 no such module, so uvicorn logs the import error and exits, and nothing listens on the port. The
@@ -21,7 +21,7 @@ from reference_stack.as_built._agent import READY_PATH, startup_lifespan
 from reference_stack.as_built._label import MODEL_LABEL, log_banner
 
 MODULE = {"deposito": "main", "negocio": "main", "ml": "main_ml_service"}
-"""The module each real Dockerfile's CMD names (as-built.md §1.1-§1.3); none exists in the image."""
+"""The module each real Dockerfile's CMD names (docs/as-built.md §2.1-§2.3); none exists in the image."""
 
 
 def _stop_server() -> None:

@@ -1,4 +1,4 @@
-"""``IR/ml/predictor.py@c2``'s demand prediction with its inflation handling (as-built.md §4).
+"""``IR/ml/predictor.py@c2``'s demand prediction with its inflation handling (docs/as-built.md §5).
 
 The rate is ``float(INFLATION_RATE_MONTHLY or "0.045")`` with no percent detection (4.5 means
 450 %), logged at start-up as ``ML Predictor initialized with inflation rate: 4.50% monthly`` and

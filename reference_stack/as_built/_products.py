@@ -2,7 +2,7 @@
 
 The reference stack's ``Ledger`` already applies stock movements exactly once with idempotency
 keys; the real ``ProductoResponse`` also carries ``descripcion``, ``stock_maximo``, supplier
-fields, ``activo`` and timestamps (as-built.md §1.1), and the real service can create and update
+fields, ``activo`` and timestamps (docs/as-built.md §2.1), and the real service can create and update
 products. Those columns are added to the same SQLite table when the as-built deposito starts.
 """
 

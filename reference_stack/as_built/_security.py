@@ -1,4 +1,4 @@
-"""Security headers of the real code (as-built.md §5.2): negocio's and the dashboard's sets.
+"""Security headers of the real code (docs/as-built.md §6.2): negocio's and the dashboard's sets.
 
 Both are added with ``add_middleware``, inside Starlette's outermost ``ServerErrorMiddleware``, so
 an unhandled-exception 500 carries none of them; the dashboard's rate limiter sits outside its

@@ -1,4 +1,4 @@
-"""Switches of the as-built model: the choices as-built.md leaves open about the real code.
+"""Switches of the as-built model: the choices docs/as-built.md leaves open about the real code.
 
 They differ from the reference stack's fault switches (``reference_stack._faults``): a fault is a
 defect injected into a clean service; these pick which documented state of the real code the
@@ -30,7 +30,7 @@ class AsBuiltSwitches(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     not_started: frozenset[Literal["deposito", "negocio", "ml"]] = frozenset()
-    """Agents that do not start, as in reality (as-built.md §0, §7): their port refuses connections."""
+    """Agents that do not start, as in reality (docs/as-built.md §1, §8): their port refuses connections."""
     negocio_variant: Literal["served-main", "r3-main-complete"] = "served-main"
     """``served-main``: negocio ``main.py`` (field ``file``, 500 TypeError, no timeout);
     ``r3-main-complete``: the unserved R3 file (field ``image``, 400/413/504)."""

@@ -1,4 +1,4 @@
-"""web_dashboard as ``dashboard_app.py@c2`` runs (as-built.md §1.4, §2.5, §5): the only service of
+"""web_dashboard as ``dashboard_app.py@c2`` runs (docs/as-built.md §2.4, §3.5, §6): the only service of
 the real stack that starts, modelled route by route.
 
 * ``X-API-Key`` is checked only when ``DASHBOARD_API_KEY`` is non-empty; a wrong or missing key is
@@ -74,7 +74,7 @@ class _Cache:
 
 
 def _date_or_none(text: str | None) -> str | None:
-    """YYYY-MM-DD, else None (as-built.md §1.4: an invalid date is ignored, not rejected)."""
+    """YYYY-MM-DD, else None (docs/as-built.md §2.4: an invalid date is ignored, not rejected)."""
     if text is None or not _DATE.match(text):
         return None
     try:
@@ -170,7 +170,7 @@ def build_app(config: ServiceConfig, faults: LiveFaults, logger: logging.Logger)
     ui_key = env.get("DASHBOARD_UI_API_KEY", "")
 
     def on_startup() -> None:
-        log_banner("dashboard", "IR/web_dashboard/dashboard_app.py@c2, the one service that really runs (§1.4)")
+        log_banner("dashboard", "IR/web_dashboard/dashboard_app.py@c2, the one service that really runs (docs/as-built.md §2.4)")
 
     app = FastAPI(title="Mini Market Dashboard", description=MODEL_LABEL, lifespan=startup_lifespan(on_startup))
     app.add_exception_handler(Exception, _unhandled)

@@ -1,4 +1,4 @@
-"""agente_deposito as its served ``main.py@c2`` would behave if it started (as-built.md §1.1, §2)."""
+"""agente_deposito as its served ``main.py@c2`` would behave if it started (docs/as-built.md §2.1, §3)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def _add_custom_handlers(app: FastAPI) -> None:
 
 
 def _log_startup(config: ServiceConfig) -> None:
-    log_banner("deposito", "served IR/agente_deposito/main.py@c2, which in reality does not start (§1.1)")
+    log_banner("deposito", "served IR/agente_deposito/main.py@c2, which in reality does not start (docs/as-built.md §2.1)")
     logger = logging.getLogger("agente_deposito")
     season = _SEASONS[datetime.now(UTC).month]
     logger.info("🏭 AgenteDepósito iniciado")
@@ -147,7 +147,7 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
         except ProductNotFound as exc:
             raise HTTPException(404, str(exc)) from None
 
-    @app.put("/productos/{producto_id}")  # no require_role in the real code (as-built.md §1.1)
+    @app.put("/productos/{producto_id}")  # no require_role in the real code (docs/as-built.md §2.1)
     async def update_product(producto_id: int, body: ProductoUpdate) -> dict[str, Any]:
         try:
             return table.update_product(producto_id, body.model_dump(exclude_unset=True))

@@ -1,9 +1,9 @@
 """The ML service as ``main_ml_service.py@c2`` would behave if it started, plus predictor.py's route.
 
-Served module (as-built.md §1.3): Prometheus ``/metrics`` registered first (it shadows the JSON
+Served module (docs/as-built.md §2.3): Prometheus ``/metrics`` registered first (it shadows the JSON
 one), ``/health`` and ``/predict`` behind JWT(ml_service), a fresh start with no models (every
 ``/predict`` is 404 "Model 'x' not found"), and unhandled errors as ``{"detail","timestamp"}``.
-The model also serves ``POST /predict/demanda`` of the unserved ``predictor.py`` (§4), because the
+The model also serves ``POST /predict/demanda`` of the unserved ``predictor.py`` (docs/as-built.md §5), because the
 inflation rate (R4) lives only there; the banner says so. It has no auth: predictor.py has none.
 """
 
@@ -65,7 +65,7 @@ def build_app(config: ServiceConfig, faults: LiveFaults) -> FastAPI:
 
     def on_startup() -> None:
         log_banner("ml", "served IR/ml/main_ml_service.py@c2, which in reality fails at import, plus POST "
-                   "/predict/demanda of unserved IR/ml/predictor.py@c2 (§1.3, §4)")
+                   "/predict/demanda of unserved IR/ml/predictor.py@c2 (docs/as-built.md §2.3, §5)")
         logging.getLogger("ml.predictor").info(startup_line(rate))
 
     app = agent_app("ML Service", on_startup)

@@ -1,5 +1,5 @@
-"""agente_negocio as its served ``main.py@c2`` would behave if it started (as-built.md §1.2), or, with
-``negocio_variant="r3-main-complete"``, as the unserved R3 file ``main_complete.py@c2`` (§3).
+"""agente_negocio as its served ``main.py@c2`` would behave if it started (docs/as-built.md §2.2), or, with
+``negocio_variant="r3-main-complete"``, as the unserved R3 file ``main_complete.py@c2`` (§4).
 
 Served ``main.py`` builds its app twice; the second one, which uvicorn serves, has no ``/metrics``.
 Its deposito client sends no token, so ``deposito_status`` is "disconnected" and every price lookup
@@ -32,7 +32,7 @@ from reference_stack.as_built._security import AddHeaders, agent_headers
 from reference_stack.as_built._switches import AsBuiltSwitches
 
 INFLACION_MENSUAL = 4.5
-"""``settings.INFLACION_MENSUAL``: a percentage, unlike ml's fraction (as-built.md §4)."""
+"""``settings.INFLACION_MENSUAL``: a percentage, unlike ml's fraction (docs/as-built.md §5)."""
 DEPOSITO_URL_DEFAULT = "http://localhost:8001"
 DEPOSITO_TIMEOUT_S = 5.0
 WRONG_PORT = "8001"
@@ -82,7 +82,7 @@ class DepositoClient:
 
 
 def _log_startup() -> None:
-    log_banner("negocio", "served IR/agente_negocio/main.py@c2 (second app), which in reality does not start (§1.2)")
+    log_banner("negocio", "served IR/agente_negocio/main.py@c2 (second app), which in reality does not start (docs/as-built.md §2.2)")
     log.info("🧠 AgenteNegocio iniciado - Puerto %s", WRONG_PORT)
 
 

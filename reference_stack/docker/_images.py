@@ -25,7 +25,7 @@ COPIED_PACKAGES = ("stagegate", "generators", "reference_stack")
 
 @dataclass(frozen=True)
 class ServiceImage:
-    """One service as intended.md §1 deploys it."""
+    """One service as docs/contract.md §2 deploys it."""
 
     service: str
     compose_service: str

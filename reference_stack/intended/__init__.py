@@ -1,7 +1,7 @@
-"""The intended v0.10.0 contract (intended.md): one module per service, each with ``build``.
+"""The intended v0.10.0 contract (docs/contract.md): one module per service, each with ``build``.
 
 ``build(config, faults, logger)`` returns the service's whole ASGI app, middleware included;
-``gateway_config(site)`` renders the nginx gateway of intended.md §1. A second contract
+``gateway_config(site)`` renders the nginx gateway of docs/contract.md §2. A second contract
 (``as_built``) is a sibling package with the same names.
 """
 

@@ -1,4 +1,4 @@
-"""What the three agents share (intended.md §2): ``/health``, ``/auth/login`` and token checks."""
+"""What the three agents share (docs/contract.md §3): ``/health``, ``/auth/login`` and token checks."""
 
 from __future__ import annotations
 

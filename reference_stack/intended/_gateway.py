@@ -1,4 +1,4 @@
-"""The intended gateway (intended.md §1): routes, limits and the headers nginx adds on its own answers.
+"""The intended gateway (docs/contract.md §2): routes, limits and the headers nginx adds on its own answers.
 
 Every route is rate limited and answered with nodelay; nginx's own answers (``/health``, 413, 503)
 carry the same security headers as the services, and the 413/503 bodies are JSON.

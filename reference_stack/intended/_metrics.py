@@ -1,4 +1,4 @@
-"""The dashboard's Prometheus metrics (intended.md §6): requests, errors, p95 duration, uptime."""
+"""The dashboard's Prometheus metrics (docs/contract.md §7): requests, errors, p95 duration, uptime."""
 
 from __future__ import annotations
 

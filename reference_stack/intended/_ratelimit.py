@@ -1,4 +1,4 @@
-"""The dashboard's rate limit on ``/api/*`` (intended.md §6): per client IP and path, sliding window."""
+"""The dashboard's rate limit on ``/api/*`` (docs/contract.md §7): per client IP and path, sliding window."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""dashboard (intended.md §6): HTML and JSON over the stock ledger, API key, rate limit, metrics."""
+"""dashboard (docs/contract.md §7): HTML and JSON over the stock ledger, API key, rate limit, metrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""deposito (intended.md §3): products and the stock ledger, behind the agent's own JWT."""
+"""deposito (docs/contract.md §4): products and the stock ledger, behind the agent's own JWT."""
 
 from __future__ import annotations
 

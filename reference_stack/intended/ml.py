@@ -1,4 +1,4 @@
-"""ml (intended.md §5, R4): demand predictions adjusted by the monthly inflation rate.
+"""ml (docs/contract.md §6, R4): demand predictions adjusted by the monthly inflation rate.
 
 The rate is read from ``INFLATION_RATE_MONTHLY`` once, at start-up, and logged in the exact line
 the checklist greps for; a non-numeric value stops the process with a clear error.

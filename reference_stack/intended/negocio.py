@@ -1,4 +1,4 @@
-"""negocio (intended.md §4): current prices and invoice OCR bounded by ``OCR_TIMEOUT_SECONDS`` (R3).
+"""negocio (docs/contract.md §5): current prices and invoice OCR bounded by ``OCR_TIMEOUT_SECONDS`` (R3).
 
 OCR runs in its own thread pool under ``asyncio.wait_for``: on timeout the request gets a 504 at
 once, the job is told to stop, and the event loop goes on serving every other route.

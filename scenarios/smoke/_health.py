@@ -1,6 +1,6 @@
 """§6 health: every service and the gateway answer their health route, and say they are healthy.
 
-The status code is not enough (as-built.md §12): the dashboard keeps answering 200 with
+The status code is not enough (docs/as-built.md §11): the dashboard keeps answering 200 with
 ``"database": "error"``, so a body that reports itself unhealthy fails too. Where the profile says
 ``/health`` needs a JWT (the as-built agents), the unauthenticated probe the checklist and compose
 use is tried first and its failure becomes a finding, then the service is probed with a token;
@@ -117,7 +117,7 @@ def check_health(context: SmokeContext) -> CheckOutcome:
         findings.append(FindingDraft(
             HEALTH_NEEDS_JWT, SECTION, "major",
             "health: /health requires a token, so unauthenticated healthchecks fail",
-            "; ".join(unauth_failures), "as-built.md §1.1-§1.3, §7 blocker 4"))
+            "; ".join(unauth_failures), "docs/as-built.md §2.1-§2.3, §8 blocker 4"))
     checked = len(profile.services) + (2 if gateway is not None else 0)
     warnings = [f"healthy only with credentials: {'; '.join(unauth_failures)}"] if unauth_failures else []
     return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,

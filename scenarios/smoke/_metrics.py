@@ -83,7 +83,7 @@ def check_metrics(context: SmokeContext) -> CheckOutcome:
         findings.append(FindingDraft(P95_ABSENT, SECTION, "major",
                                      f"metrics: {name} is absent, so the p95 < 500 ms check cannot be made",
                                      spec.p95_missing or f"GET {spec.path} (with key) has no {name} sample",
-                                     "as-built.md §5.1" if spec.p95_missing else "checklist §12"))
+                                     "docs/as-built.md §6.1" if spec.p95_missing else "checklist §12"))
     else:
         seen[P95_ABSENT] = f"GET {spec.path} (with key) serves {spec.p95_ms} = {after[spec.p95_ms]:g} ms"
         if not after[spec.p95_ms] < P95_LIMIT_MS:  # NaN fails too

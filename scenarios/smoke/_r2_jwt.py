@@ -97,7 +97,7 @@ def _finding(finding_id: str, what: str, hits: list[tuple[TokenCase, Exchange, P
              f"{case.target} {probe.path}{more}")
     evidence = "; ".join(f"{c.id}: {e.request} -> {e.outcome()}" for c, e, _ in hits[:LISTED_CASES])
     return FindingDraft(finding_id, SECTION, severity, title, f"{what}: {evidence}",
-                        "checklist §8, intended.md §2")
+                        "checklist §8, docs/contract.md §3")
 
 
 def _issuer_log(context: SmokeContext, rejected_iss_only: set[str], problems: list[str],
@@ -191,7 +191,7 @@ def _judge(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
         findings.append(FindingDraft("cross_agent_target_missing", SECTION, "minor",
                                      f"R2: the checklist's probe target {checklist_probe.path} does not exist on "
                                      f"negocio; tokens went to {sent.probes['negocio'].path}",
-                                     checklist_probe.missing, "as-built.md §10"))
+                                     checklist_probe.missing, "docs/as-built.md §10"))
 
 
 def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:

@@ -39,7 +39,7 @@ BODY_QUOTE_CHARS = 80
 BUSY_PROBE_DELAY_S = 2.0
 """When, at the latest, smoke asks negocio's health while the heavy invoice is in OCR (half the timeout if sooner)."""
 BUSY_PROBE_LIMIT_S = 2.0
-"""How long that health answer may take: the service must keep serving other routes (intended.md §4)."""
+"""How long that health answer may take: the service must keep serving other routes (docs/contract.md §5)."""
 
 
 def classify(exchange: Exchange, invoice: InvoiceFile, timeout_s: float, grace_s: float,
@@ -79,12 +79,12 @@ def _problems_for(result: str, detail: str, exchange: Exchange, invoice: Invoice
         findings.append(FindingDraft("ocr_route_missing", SECTION, "critical",
                                      f"R3: route {spec.path} does not exist (404)",
                                      f"{exchange.request} -> 404; {spec.missing or 'the OCR route is not served'}",
-                                     "as-built.md §3, §10" if spec.missing else "checklist §9"))
+                                     "docs/as-built.md §4, §10" if spec.missing else "checklist §9"))
     elif result == "body_limit":
         problems.append(f"heavy invoice: {detail}")
         findings.append(FindingDraft("ocr_body_limit", SECTION, "major",
                                      f"R3: the heavy invoice ({invoice.bytes} bytes) got 413, so the OCR timeout "
-                                     "was never exercised", f"{where} -> 413", "checklist §9, intended.md §4"))
+                                     "was never exercised", f"{where} -> 413", "checklist §9, docs/contract.md §5"))
     else:
         problems.append(f"heavy invoice: no timely {spec.timeout_status} ({detail})")
         answer = f"answered {exchange.status}" if exchange.answered else f"got no answer ({exchange.error})"
@@ -93,7 +93,7 @@ def _problems_for(result: str, detail: str, exchange: Exchange, invoice: Invoice
                                      "timeout",
                                      f"{where}: {detail}" + (f"; {spec.timeout_missing}" if spec.timeout_missing
                                                              else ""),
-                                     "as-built.md §1.2, §3" if spec.timeout_missing else "checklist §9"))
+                                     "docs/as-built.md §2.2, §4" if spec.timeout_missing else "checklist §9"))
 
 
 @functools.cache

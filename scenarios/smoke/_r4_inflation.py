@@ -70,7 +70,7 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
             findings.append(FindingDraft("predict_contract_differs", SECTION, "major",
                                          f"R4: {spec.method} {spec.path} answered {exchange.status}",
                                          f"{exchange.request} -> {exchange.status}; {spec.missing}",
-                                         "as-built.md §4, §10"))
+                                         "docs/as-built.md §5, §10"))
         return
     reading = judge_inflation(exchange.json(), spec.json_body, spec)
     evidence[-1].update(rate_field=spec.rate_field, rate=reading.raw_rate)

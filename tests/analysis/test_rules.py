@@ -173,7 +173,7 @@ def test_p95_of_normal_traffic_from_the_sketches(results: Path) -> None:
 def test_critical_finding_holds(results: Path) -> None:
     run = clean_run(results)
     run.write("finding", 5, "smoke", id="ocr_route_missing", section="§9 R3", severity="critical",
-              title="OCR route missing", evidence="404", reference="as-built.md §3")
+              title="OCR route missing", evidence="404", reference="docs/as-built.md §4")
     verdict = evaluate(run.close(), RULES)
     assert verdict.verdict == "HOLD"
     assert [f.id for f in verdict.findings] == ["ocr_route_missing"]

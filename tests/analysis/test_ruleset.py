@@ -1,4 +1,4 @@
-"""The rules file: the shipped default encodes §7; malformed files give one exact line."""
+"""The rules file: the shipped default encodes docs/contract.md §8; malformed files give one exact line."""
 
 from __future__ import annotations
 

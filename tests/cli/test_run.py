@@ -188,7 +188,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
 
 
 AS_BUILT_GAPS = {
-    # as-built.md §10, as the model reproduces them (observed) or the profile declares them
+    # docs/as-built.md §10, as the model reproduces them (observed) or the profile declares them
     "health_needs_jwt", "no_login_route", "container_names_differ", "no_issuer_check", "ocr_route_missing",
     "inflation_log_case", "predict_contract_differs", "metrics_need_key", "p95_metric_absent", "hsts_by_flag",
     "jwt_wrong_rejection", "security_headers_missing_on_429",

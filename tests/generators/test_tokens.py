@@ -1,7 +1,7 @@
 """Every token case is what it claims: checked with PyJWT against the issuer's and target's secrets.
 
-``verify`` is each contract's acceptance rule written with PyJWT: intended.md §2 (HS256, own
-secret, ``iss`` equal to the agent's name, ``exp`` required) and as-built.md §2.3 (HS256, own
+``verify`` is each contract's acceptance rule written with PyJWT: docs/contract.md §3 (HS256, own
+secret, ``iss`` equal to the agent's name, ``exp`` required) and docs/as-built.md §3.3 (HS256, own
 secret, ``exp`` checked when present, ``role`` must match, ``iss`` ignored).
 """
 
@@ -190,7 +190,7 @@ def test_forgeries_are_built_as_described() -> None:
 
 
 def test_as_built_with_one_shared_secret_isolates_only_by_role() -> None:
-    """as-built.md §2.4: per-agent secrets unset -> a cross-agent token differs only by role -> 403."""
+    """docs/as-built.md §3.4: per-agent secrets unset -> a cross-agent token differs only by role -> 403."""
     shared = "test-shared-jwt-secret-key-0123456789abc"
     built = catalogue("role", {name: shared for name in SECRETS})
     case = built.case("cross_agent__deposito_to_negocio")

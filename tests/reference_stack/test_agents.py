@@ -1,4 +1,4 @@
-"""intended.md §2 on every agent: health, login, per-agent JWT rules, errors, headers, logs."""
+"""docs/contract.md §3 on every agent: health, login, per-agent JWT rules, errors, headers, logs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The as-built model's agents over real HTTP: each row of as-built.md §1.1-§1.3 and §2 the
+"""The as-built model's agents over real HTTP: each row of docs/as-built.md §2.1-§2.3 and §3 the
 ``as-built`` profile relies on, and each documented defect reproduced."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def post(stack, service: str, path: str, **kwargs) -> httpx.Response:
     return httpx.post(str(stack[service]) + path, timeout=30, **kwargs)
 
 
-# --- §2: JWT, as the real shared/auth.py checks it -------------------------------------------
+# --- §3: JWT, as the real shared/auth.py checks it -------------------------------------------
 
 def test_health_needs_a_jwt_and_missing_header_is_403_not_authenticated(stack) -> None:
     for service in ("deposito", "negocio", "ml"):
@@ -151,7 +151,7 @@ def test_no_secret_at_all_stops_start_up(tmp_path: Path) -> None:
         deposito.build_app(cfg, LiveFaults("deposito", FaultSet()))
 
 
-# --- §1.1 deposito ----------------------------------------------------------------------------
+# --- §2.1 deposito ----------------------------------------------------------------------------
 
 def test_deposito_products_stock_and_critical(stack) -> None:
     listing = get(stack, "deposito", "/productos", params={"limit": 20}, headers=DEPOSITO).json()
@@ -229,7 +229,7 @@ def test_deposito_start_up_lines(stack) -> None:
     assert logs.matching("🏭 AgenteDepósito iniciado") and logs.matching("Puerto: 8002")
 
 
-# --- §1.2 negocio (served main.py) ------------------------------------------------------------
+# --- §2.2 negocio (served main.py) ------------------------------------------------------------
 
 def test_negocio_health_reads_deposito_disconnected(stack) -> None:
     body = get(stack, "negocio", "/health", headers=NEGOCIO).json()
@@ -271,7 +271,7 @@ def test_negocio_start_up_banner_names_the_wrong_port(stack) -> None:
     assert stack["logs"].matching(f"AS-BUILT MODEL negocio: {MODEL_LABEL}")
 
 
-# --- §3 negocio, the unserved R3 file as a variant ------------------------------------------
+# --- §4 negocio, the unserved R3 file as a variant ------------------------------------------
 
 @pytest.fixture(scope="module")
 def r3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
@@ -320,7 +320,7 @@ def test_r3_over_50_mb_is_413(r3) -> None:
     assert answer.status_code == 413 and answer.json()["error"] == "File too large. Maximum size is 50MB."
 
 
-# --- §1.3 and §4 ml ---------------------------------------------------------------------------
+# --- §2.3 and §5 ml ---------------------------------------------------------------------------
 
 def test_ml_predict_demanda_carries_the_rate_as_a_percent_string(stack) -> None:
     answer = post(stack, "ml", "/predict/demanda", json={"producto_id": 1, "dias_prediccion": 7})

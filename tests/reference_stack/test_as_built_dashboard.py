@@ -1,4 +1,4 @@
-"""The as-built dashboard over real HTTP: as-built.md §1.4, §2.5, §5 and §12.3, row by row."""
+"""The as-built dashboard over real HTTP: docs/as-built.md §2.4, §3.5, §6 and §11.3, row by row."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""as-built.md §1.5, §5.2, §6: the as-built stack's nginx models the real ``nginx.conf@c2`` (real nginx).
+"""docs/as-built.md §2.5, §6.2, §7: the as-built stack's nginx models the real ``nginx.conf@c2`` (real nginx).
 
 One small stack (deposito and the dashboard behind the gateway) for the routing and header tests; the
 rate-limit test starts its own, because spending the dashboard zone's burst would throttle the others.

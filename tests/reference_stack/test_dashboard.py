@@ -1,4 +1,4 @@
-"""intended.md §6: API key, pages, JSON API, Prometheus metrics, rate limit, security headers."""
+"""docs/contract.md §7: API key, pages, JSON API, Prometheus metrics, rate limit, security headers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""intended.md §3: products, stock movements with idempotency keys, critical stock, no corruption."""
+"""docs/contract.md §4: products, stock movements with idempotency keys, critical stock, no corruption."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""intended.md §1: the nginx gateway's routes, body limit, timeouts and rate limits (real nginx)."""
+"""docs/contract.md §2: the nginx gateway's routes, body limit, timeouts and rate limits (real nginx)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""intended.md §5 (R4): the inflation rate read at start-up, logged once, applied to predictions."""
+"""docs/contract.md §6 (R4): the inflation rate read at start-up, logged once, applied to predictions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""intended.md §4: prices with inflation, and OCR bounded by OCR_TIMEOUT_SECONDS (R3)."""
+"""docs/contract.md §5: prices with inflation, and OCR bounded by OCR_TIMEOUT_SECONDS (R3)."""
 
 from __future__ import annotations
 

@@ -164,12 +164,12 @@ def full_verdict(results: Path, rules: list[RuleResult] | None = None, **extra: 
         findings=[
             FindingOut(id="cross_agent_500", section="§8 R2", severity="critical",
                        title="cross-agent token answered 500", evidence="negocio /precios/consultar: 500",
-                       reference="as-built.md §2"),
+                       reference="docs/as-built.md §3"),
             FindingOut(id="ocr_route_missing", section="§9 R3", severity="major",
                        title="route /procesar_factura_completa does not exist", evidence="404",
-                       reference="as-built.md §3"),
+                       reference="docs/as-built.md §4"),
             FindingOut(id="health_needs_token", section="§6 Health Checks", severity="major",
-                       title="/health requires a token", evidence="403", reference="as-built.md §4"),
+                       title="/health requires a token", evidence="403", reference="docs/as-built.md §5"),
         ],
         requests=[
             RequestRow(name=NORMAL, service="deposito", traffic="normal", count=1237, ok=1140, errors=60,

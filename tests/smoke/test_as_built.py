@@ -54,7 +54,7 @@ def test_observed_gaps_carry_their_evidence(report: SmokeReport) -> None:
     assert findings["jwt_wrong_rejection"].title.startswith(
         "R2: cross-agent token answered 500 (expected 401/403) on negocio /precios/consultar")
     assert "status 403" in findings["health_needs_jwt"].evidence
-    assert findings["health_needs_jwt"].reference == "as-built.md §1.1-§1.3, §7 blocker 4"
+    assert findings["health_needs_jwt"].reference == "docs/as-built.md §2.1-§2.3, §8 blocker 4"
     assert findings["p95_metric_absent"].severity == "major"
     assert "429 lacks Content-Security-Policy" in findings["security_headers_missing_on_429"].evidence
     assert findings["ocr_no_timeout"].title == "R3: heavy invoice answered 500 instead of 504 at the OCR timeout"
@@ -77,7 +77,7 @@ def test_cli_verdict_is_rollback(as_built: StackHandle, tmp_path: Path, cli: Cal
 
 
 def test_agents_that_do_not_start_are_observed(tmp_path: Path) -> None:
-    """As in reality (as-built.md §0): the three agents refuse connections; smoke says so and goes on."""
+    """As in reality (docs/as-built.md §1): the three agents refuse connections; smoke says so and goes on."""
     with running_stack(tmp_path / "stack", contract="as-built", ocr_timeout_s=OCR_TIMEOUT_S,
                        env={"STAGEGATE_AS_BUILT_NOT_STARTED": "deposito,negocio,ml"}) as not_started:
         report = smoke_on(not_started, tmp_path / "results", profile="as-built")
@@ -93,4 +93,4 @@ def test_agents_that_do_not_start_are_observed(tmp_path: Path) -> None:
         "ml unhealthy (connection refused)")
     finding = next(f for f in report.findings if f.id == "agents_do_not_start")
     assert finding.title == "health: deposito, negocio, ml refuse connections"
-    assert finding.reference == "as-built.md §0, §7"
+    assert finding.reference == "docs/as-built.md §1, §8"
