@@ -24,7 +24,6 @@ import uuid
 from pathlib import Path
 from typing import Any, cast
 
-import httpx
 import locust
 from locust.env import Environment
 from locust.runners import WorkerRunner
@@ -32,7 +31,7 @@ from locust.runners import WorkerRunner
 from scenarios._auth import Credentials
 from scenarios._context import RunContext, attach, has_context
 from scenarios._discovery import Discovered, discover
-from scenarios._errors import ScenarioError, TargetUnreachable
+from scenarios._errors import ScenarioError
 from scenarios._health import HealthWatcher
 from scenarios._heavy_invoice import HeavyInvoiceUser
 from scenarios._inputs import default_invoices, load_invoices, load_token_cases
@@ -45,11 +44,9 @@ from scenarios._shapes import StagesShape, effective_stages
 from scenarios._token_forger import TokenForgerUser
 from scenarios.deployment_facts import configured_ocr_timeout, token_catalogue
 from scenarios.profiles import Profile, load_profile
-from scenarios.targets import Resolved, Secrets, resolve_profile
+from scenarios.targets import Resolved, Secrets, ensure_reachable, resolve_profile
 from stagegate import __version__
 from stagegate.stream import RunHeader, record
-
-REACHABILITY_TIMEOUT_S = 2.0
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per setup request drowns Locust's own output
@@ -76,7 +73,8 @@ def install(environment: Environment) -> Recorder:
         _install_optional(environment, "scenarios._abort", when=True)  # ships windows as the master's abort needs
         return recorder
     resolved = _resolve(options)
-    check_reachable(resolved.profile, local=options.target == "local")
+    ensure_reachable(resolved.profile, hint="; start the reference stack with: stagegate stack up"
+                     if options.target == "local" else "")
     results_dir = _results_dir(options.results_dir)
     options.results_dir = str(results_dir)  # handed to the workers with the other options
     recorder = Recorder(environment, results_dir=results_dir, header=run_header(options, resolved.profile))
@@ -198,19 +196,6 @@ def end_interrupted_on_sigint(recorder: Recorder) -> None:
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, on_sigint)
-
-
-def check_reachable(profile: Any, *, local: bool) -> None:
-    """``TargetUnreachable`` in one line when no service of the target answers at all."""
-    urls = [spec.url for spec in profile.services.values()]
-    for url in urls:
-        try:
-            httpx.get(url + "/", timeout=REACHABILITY_TIMEOUT_S, trust_env=False)  # as Locust: no proxy
-            return
-        except httpx.HTTPError:
-            continue
-    hint = "; start the reference stack with: stagegate stack up" if local else ""
-    raise TargetUnreachable(f"target unreachable: nothing answers at {', '.join(urls)}{hint}")
 
 
 def _results_dir(option: str) -> Path:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from dotenv import dotenv_values
 
 from generators import SecretMissing
@@ -135,3 +137,38 @@ def _secret_names(profile: Profile) -> set[str]:
     if profile.auth.shared_secret_env:
         names.add(profile.auth.shared_secret_env)
     return names
+
+
+REACHABILITY_TIMEOUT_S = 3.0
+REACHABILITY_RETRY_S = 5.0
+"""How long a target whose every service refuses connections is retried before it is called unreachable."""
+REACHABILITY_INTERVAL_S = 0.5
+
+
+def ensure_reachable(profile: Profile, *, hint: str = "") -> None:
+    """``TargetUnreachable`` (one line, exit 2) only when every service refuses connections for a while.
+
+    The one reachability probe of the gate and of a plain Locust run. Each service's health route is
+    asked as the load asks it (no proxy from the environment), for up to ``REACHABILITY_RETRY_S`` (a
+    stack still starting gets that long). Any answer, a 5xx included, and a timeout mean something is
+    there: that is a broken deployment, which the verdict judges, not a mistake in the command.
+    """
+    services = profile.services
+    deadline = time.monotonic() + REACHABILITY_RETRY_S
+    while True:
+        causes: dict[str, None] = {}
+        for spec in services.values():
+            try:
+                httpx.get(spec.url + spec.health_path, timeout=REACHABILITY_TIMEOUT_S, trust_env=False)
+            except httpx.ConnectError as exc:  # refused, no route to the host, a name that does not resolve
+                causes[str(exc)] = None
+                continue
+            except httpx.HTTPError:  # a timeout or a malformed answer: something listens
+                return
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(REACHABILITY_INTERVAL_S)
+    where = ", ".join(f"{name} {spec.url}" for name, spec in services.items())
+    raise TargetUnreachable(f"target unreachable: every service refused the connection for {REACHABILITY_RETRY_S:g} s "
+                            f"({where}): {'; '.join(causes)}{hint}")

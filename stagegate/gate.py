@@ -20,21 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-import httpx
 from rich.console import Console
 
 import analysis
 from analysis._reports.index import write_index
 from scenarios.chaos import load_plan
 from scenarios.profiles import Profile, load_profile
-from scenarios.targets import Resolved, resolve_profile
+from scenarios.targets import Resolved, ensure_reachable, resolve_profile
 from stagegate import _locust_process, _progress
 from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
 
-REACHABILITY_TIMEOUT_S = 3.0
-REACHABILITY_RETRY_S = 5.0
-"""How long a target whose every service refuses connections is retried before it is called unreachable."""
-REACHABILITY_INTERVAL_S = 0.5
 DEFAULT_DURATION_S = 60
 
 
@@ -140,35 +135,6 @@ def _local_stack(profile: Profile, console: Console) -> Iterator[None]:
     console.print("reference stack stopped")
 
 
-def _check_reachable(resolved: Resolved) -> None:
-    """One line and exit 2 only when every service of the target refuses connections for a while.
-
-    Each service's health route is asked as the load asks it (no proxy from the environment), for up
-    to ``REACHABILITY_RETRY_S`` (a stack still starting gets that long). Any answer, a 5xx included,
-    and a timeout mean something is there: that is a broken deployment, which the verdict judges,
-    not a mistake in the command.
-    """
-    services = resolved.profile.services
-    deadline = time.monotonic() + REACHABILITY_RETRY_S
-    while True:
-        causes: dict[str, None] = {}
-        for spec in services.values():
-            try:
-                httpx.get(spec.url + spec.health_path, timeout=REACHABILITY_TIMEOUT_S, trust_env=False)
-            except httpx.ConnectError as exc:  # refused, no route to the host, a name that does not resolve
-                causes[str(exc)] = None
-                continue
-            except httpx.HTTPError:  # a timeout or a malformed answer: something listens
-                return
-            return
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(REACHABILITY_INTERVAL_S)
-    where = ", ".join(f"{name} {spec.url}" for name, spec in services.items())
-    raise StagegateError(f"target unreachable: every service refused the connection for {REACHABILITY_RETRY_S:g} s "
-                         f"({where}): {'; '.join(causes)}")
-
-
 def _run_smoke(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> None:
     from scenarios.smoke import run_smoke
 
@@ -252,7 +218,7 @@ def run_gate(options: GateOptions) -> int:
         try:
             with _local_stack(profile, console) if options.target == "local" else contextlib.nullcontext():
                 resolved = resolve_profile(profile, options.target, env_file=options.env_file)
-                _check_reachable(resolved)
+                ensure_reachable(resolved.profile)
                 if options.smoke:
                     _run_smoke(resolved, options, out, console)
                 died = _died_before_traffic(_run_load(resolved, options, out, console), out, console)

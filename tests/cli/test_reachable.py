@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from scenarios.targets import Resolved, resolve_profile
-from stagegate import gate
+from scenarios import targets
+from scenarios.targets import Resolved, ensure_reachable, resolve_profile
 from stagegate.errors import StagegateError
 from tests.conftest import free_port
 
@@ -66,22 +66,22 @@ def test_a_deployment_answering_5xx_is_reachable_even_with_a_proxy_in_the_enviro
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     started = time.monotonic()
-    gate._check_reachable(target(answering_500))
+    ensure_reachable(target(answering_500).profile)
     assert time.monotonic() - started < 2
 
 
 def test_a_deployment_that_times_out_is_reachable(never_answering: str) -> None:
     started = time.monotonic()
-    gate._check_reachable(target(never_answering))
-    assert gate.REACHABILITY_TIMEOUT_S <= time.monotonic() - started < gate.REACHABILITY_TIMEOUT_S + 2
+    ensure_reachable(target(never_answering).profile)
+    assert targets.REACHABILITY_TIMEOUT_S <= time.monotonic() - started < targets.REACHABILITY_TIMEOUT_S + 2
 
 
 def test_refused_connections_are_retried_then_unreachable_in_one_line() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     with pytest.raises(StagegateError) as raised:
-        gate._check_reachable(target(url))
-    assert gate.REACHABILITY_RETRY_S <= time.monotonic() - started < gate.REACHABILITY_RETRY_S + 3
+        ensure_reachable(target(url).profile)
+    assert targets.REACHABILITY_RETRY_S <= time.monotonic() - started < targets.REACHABILITY_RETRY_S + 3
     message = str(raised.value)
     assert message.startswith(f"target unreachable: every service refused the connection for 5 s (deposito {url}, ")
     assert message.endswith("Connection refused") and "\n" not in message
@@ -99,8 +99,8 @@ def test_a_service_that_comes_up_during_the_retry_is_reachable() -> None:
     threading.Thread(target=start_late, daemon=True).start()
     try:
         started = time.monotonic()
-        gate._check_reachable(target(f"http://127.0.0.1:{port}"))
-        assert 1.5 <= time.monotonic() - started < gate.REACHABILITY_RETRY_S
+        ensure_reachable(target(f"http://127.0.0.1:{port}").profile)
+        assert 1.5 <= time.monotonic() - started < targets.REACHABILITY_RETRY_S
     finally:
         if server:
             server[0].shutdown()
