@@ -9,8 +9,8 @@ A rules file is TOML with one table per rule under ``rules``, keyed by the rule'
     section = "§15 Rollback"
     traffic = ["normal"]
     above = 0.10
-    for_s = 60
-    min_count = 100
+    for_s = 120
+    min_count = 200
 
 Every threshold, window and scope is a field here and a value in the file, never a literal in code.
 The shipped ``analysis/rules/default.toml`` encodes docs/contract.md §8.
