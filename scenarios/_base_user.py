@@ -170,6 +170,18 @@ class StagegateUser(FastHttpUser):
         with self.call(call_name, **values) as response:
             judge(response, self.harness.profile.calls[call_name].ok_statuses)
 
+    def prediction(self, *, traffic: str = "normal", headers: Mapping[str, str] | None = None,
+                   auth: str = "jwt") -> tuple[ResponseContextManager, dict[str, Any]]:
+        """The profile's prediction with its body filled from a discovered product (and the body sent);
+        not sent (``RescheduleTask``) when the deployment holds no product to predict for."""
+        spec = self.harness.profile.predict
+        discovered = self.harness.discovered.values_for(self.harness.profile, spec, self.harness.rng)
+        if discovered is None:
+            raise RescheduleTask()
+        body: dict[str, Any] = fill(spec.json_body, discovered)
+        return self.send(spec.method, spec.service, spec.path, auth=auth, traffic=traffic, headers=headers,
+                         json=body), body
+
     def call(self, call_name: str, *, traffic: str = "normal", auth: str | None = None,
              headers: Mapping[str, str] | None = None, **values: Any) -> ResponseContextManager:
         """The profile's business call ``call_name`` with its placeholders filled from a discovered item

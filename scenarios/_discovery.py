@@ -31,7 +31,7 @@ from scenarios._setup_calls import (
     retry_until,
     unavailable_status,
 )
-from scenarios.profiles import CallSpec, Profile
+from scenarios.profiles import CallSpec, PredictSpec, Profile
 
 DISCOVERY_TIMEOUT_S = 10.0
 SECTION = "§7 Load"
@@ -74,9 +74,10 @@ def placeholders(template: Any) -> set[str]:
     return set()
 
 
-def kinds_needed(profile: Profile, call: CallSpec) -> list[str]:
-    """The discovery kinds whose placeholders ``call`` uses."""
-    used = placeholders(call.path) | placeholders(call.query) | placeholders(call.json_body)
+def kinds_needed(profile: Profile, call: CallSpec | PredictSpec) -> list[str]:
+    """The discovery kinds whose placeholders ``call`` (a business call or the prediction) uses."""
+    query = call.query if isinstance(call, CallSpec) else {}
+    used = placeholders(call.path) | placeholders(query) | placeholders(call.json_body)
     return [kind for kind, spec in profile.discovery.items() if used & set(spec.fields)]
 
 
@@ -86,7 +87,7 @@ class Discovered:
 
     items: dict[str, list[Item]] = field(default_factory=dict)
 
-    def values_for(self, profile: Profile, call: CallSpec, rng: random.Random) -> Item | None:
+    def values_for(self, profile: Profile, call: CallSpec | PredictSpec, rng: random.Random) -> Item | None:
         """Placeholder values for one ``call`` (a random item of each kind it needs); None when a kind it
         needs has no items (the call cannot be sent meaningfully)."""
         values: Item = {}

@@ -113,10 +113,11 @@ class MlUser(StagegateUser):
 
     def predict(self) -> None:
         spec = self.harness.profile.predict
-        with self.send(spec.method, spec.service, spec.path, auth="jwt", json=spec.json_body) as response:
+        sent, body = self.prediction()
+        with sent as response:
             if not judge(response, (200,)):
                 return
-            problem = inflation_problem(_json(response), spec.json_body, spec)
+            problem = inflation_problem(_json(response), body, spec)
             if problem:
                 response.failure(problem)
 

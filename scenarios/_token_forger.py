@@ -77,9 +77,7 @@ class TokenForgerUser(StagegateUser):
     def _probe(self, agent: str, call: str | None, headers: dict[str, str]) -> ResponseContextManager:
         traffic = "forged_token"
         if call is None:
-            spec = self.harness.profile.predict
-            return self.send(spec.method, spec.service, spec.path, traffic=traffic, headers=headers,
-                             json=spec.json_body)
+            return self.prediction(traffic=traffic, headers=headers, auth="none")[0]
         return self.call(call, traffic=traffic, auth="none", headers=headers)
 
 

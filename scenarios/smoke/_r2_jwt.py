@@ -65,7 +65,7 @@ def probe_route(profile: Profile, agent: str, values: Mapping[str, Any] | None =
     spec = profile.services[agent]
     if spec.health_auth == "jwt" or profile.predict.service != agent:
         return Probe("GET", spec.health_path, {}, None, tuple(spec.health_ok_statuses))
-    return Probe(profile.predict.method, profile.predict.path, {}, dict(profile.predict.json_body))
+    return Probe(profile.predict.method, profile.predict.path, {}, fill(profile.predict.json_body, values))
 
 
 def classify(case: TokenCase, exchange: Exchange, probe: Probe) -> Classified:

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from scenarios._classify import RATE_TOLERANCE, judge_inflation, read_rate
+from scenarios._discovery import fill, placeholders
 from scenarios.profiles import PredictSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
@@ -57,8 +58,12 @@ def _log_part(context: SmokeContext, spec: PredictSpec, problems: list[str], evi
 
 def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str], unreachable: list[str],
                    evidence: list[dict[str, Any]], findings: list[FindingDraft]) -> None:
+    body = fill(spec.json_body, context.placeholder_values())
+    if placeholders(body):
+        unreachable.append(f"could not look: no discovered product to predict for ({', '.join(sorted(placeholders(body)))})")
+        return
     exchange = context.request(spec.method, context.profile.url(spec.service, spec.path), label="prediction",
-                               headers=context.bearer(spec.service), json=spec.json_body)
+                               headers=context.bearer(spec.service), json=body)
     evidence.append(exchange.evidence())
     if not exchange.answered:
         (unreachable if exchange.transport else problems).extend(context.unreachable([exchange]))
@@ -72,7 +77,7 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
                                          f"{exchange.request} -> {exchange.status}; {spec.missing}",
                                          "docs/as-built.md §5, §10"))
         return
-    reading = judge_inflation(exchange.json(), spec.json_body, spec)
+    reading = judge_inflation(exchange.json(), body, spec)
     evidence[-1].update(rate_field=spec.rate_field, rate=reading.raw_rate)
     if spec.adjustment_field:
         expected = None if reading.expected_adjustment is None else round(reading.expected_adjustment, 6)

@@ -90,6 +90,8 @@ def test_hostile_file_refused_as_it_should_is_expected() -> None:
 # loopback servers that refuse, reset, close or stay silent.
 
 PROFILE = load_profile("as-built")
+DISCOVERED = {"id": 7001, "codigo": "2000000070014"}
+"""What smoke's discovery found on the deployment: it fills the probe's placeholders, as at run time."""
 SECRETS = {"JWT_SECRET_KEY": "s" * 32}
 FORGER_PROBE_CALLS = {"deposito": ("product_list",), "negocio": ("negocio_products", "price_lookup")}
 """``TokenForgerUser``'s probe calls (``scenarios._token_forger.PROBE_CALLS``; that module imports Locust)."""
@@ -244,7 +246,7 @@ def test_smoke_and_load_classify_a_token_answer_alike(catalogue: dict[str, tuple
     load_exception, exchange = _smoke_exchange(answer, 0.01)
 
     load = load_token(exchange.status, load_exception, load_case, agent)
-    smoke = classify_smoke_token(smoke_case, exchange, probe_route(PROFILE, agent))
+    smoke = classify_smoke_token(smoke_case, exchange, probe_route(PROFILE, agent, DISCOVERED))
 
     assert (smoke.result, smoke.expected, smoke.failure) == (load.result, load.expected, load.failure)
     assert load.result == result, load

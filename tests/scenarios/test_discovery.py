@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 import pytest
 
 from reference_stack import StackHandle, running_stack
-from reference_stack._config import database_path
 from scenarios._discovery import Discovered, discover
 from scenarios.profiles import load_profile
 from tests.scenarios.conftest import OCR_SECONDS_PER_MB, OCR_TIMEOUT_S, LocustRun, locust
@@ -94,11 +92,9 @@ def test_a_broken_deployment_is_retried_for_the_budget_then_named() -> None:
 
 @pytest.fixture(scope="module")
 def other_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
-    """A stack of its own whose products have other ids and codes than the built-in catalogue."""
+    """A stack of its own whose every service holds other products than the built-in catalogue."""
     with running_stack(tmp_path_factory.mktemp("other"), gateway=False, ocr_timeout_s=OCR_TIMEOUT_S,
-                       ocr_seconds_per_mb=OCR_SECONDS_PER_MB) as handle:
-        with sqlite3.connect(database_path(handle.state_dir)) as conn:
-            conn.execute("UPDATE productos SET id = id + 7000, codigo = 'SG' || codigo")
+                       ocr_seconds_per_mb=OCR_SECONDS_PER_MB, catalogue="variant:3") as handle:
         yield handle
 
 
@@ -109,28 +105,32 @@ def test_the_load_uses_the_deployments_own_products(other_stack: StackHandle, tm
     assert run.returncode == 0, run.output[-3000:]
     windows = [w for w in run.records("window") if w["traffic"] == "normal"]
     by_name = {name: [w for w in windows if w["name"] == name] for name in
-               ("deposito GET /productos/{id}", "deposito POST /stock/update", "negocio GET /precios/consultar")}
+               ("deposito GET /productos/{id}", "deposito POST /stock/update", "negocio GET /precios/consultar",
+                "ml POST /predict")}
     for name, found in by_name.items():
         assert sum(w["count"] for w in found) > 0, name
         assert sum(w["outcomes"]["error"] for w in found) == 0, (name, [w["errors"] for w in found])
+    first_listed = sorted(product.id for product in other_stack.catalogue)[:8]
+    assert not set(first_listed) & set(range(1, 41))  # none of the built-in catalogue's ids
     start = run.records("ledger_snapshot")[0]
-    assert sorted(start["stock"]) == [str(7000 + index) for index in range(1, 9)]  # the first 8 listed
-    assert {entry["producto_id"] for entry in run.records("ledger")} <= {7000 + index for index in range(1, 9)}
+    assert sorted(map(int, start["stock"])) == first_listed
+    assert {entry["producto_id"] for entry in run.records("ledger")} <= set(first_listed)
     changed, acknowledged = run.ledger()
     assert changed == acknowledged
 
 
 @pytest.mark.e2e
-def test_a_deployment_without_products_gets_a_finding_not_404s(other_stack: StackHandle, tmp_path: Path) -> None:
-    with sqlite3.connect(database_path(other_stack.state_dir)) as conn:
-        conn.execute("DELETE FROM productos")
-    run = locust(other_stack, tmp_path / "results", seconds=4)
+def test_a_deployment_without_products_gets_a_finding_not_404s(tmp_path: Path) -> None:
+    with running_stack(tmp_path / "empty", gateway=False, ocr_timeout_s=OCR_TIMEOUT_S,
+                       ocr_seconds_per_mb=OCR_SECONDS_PER_MB, catalogue="empty") as empty:
+        run = locust(empty, tmp_path / "results", seconds=4)
     assert isinstance(run, LocustRun)
     assert run.returncode == 0, run.output[-3000:]
     (finding,) = run.records("finding")
     assert finding["id"] == "discovery_products_empty" and "0 listed" in finding["evidence"]
     names = {w["name"] for w in run.records("window")}
-    assert not names & {"deposito GET /productos/{id}", "deposito POST /stock/update", "negocio GET /precios/consultar"}
+    assert not names & {"deposito GET /productos/{id}", "deposito POST /stock/update", "negocio GET /precios/consultar",
+                        "ml POST /predict"}
     assert "deposito GET /productos" in names  # what needs no product still runs
     assert [s["stock"] for s in run.records("ledger_snapshot")] == [{}, {}]
     assert run.records("ledger") == []
