@@ -17,8 +17,10 @@ import jwt
 import pytest
 from PIL import Image
 
+from generators.catalogue import CATALOGUE
 from reference_stack import FaultSet, StackError, running_stack
 from reference_stack.as_built import MODEL_LABEL
+from scenarios._discovery import fill
 from scenarios.profiles import Profile, load_profile
 
 
@@ -84,7 +86,8 @@ def test_ocr_and_predict_as_the_profile_describes_them(model) -> None:
                      files={profile.ocr.field: ("factura.png", image.getvalue(), "image/png")}, timeout=30)
     assert ocr.status_code == 500  # ocr.timeout_missing: served main.py awaits a sync method
     assert httpx.post(profile.url("negocio", "/procesar_factura_completa")).status_code == 404
-    predicted = httpx.post(profile.url("ml", profile.predict.path), json=profile.predict.json_body).json()
+    body = fill(profile.predict.json_body, {"id": CATALOGUE[0].id})  # a product the model's stack holds
+    predicted = httpx.post(profile.url("ml", profile.predict.path), json=body).json()
     for key in profile.predict.rate_field.split("."):
         predicted = predicted[key]
     assert predicted == "4.5%"
