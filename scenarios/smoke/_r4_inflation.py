@@ -60,7 +60,9 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
                    evidence: list[dict[str, Any]], findings: list[FindingDraft]) -> None:
     body = fill(spec.json_body, context.placeholder_values())
     if placeholders(body):
-        unreachable.append(f"could not look: no discovered product to predict for ({', '.join(sorted(placeholders(body)))})")
+        why = next((f.evidence for f in context.setup_findings if f.id.startswith("discovery_")),
+                   "the deployment listed none")
+        unreachable.append(f"no discovered product to predict for ({why})")
         return
     exchange = context.request(spec.method, context.profile.url(spec.service, spec.path), label="prediction",
                                headers=context.bearer(spec.service), json=body)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -121,11 +122,16 @@ def test_missing_security_headers_hold(stack: StackHandle, tmp_path: Path) -> No
 def test_capacity_with_two_worker_processes_finds_the_knee_and_holds_below_the_required_rps(
     stack: StackHandle, tmp_path: Path
 ) -> None:
-    # 4 s steps: the rules' 5 s settling time at the start of each step is cut to 1 s.
+    # 4 s steps: the rules' 5 s settling time at the start of each step is cut to 1 s, and a step's
+    # SLOs are judged on the few dozen requests such a step holds (the shipped SLOs want 100).
     text = DEFAULT_RULES.read_text(encoding="utf-8")
-    assert text.count("\nsettle_s = 5 ") == 1
+    head, capacity_part = text.split("\n[capacity]\n")
+    changes = ((r"^settle_s = 5\b", "settle_s = 1", 1), (r"^min_count = 100\b", "min_count = 10", 2))
+    for pattern, replacement, times in changes:
+        assert len(re.findall(pattern, capacity_part, flags=re.MULTILINE)) == times, pattern
+        capacity_part = re.sub(pattern, replacement, capacity_part, flags=re.MULTILINE)
     rules = tmp_path / "rules.toml"
-    rules.write_text(text.replace("\nsettle_s = 5 ", "\nsettle_s = 1 "), encoding="utf-8")
+    rules.write_text(head + "\n[capacity]\n" + capacity_part, encoding="utf-8")
     code, verdict, stderr = gate(stack, tmp_path / "capacity", "--step-duration", "4s", "--users", "10",
                                  "--processes", "2", "--require-rps", "100000", "--no-smoke", "--rules", str(rules),
                                  duration="", command="capacity")
@@ -220,14 +226,7 @@ def test_as_built_profile_against_the_as_built_model_rolls_back_and_lists_the_ga
 
 def sustained_rules(tmp_path: Path) -> Path:
     """The default rules with a short sustained rule: error rate over the trailing 6 s above 10 %."""
-    rules = scaled_rules(tmp_path, error_rate_sustained={"for_s": 6})
-    text = rules.read_text(encoding="utf-8")
-    head, sep, tail = text.partition("[rules.error_rate_sustained]\n")
-    body, nxt, rest = tail.partition("\n[")
-    body = "\n".join(line for line in body.splitlines() if line.split("=")[0].strip() != "window_s")
-    if "min_count" not in body:
-        body += "\nmin_count = 20\n"
-    rules.write_text(head + sep + body + nxt + rest, encoding="utf-8")
+    rules = scaled_rules(tmp_path, error_rate_sustained={"for_s": 6, "min_count": 20})
     sustained = tomllib.loads(rules.read_text(encoding="utf-8"))["rules"]["error_rate_sustained"]
     assert (sustained["for_s"], sustained["above"], "window_s" in sustained) == (6, 0.10, False)
     return rules
@@ -256,7 +255,7 @@ def test_abort_on_rollback_uses_the_rules_file_and_stops_within_5_s_of_the_breac
     planned_end = _records(out, "run_header")[-1]["t"] + 60
     assert end["t"] < planned_end - 30 and time.time() - started < 40
     sustained = next(rule for rule in verdict["rules"] if rule["id"] == "error_rate_sustained")
-    breach_second = sustained["evidence"]["spans"][0]["start"]  # the first second the condition holds
+    breach_second = sustained["evidence"]["values"]["first_breach_at"]  # the window ending in it is the first above
     delay = end["t"] - breach_second
     print(f"abort delay ({processes or 1} process(es)): {delay:.2f} s after the breach second")
     assert 0 < delay <= 5, (delay, sustained["summary"])
