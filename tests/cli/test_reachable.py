@@ -19,6 +19,7 @@ from scenarios import targets
 from scenarios.targets import Resolved, ensure_reachable, resolve_profile
 from stagegate.errors import StagegateError
 from tests.conftest import free_port
+from tests.loopback import serving
 
 SERVICES = ("deposito", "negocio", "ml", "dashboard", "gateway")
 
@@ -39,13 +40,8 @@ class _Failing(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def answering_500() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Failing) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@ as ``<gap>__not_observed`` (info), never as the gap; one it could not look at st
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from scenarios.profiles import load_profile
 from scenarios.smoke import run_smoke
 from scenarios.targets import resolve_profile
 from tests.conftest import free_port
+from tests.loopback import serving
 from tests.smoke.conftest import outcome, records
 
 API_KEY = "k" * 24
@@ -51,15 +51,8 @@ class _Dashboard(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def dashboard_with_p95() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Dashboard)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(_Dashboard) as url:
+        yield url
 
 
 def test_a_declared_gap_the_run_saw_not_to_hold_is_info_not_the_gap(
