@@ -84,7 +84,7 @@ def judge(response: ResponseContextManager, ok_statuses: list[int] | tuple[int, 
     return False
 
 
-def settle(response: ResponseContextManager, verdict: Classified, label: str) -> None:
+def settle(response: ResponseContextManager, verdict: Classified[str], label: str) -> None:
     """Mark a classified answer: ``expected`` outcomes succeed (and count apart), failures fail.
 
     A ``transport`` verdict (no answer) is marked failed too, never a success: the recorder then

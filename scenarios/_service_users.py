@@ -18,7 +18,7 @@ from scenarios._classify import classify_ocr, inflation_problem
 from scenarios._ledger import ledger_entry
 from scenarios._uploads import multipart, ocr_outcome
 from scenarios.deployment_facts import prometheus_values
-from stagegate.stream import MetricsSample, record
+from stagegate.stream import metrics_record
 
 SALIDA_SHARE = 0.4
 """Share of stock movements that take stock out (the rest bring it in)."""
@@ -151,7 +151,7 @@ class DashboardUser(StagegateUser):
                     response.failure(error)
             else:
                 error = f"status {response.status_code}"
-        self.emit(cast(MetricsSample, record("metrics", time.time(), service="dashboard", values=values, error=error)))
+        self.emit(metrics_record(time.time(), service="dashboard", values=values, error=error))
 
 
 SERVICE_USERS: dict[str, type[StagegateUser]] = {

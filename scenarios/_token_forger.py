@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from itertools import cycle, zip_longest
-from typing import cast
 
 from locust import task
 from locust.contrib.fasthttp import ResponseContextManager
@@ -18,7 +17,7 @@ from scenarios._base_user import StagegateUser, settle
 from scenarios._classify import classify_token
 from scenarios._context import TokenCase
 from scenarios.profiles import AGENTS
-from stagegate.stream import TokenOutcome, record
+from stagegate.stream import token_record
 
 PROBE_CALLS = {"deposito": ("product_list",), "negocio": ("negocio_products", "price_lookup")}
 """The protected business call each agent is probed on (the first one the profile serves)."""
@@ -56,10 +55,10 @@ class TokenForgerUser(StagegateUser):
             verdict = classify_token(status, rejected_statuses=case.expected_statuses, control=case.control,
                                      accepted_statuses=accepted, exception=getattr(response, "error", None))
             settle(response, verdict, "token")
-        self.emit(cast(TokenOutcome, record(
-            "token", started, case_id=case.case_id, target=agent, status=status, result=verdict.result,
+        self.emit(token_record(
+            started, case_id=case.case_id, target=agent, status=status, result=verdict.result,
             severity=case.severity, detail=verdict.detail,
-        )))
+        ))
 
     def _probe_call(self, agent: str) -> str | None:
         """The profile call ``agent`` is probed on (None for ml: its prediction route, unless the profile

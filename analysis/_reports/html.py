@@ -29,11 +29,12 @@ from analysis._load import RunData
 from analysis._reports import _html_charts as charts
 from analysis._reports import _html_series as series
 from analysis._verdict import RuleResult, Verdict
+from stagegate.stream import SEVERITIES
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATUS_ORDER = {"FAIL": 0, "NO_DATA": 1, "WARN": 2, "PASS": 3}
 ROLE_ORDER = {"rollback": 0, "completion": 1, "alert": 2}
-SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 CHECKLIST_OCR_TIMEOUT_S = 30.0
 """The checklist's ``OCR_TIMEOUT_SECONDS``, drawn (and labelled as such) when the run names none."""
 SIBLING_OUTPUTS = ("verdict.json", "junit.xml", "summary.md")
@@ -210,8 +211,8 @@ def _section_key(section: str) -> tuple[int, str]:
 def _findings_by_section(verdict: Verdict) -> list[tuple[str, list[Any]]]:
     grouped: dict[str, list[Any]] = defaultdict(list)
     for finding in verdict.findings:
-        grouped[finding.section or "(no section)"].append(finding)
-    return [(section, sorted(items, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.id)))
+        grouped[finding["section"] or "(no section)"].append(finding)
+    return [(section, sorted(items, key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"])))
             for section, items in sorted(grouped.items(), key=lambda kv: _section_key(kv[0]))]
 
 

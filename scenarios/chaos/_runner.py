@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import cast
 
 from scenarios.chaos._backends.base import ChaosActionFailed, ChaosBackend, Fault
 from scenarios.chaos._journal import Journal
@@ -33,7 +32,7 @@ from scenarios.chaos._recover import RecoveryNote, recover
 from scenarios.chaos._steady import HealthProbe
 from scenarios.profiles import Profile
 from stagegate.errors import StagegateError
-from stagegate.stream import ChaosEvent, record
+from stagegate.stream import ChaosEvent, ChaosPhase, chaos_record
 
 Emit = Callable[[ChaosEvent], None]
 JOIN_POLL_S = 0.2
@@ -94,12 +93,12 @@ class ChaosRun:
             self._cut.set()
             return bool(self._active)
 
-    def _event(self, step: ChaosStep, carrier: ChaosBackend, phase: str, detail: str,
+    def _event(self, step: ChaosStep, carrier: ChaosBackend, phase: ChaosPhase, detail: str,
                recovery_s: float | None = None) -> None:
-        event = record("chaos", time.time(), step_id=step.id, phase=phase, action=step.action, target=step.target,
+        event = chaos_record(time.time(), step_id=step.id, phase=phase, action=step.action, target=step.target,
                        backend=carrier.name, detail=detail, recovery_s=recovery_s)
         with self._emit_lock:
-            self.emit(cast(ChaosEvent, event))
+            self.emit(event)
 
     def recover_leftovers(self) -> list[RecoveryNote]:
         """Revert what an earlier run left in the journal, and put each in the stream too."""
@@ -107,11 +106,11 @@ class ChaosRun:
         for note in notes:
             if note.outcome == "kept":
                 continue  # another live run's fault: its own stream tells its story
-            event = record("chaos", time.time(), step_id=note.entry.step_id, phase="end" if note.reverted else "error",
+            event = chaos_record(time.time(), step_id=note.entry.step_id, phase="end" if note.reverted else "error",
                            action=note.entry.action, target=note.entry.target, backend=note.entry.backend,
                            detail=f"leftover of an earlier run: {note.detail}", recovery_s=None)
             with self._emit_lock:
-                self.emit(cast(ChaosEvent, event))
+                self.emit(event)
         return notes
 
     def run(self, *, started_at: float, stop: threading.Event) -> None:

@@ -17,7 +17,8 @@ from scenarios.profiles import AGENTS, Profile, ServiceSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from stagegate.stream import record
+from stagegate import stream
+from stagegate.stream import HealthTransition
 
 CHECK = "health"
 SECTION = "§6 Health"
@@ -69,9 +70,9 @@ def _probe_service(context: SmokeContext, name: str, spec: ServiceSpec, base_url
     return problem, authed
 
 
-def health_record(check: str, problem: str | None, exchange: Exchange) -> dict[str, Any]:
+def health_record(check: str, problem: str | None, exchange: Exchange) -> HealthTransition:
     """The stream's ``health`` observation of one check (the analysis's health rules read these)."""
-    return record("health", time.time(), check=check, ok=problem is None, status=exchange.status,
+    return stream.health_record(time.time(), check=check, ok=problem is None, status=exchange.status,
                   detail=problem or f"{exchange.status}", latency_ms=round(exchange.elapsed_ms, 1))
 
 
@@ -80,7 +81,7 @@ def check_health(context: SmokeContext) -> CheckOutcome:
     evidence: list[dict[str, Any]] = []
     problems: list[str] = []
     unauth_failures: list[str] = []
-    records: list[dict[str, Any]] = []
+    records: list[HealthTransition] = []
     open_without: dict[str, str] = {}
     for name, spec in profile.services.items():
         problem, exchange = _probe_service(context, name, spec, spec.url, spec.health_path, evidence,

@@ -18,7 +18,7 @@ from scenarios.deployment_facts import prometheus_values
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from stagegate.stream import record
+from stagegate.stream import Record, metrics_record
 
 CHECK = "metrics"
 SECTION = "§12 Metrics"
@@ -55,7 +55,7 @@ def check_metrics(context: SmokeContext) -> CheckOutcome:
     first, before, error_1 = _scrape(context, wanted, "first scrape")
     _ordinary_traffic(context)
     second, after, error_2 = _scrape(context, wanted, "second scrape")
-    samples = [record("metrics", time.time(), service="dashboard", values=values, error=error)
+    samples: list[Record] = [metrics_record(time.time(), service="dashboard", values=values, error=error)
                for values, error in ((before, error_1), (after, error_2))]
     evidence: list[dict[str, Any]] = [first.evidence(values=before), second.evidence(values=after)]
     if first.transport or second.transport:

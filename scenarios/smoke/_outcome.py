@@ -9,25 +9,15 @@ not look at (the service unreachable, the scrape refused) is NO_DATA, never a PA
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from stagegate.stream import Status
+from stagegate.stream import FindingDraft, Record, Severity, Status
 
-Severity = Literal["critical", "major", "minor", "info"]
+__all__ = ["CheckOutcome", "FindingDraft", "Severity", "not_observed_finding"]  # the stream's finding, for the checks
+
 NOT_OBSERVED_SUFFIX = "__not_observed"
-
-
-@dataclass(frozen=True)
-class FindingDraft:
-    """A gap seen (or declared) between the deployment and the checklist."""
-
-    id: str
-    section: str
-    severity: Severity
-    title: str
-    evidence: str
-    reference: str = ""
 
 
 def not_observed_finding(gap_id: str, section: str, title: str, seen: str, reference: str = "") -> FindingDraft:
@@ -47,7 +37,7 @@ class CheckOutcome:
     summary: str
     evidence: list[dict[str, Any]] = field(default_factory=list)
     findings: list[FindingDraft] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     """Extra stream records the check produced (``token``, ``ocr``, ``metrics``)."""
     not_observed: dict[str, str] = field(default_factory=dict)
     """Finding ids this check looked for and saw not to hold, with what it saw instead
@@ -63,7 +53,7 @@ class CheckOutcome:
         ok_summary: str,
         evidence: list[dict[str, Any]],
         findings: list[FindingDraft] | None = None,
-        records: list[dict[str, Any]] | None = None,
+        records: Sequence[Record] | None = None,
         warnings: list[str] | None = None,
         could_not_look: list[str] | None = None,
         not_observed: dict[str, str] | None = None,

@@ -24,7 +24,7 @@ from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
-from stagegate.stream import record
+from stagegate.stream import Record, TokenResult, token_record
 
 CHECK = "r2_jwt_isolation"
 SECTION = "§8 R2"
@@ -68,7 +68,7 @@ def probe_route(profile: Profile, agent: str, values: Mapping[str, Any] | None =
     return Probe(profile.predict.method, profile.predict.path, {}, fill(profile.predict.json_body, values))
 
 
-def classify(case: TokenCase, exchange: Exchange, probe: Probe) -> Classified:
+def classify(case: TokenCase, exchange: Exchange, probe: Probe) -> Classified[TokenResult]:
     """The case's answer, classified as the load classifies it (the probe's good statuses count as accepted)."""
     return classify_token(exchange.status, rejected_statuses=case.expected_statuses,
                           control=case.expect == "accept", accepted_statuses=probe.ok_statuses,
@@ -126,7 +126,7 @@ class _Sent:
 
     probes: dict[str, Probe]
     results: dict[str, list[tuple[TokenCase, Exchange, Probe]]] = field(default_factory=dict)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
@@ -156,7 +156,7 @@ def _send_all(context: SmokeContext, sent: _Sent) -> None:
             verdict = classify(case, exchange, probe)
             result = verdict.result
             sent.results.setdefault(result, []).append((case, exchange, probe))
-            sent.records.append(record("token", time.time(), case_id=case.id, target=agent, status=exchange.status,
+            sent.records.append(token_record(time.time(), case_id=case.id, target=agent, status=exchange.status,
                                        result=result, severity=case.severity,
                                        detail=f"{probe.method} {probe.path} -> {verdict.detail}"))
             if case.expect == "accept":
@@ -198,8 +198,7 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
     profile = context.profile
     values = context.placeholder_values()
     sent = _Sent({agent: probe_route(profile, agent, values) for agent in AGENTS})
-    findings: list[FindingDraft] = [*context.tokens.findings(), *(
-        FindingDraft(f.id, f.section, f.severity, f.title, f.evidence, f.reference) for f in context.setup_findings)]
+    findings: list[FindingDraft] = [*context.tokens.findings(), *context.setup_findings]
     _send_all(context, sent)
     _judge(profile, sent, findings)
     _issuer_log(context, sent.rejected_iss_only, sent.problems, sent.evidence, findings)

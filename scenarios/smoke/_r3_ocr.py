@@ -28,7 +28,7 @@ from scenarios.profiles import OcrSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from stagegate.stream import record
+from stagegate.stream import OcrResult, Record, ocr_record
 
 CHECK = "r3_ocr_timeout"
 SECTION = "§9 R3"
@@ -43,7 +43,7 @@ BUSY_PROBE_LIMIT_S = 2.0
 
 
 def classify(exchange: Exchange, invoice: InvoiceFile, timeout_s: float, grace_s: float,
-             spec: OcrSpec) -> Classified:
+             spec: OcrSpec) -> Classified[OcrResult]:
     """The upload's answer, classified as the load classifies it; a failure's detail quotes the body."""
     verdict = classify_ocr(exchange.status, exchange.elapsed_ms / 1000, timeout_s=timeout_s, grace_s=grace_s,
                            timeout_status=spec.timeout_status, size_bytes=invoice.bytes,
@@ -138,7 +138,7 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
     evidence: list[dict[str, Any]] = []
     problems: list[str] = []
     findings: list[FindingDraft] = []
-    records: list[dict[str, Any]] = []
+    records: list[Record] = []
     unreachable: list[str] = []
     directory, normal, heavy = invoices(spec.upload_format, spec.app_body_limit_bytes)
     for invoice in (normal, heavy):
@@ -150,7 +150,7 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
         verdict = classify(exchange, invoice, timeout_s, grace_s, spec)
         result, detail = verdict.result, verdict.detail
         evidence.append(exchange.evidence(result=result, detail=detail))
-        records.append(record("ocr", time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
+        records.append(ocr_record(time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
                               size_bytes=invoice.bytes, status=exchange.status,
                               latency_ms=round(exchange.elapsed_ms, 1), result=result, detail=detail))
         if result == "transport":

@@ -12,12 +12,11 @@ import math
 import platform
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from scenarios._errors import ScenarioError
 from scenarios.profiles import AGENTS, Profile
@@ -34,9 +33,19 @@ from scenarios.smoke._r4_inflation import check_inflation
 from scenarios.smoke._r6_trivy import check_trivy, load_trivy_report
 from scenarios.targets import Resolved
 from stagegate import __version__
-from stagegate.stream import Finding, Record, RunHeader, StreamWriter, record
+from stagegate.stream import (
+    EndReason,
+    RunHeader,
+    SmokeResult,
+    StreamWriter,
+    new_run_id,
+    run_end_record,
+    run_header_record,
+    smoke_record,
+)
 
 RESULTS_FILE = "smoke.jsonl"
+T = TypeVar("T")
 
 Check = Callable[[SmokeContext], CheckOutcome]
 CHECKS: dict[str, Check] = {
@@ -121,38 +130,32 @@ def _git_commit() -> str:
 
 
 def _header(run_id: str, profile: Profile, options: SmokeOptions) -> RunHeader:
-    return cast(RunHeader, record(
-        "run_header", time.time(), run_id=run_id, producer="smoke", profile=profile.name, scenario=None,
+    return run_header_record(
+        time.time(), run_id=run_id, producer="smoke", profile=profile.name, scenario=None,
         targets=profile.targets(), settings={"contract": profile.contract, **options.settings()},
-        versions={"stagegate": __version__, "python": platform.python_version(), "git": _git_commit()}))
+        versions={"stagegate": __version__, "python": platform.python_version(), "git": _git_commit()})
 
 
-def _smoke_record(outcome: CheckOutcome) -> Record:
-    return cast(Record, record("smoke", time.time(), check=outcome.check, section=outcome.section,
-                               status=outcome.status, summary=outcome.summary, evidence=outcome.evidence))
+def _smoke_record(outcome: CheckOutcome) -> SmokeResult:
+    return smoke_record(time.time(), check=outcome.check, section=outcome.section, status=outcome.status,
+                        summary=outcome.summary, evidence=outcome.evidence)
 
 
-def _finding_record(finding: FindingDraft) -> Finding:
-    return cast(Finding, record("finding", time.time(), id=finding.id, section=finding.section,
-                                severity=finding.severity, title=finding.title, evidence=finding.evidence,
-                                reference=finding.reference))
-
-
-def json_safe(value: Any) -> Any:
+def json_safe(value: T) -> T:
     """``value`` with every non-finite float as a string: a deployment may answer NaN, the stream is strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+        return cast(T, str(value))
     if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
+        return cast(T, {key: json_safe(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
+        return cast(T, [json_safe(item) for item in value])
     return value
 
 
 def _write(writer: StreamWriter, outcome: CheckOutcome) -> None:
     for extra in outcome.records:
-        writer.write(cast(Record, json_safe(extra)))
-    writer.write(cast(Record, json_safe(_smoke_record(outcome))))
+        writer.write(json_safe(extra))
+    writer.write(json_safe(_smoke_record(outcome)))
 
 
 class ResultsDirUnusable(ScenarioError):
@@ -188,7 +191,7 @@ def run_smoke(
     if options.trivy_report is not None:
         load_trivy_report(options.trivy_report)
     started = time.monotonic()
-    run_id = time.strftime("%Y%m%d-%H%M%S-smoke-") + uuid.uuid4().hex[:4]
+    run_id = new_run_id("smoke")
     context = SmokeContext.open(resolved, options)
     try:
         with _open_stream(results_dir) as writer:
@@ -204,7 +207,7 @@ def _run_checks(context: SmokeContext, writer: StreamWriter, on_check: Callable[
                 ) -> tuple[dict[str, CheckOutcome], list[FindingDraft]]:
     """Every check (R3 in the background, logs last), then the findings; ``run_end`` whatever happens."""
     outcomes: dict[str, CheckOutcome] = {}
-    reason = "failed"
+    reason: EndReason = "failed"
     try:
         for agent in AGENTS:
             context.tokens.grant(agent)
@@ -218,14 +221,13 @@ def _run_checks(context: SmokeContext, writer: StreamWriter, on_check: Callable[
         findings = merge_gaps([f for check_id in CHECK_IDS for f in outcomes[check_id].findings], context.profile,
                               outcomes)
         for finding in findings:
-            writer.write(_finding_record(finding))
+            writer.write(finding.to_record())
         reason = "completed"
     except KeyboardInterrupt:
         reason = "interrupted"
         raise
     finally:
-        writer.write(cast(Record, record("run_end", time.time(), reason=reason,
-                                         detail=f"{len(outcomes)} of {len(CHECKS)} checks ran")))
+        writer.write(run_end_record(time.time(), reason=reason, detail=f"{len(outcomes)} of {len(CHECKS)} checks ran"))
     return outcomes, findings
 
 

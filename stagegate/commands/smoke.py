@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from stagegate.errors import VERDICT_EPILOG
+
 if TYPE_CHECKING:
     from scenarios.smoke import SmokeReport
 
@@ -100,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "write smoke.jsonl into the results directory, print the results and findings, and exit with "
             "the verdict of the analysis rules a smoke run can feed."
         ),
-        epilog="exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
+        epilog=VERDICT_EPILOG,
     )
     parser.add_argument("--profile", default="checklist-v0.10.0",
                         help="target profile: a shipped name (checklist-v0.10.0, as-built) or a TOML file")
