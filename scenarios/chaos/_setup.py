@@ -15,7 +15,7 @@ from scenarios.chaos._backends.base import ChaosBackend
 from scenarios.chaos._backends.docker import DockerBackend
 from scenarios.chaos._backends.process import ProcessBackend
 from scenarios.chaos._journal import Journal
-from scenarios.chaos._plan import ChaosPlan
+from scenarios.chaos._plan import PARAMETERS, ChaosPlan
 from scenarios.chaos._runner import ChaosRun, Emit
 from scenarios.chaos._safety import check_allowed, check_plan
 from scenarios.profiles import Profile
@@ -78,8 +78,7 @@ def describe_plan(plan: ChaosPlan, profile: Profile | None = None, *, backend: s
               f"recovery timeout {plan.steady_state.recovery_timeout_s:g} s "
               f"(past the planned load: {plan.steady_state.while_recovering.replace('_', ' ')})")]
     for step, target in sorted(zip(plan.steps, targets), key=lambda pair: (pair[0].at_s, pair[0].id)):
-        extra = {k: v for k, v in (("cpu_fraction", step.cpu_fraction), ("memory_mb", step.memory_mb),
-                                   ("rate_kbit", step.rate_kbit), ("faults", step.faults)) if v is not None}
+        extra = {k: v for k in PARAMETERS if (v := getattr(step, k)) is not None}
         params = "".join(f" {k}={v}" for k, v in extra.items())
         revert = f"revert at t={step.end_s:g} s" if step.duration_s else "no hold"
         lines.append(f"  t={step.at_s:>6g} s  {step.id}: {step.action} {step.target} ({target}) "
