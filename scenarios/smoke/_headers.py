@@ -19,6 +19,7 @@ import httpx
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange, send
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "security_headers"
 SECTION = "§13 Headers"
@@ -88,6 +89,7 @@ def _provoke_429(context: SmokeContext, path: str) -> tuple[Exchange | None, int
     return None, sent
 
 
+@smoke_check(CHECK, SECTION, order=13, label="security headers")
 def check_headers(context: SmokeContext) -> CheckOutcome:
     profile = context.profile
     dashboard = profile.dashboard

@@ -17,6 +17,7 @@ from scenarios.profiles import AGENTS, Profile, ServiceSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._registry import smoke_check
 from stagegate import stream
 from stagegate.stream import HealthTransition
 
@@ -76,6 +77,7 @@ def health_record(check: str, problem: str | None, exchange: Exchange) -> Health
                   detail=problem or f"{exchange.status}", latency_ms=round(exchange.elapsed_ms, 1))
 
 
+@smoke_check(CHECK, SECTION, order=6, label="health")
 def check_health(context: SmokeContext) -> CheckOutcome:
     profile = context.profile
     evidence: list[dict[str, Any]] = []

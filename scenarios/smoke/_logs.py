@@ -14,6 +14,7 @@ from typing import Any
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._r1_non_root import process_uid
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "logs"
 SECTION = "§14 Logs"
@@ -87,6 +88,7 @@ def _processes_alive(context: SmokeContext, evidence: list[dict[str, Any]], prob
             evidence.append({"request": f"/proc/{pid}", "error": "process gone"})
 
 
+@smoke_check(CHECK, SECTION, order=14, label="logs", when="last")
 def check_logs(context: SmokeContext) -> CheckOutcome:
     evidence: list[dict[str, Any]] = []
     problems: list[str] = []

@@ -18,6 +18,7 @@ from scenarios.deployment_facts import prometheus_values
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._registry import smoke_check
 from stagegate.stream import Record, metrics_record
 
 CHECK = "metrics"
@@ -49,6 +50,7 @@ def _ordinary_traffic(context: SmokeContext) -> None:
                         headers=context.api_key())
 
 
+@smoke_check(CHECK, SECTION, order=12, label="metrics")
 def check_metrics(context: SmokeContext) -> CheckOutcome:
     spec = context.profile.dashboard.metrics
     wanted = [name for name in (spec.requests_total, spec.errors_total, spec.p95_ms, spec.uptime_s) if name]

@@ -14,6 +14,7 @@ from typing import Any
 
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "r1_non_root"
 SECTION = "§7 R1"
@@ -94,6 +95,7 @@ def _in_processes(context: SmokeContext, processes: dict[str, dict[str, Any]]) -
                               ok_summary="every reference-stack process runs as a non-root user")
 
 
+@smoke_check(CHECK, SECTION, order=7, label="R1 non-root")
 def check_non_root(context: SmokeContext) -> CheckOutcome:
     found = {service: container for service in context.profile.services
              if (container := context.container(service)) is not None}

@@ -24,6 +24,7 @@ from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
+from scenarios.smoke._registry import smoke_check
 from stagegate.stream import Record, TokenResult, token_record
 
 CHECK = "r2_jwt_isolation"
@@ -194,6 +195,7 @@ def _judge(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
                                      checklist_probe.missing, "docs/as-built.md §10"))
 
 
+@smoke_check(CHECK, SECTION, order=8, label="R2 JWT isolation")
 def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
     profile = context.profile
     values = context.placeholder_values()

@@ -28,6 +28,7 @@ from scenarios.profiles import OcrSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._registry import smoke_check
 from stagegate.stream import OcrResult, Record, ocr_record
 
 CHECK = "r3_ocr_timeout"
@@ -132,6 +133,7 @@ def _heavy_with_side_probe(context: SmokeContext, spec: OcrSpec, invoice: Invoic
     return exchange
 
 
+@smoke_check(CHECK, SECTION, order=9, label="R3 OCR timeout", when="background")
 def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
     spec = context.profile.ocr
     timeout_s, grace_s = context.ocr_timeout_s(), context.ocr_grace_s()

@@ -19,6 +19,7 @@ from scenarios._discovery import fill, placeholders
 from scenarios.profiles import PredictSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "r4_inflation"
 SECTION = "§10 R4"
@@ -92,6 +93,7 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
                                      f"{exchange.request} -> {spec.rate_field}={reading.raw_rate!r}", "checklist §10"))
 
 
+@smoke_check(CHECK, SECTION, order=10, label="R4 inflation")
 def check_inflation(context: SmokeContext) -> CheckOutcome:
     spec = context.profile.predict
     problems: list[str] = []

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from scenarios._errors import ScenarioError
+from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "r6_trivy"
 SECTION = "§11 R6"
@@ -46,6 +48,12 @@ def load_trivy_report(path: Path) -> list[dict[str, Any]]:
             if isinstance(vulnerability, dict):
                 found.append({**vulnerability, "Target": result.get("Target", "")})
     return found
+
+
+@smoke_check(CHECK, SECTION, order=11, label="R6 Trivy")
+def check_trivy_report(context: SmokeContext) -> CheckOutcome:
+    """R6 on the report given with ``--trivy-report`` (NO_DATA without one)."""
+    return check_trivy(context.options.trivy_report)
 
 
 def check_trivy(report: Path | None) -> CheckOutcome:

@@ -1,7 +1,8 @@
 """Run every smoke check once, in the checklist's order, and write them to ``smoke.jsonl``.
 
-The OCR check waits for the deployment's timeout (30 s in staging), so it runs in a thread
-beside the others; the logs check runs last, once everything it looks for has been provoked.
+The checks are those declared with ``@smoke_check`` (``_registry.py``): the OCR check waits for the
+deployment's timeout (30 s in staging), so it is declared to run in a thread beside the others; the
+logs check is declared to run last, once everything it looks for has been provoked.
 Records are written as each check ends; ``run_end`` closes the file whatever happens, so the
 analysis can tell a finished smoke run from a dead one.
 """
@@ -21,16 +22,9 @@ from typing import Any, TypeVar, cast
 from scenarios._errors import ScenarioError
 from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext, SmokeOptions
-from scenarios.smoke._headers import check_headers
-from scenarios.smoke._health import check_health
-from scenarios.smoke._logs import check_logs
-from scenarios.smoke._metrics import check_metrics
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, not_observed_finding
-from scenarios.smoke._r1_non_root import check_non_root
-from scenarios.smoke._r2_jwt import check_jwt_isolation
-from scenarios.smoke._r3_ocr import check_ocr_timeout
-from scenarios.smoke._r4_inflation import check_inflation
-from scenarios.smoke._r6_trivy import check_trivy, load_trivy_report
+from scenarios.smoke._r6_trivy import load_trivy_report
+from scenarios.smoke._registry import checks
 from scenarios.targets import Resolved
 from stagegate import __version__
 from stagegate.stream import (
@@ -48,21 +42,11 @@ RESULTS_FILE = "smoke.jsonl"
 T = TypeVar("T")
 
 Check = Callable[[SmokeContext], CheckOutcome]
-CHECKS: dict[str, Check] = {
-    "health": check_health,
-    "r1_non_root": check_non_root,
-    "r2_jwt_isolation": check_jwt_isolation,
-    "r3_ocr_timeout": check_ocr_timeout,
-    "r4_inflation": check_inflation,
-    "r6_trivy": lambda context: check_trivy(context.options.trivy_report),
-    "metrics": check_metrics,
-    "security_headers": check_headers,
-    "logs": check_logs,
-}
-"""Every check by its stable id, in the checklist's order (§6 to §14)."""
+CHECKS: dict[str, Check] = {check.id: check.run for check in checks()}
+"""Every declared check by its stable id, in the checklist's order (§6 to §14)."""
 CHECK_IDS = tuple(CHECKS)
-BACKGROUND = "r3_ocr_timeout"
-LAST = "logs"
+BACKGROUND = tuple(check.id for check in checks() if check.when == "background")
+LAST = tuple(check.id for check in checks() if check.when == "last")
 
 
 @dataclass
@@ -211,13 +195,15 @@ def _run_checks(context: SmokeContext, writer: StreamWriter, on_check: Callable[
     try:
         for agent in AGENTS:
             context.tokens.grant(agent)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smoke-ocr") as pool:
-            background = pool.submit(CHECKS[BACKGROUND], context)
+        with ThreadPoolExecutor(max_workers=max(1, len(BACKGROUND)), thread_name_prefix="smoke-background") as pool:
+            background = {check_id: pool.submit(CHECKS[check_id], context) for check_id in BACKGROUND}
             for check_id, check in CHECKS.items():
-                if check_id not in (BACKGROUND, LAST):
+                if check_id not in (*BACKGROUND, *LAST):
                     outcomes[check_id] = _finish(writer, check(context), on_check)
-            outcomes[BACKGROUND] = _finish(writer, background.result(), on_check)
-        outcomes[LAST] = _finish(writer, CHECKS[LAST](context), on_check)
+            for check_id, running in background.items():
+                outcomes[check_id] = _finish(writer, running.result(), on_check)
+        for check_id in LAST:
+            outcomes[check_id] = _finish(writer, CHECKS[check_id](context), on_check)
         findings = merge_gaps([f for check_id in CHECK_IDS for f in outcomes[check_id].findings], context.profile,
                               outcomes)
         for finding in findings:
