@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from analysis import _rules, _windows  # noqa: F401  (registers the evaluators of every kind)
+from analysis import _rules, _windows  # noqa: F401  (declares every rule kind: @rule_kind)
 from analysis._judge import judge_rule
 from analysis._load import RunData, load_results
 from analysis._ruleset import RuleSet

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "NO_DATA": "magenta", "SKIP": "dim"}
 VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "ROLLBACK": "bold red"}
-LOAD_ONLY_KINDS = frozenset({"statistic", "sustained", "route_latency", "ledger"})
-"""Rule kinds judged on Locust windows or the stock ledger, which a smoke run does not produce."""
 
 
 def _seconds(text: str) -> float:
@@ -59,8 +57,8 @@ def _judge(console: Console, results_dir: Path, rules_path: Path | None) -> int:
     import analysis
 
     rules = analysis.load_rules(rules_path)
-    smoke_rules = rules.model_copy(update={"rules": {
-        rule_id: rule for rule_id, rule in rules.rules.items() if rule.kind not in LOAD_ONLY_KINDS}})
+    smoke_rules = rules.model_copy(update={"rules": {  # kinds declared needs_load: a smoke run cannot feed them
+        rule_id: rule for rule_id, rule in rules.rules.items() if not analysis.RULE_KINDS[rule.kind].needs_load}})
     data = analysis.load_results(results_dir)
     verdict = analysis.evaluate(data, smoke_rules)
     analysis.write_reports(verdict, results_dir, data)
