@@ -91,13 +91,13 @@ class LiveJudge:
             self.data.start = t if self.data.start is None else min(self.data.start, t)
             self.data.end = self.now
         fired = [result for rule_id, rule in list(self.rules.items())
-                 if (result := self._judge(rule_id, rule, rec, valid)) is not None and result.status == "FAIL"]
+                 if (result := self._fired_by(rule_id, rule, rec, valid)) is not None and result.status == "FAIL"]
         for result in fired:
             del self.rules[result.id]
         self.fired += fired
         return fired
 
-    def _judge(self, rule_id: str, rule: _Rule, rec: Any, valid: bool) -> RuleResult | None:
+    def _fired_by(self, rule_id: str, rule: _Rule, rec: Any, valid: bool) -> RuleResult | None:
         live = RULE_KINDS[rule.kind].live
         if live == "windows":
             assert isinstance(rule, SustainedRule)

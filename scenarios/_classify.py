@@ -122,9 +122,9 @@ def classify_token(status: int | None, *, rejected_statuses: Collection[int], co
       rules' business); no answer otherwise (the agent took the request and hung): ``error``.
     """
     if status is None:
-        verdict = _no_answer(exception, "")
-        return Classified("transport" if verdict.result == "transport" else "error", False, verdict.result != "transport",
-                          verdict.detail)
+        answer = _no_answer(exception, "")
+        return Classified("transport" if answer.result == "transport" else "error", False, answer.result != "transport",
+                          answer.detail)
     good = 200 <= status < 300 or status in accepted_statuses
     if control:
         if good:
@@ -191,7 +191,7 @@ def dotted(body: Any, path: str) -> Any:
     return body
 
 
-def judge_inflation(body: Any, request: Mapping[str, Any], spec: PredictSpec) -> Inflation:
+def classify_inflation(body: Any, request: Mapping[str, Any], spec: PredictSpec) -> Inflation:
     """The inflation rate (``rate_field``) and adjustment (``adjustment_field``) of one prediction (R4).
 
     The rate must be the configured one within ``RATE_TOLERANCE``; the adjustment, where the
@@ -222,7 +222,7 @@ def judge_inflation(body: Any, request: Mapping[str, Any], spec: PredictSpec) ->
 def inflation_problem(body: Any, request: Mapping[str, Any], spec: PredictSpec) -> str | None:
     """Why a prediction's inflation rate or adjustment is not the configured one (None when it is): the
     load's per-answer failure message, so the first problem only (a wrong rate makes the adjustment wrong too)."""
-    problems = judge_inflation(body, request, spec).problems
+    problems = classify_inflation(body, request, spec).problems
     return problems[0] if problems else None
 
 

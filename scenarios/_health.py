@@ -36,7 +36,7 @@ class HealthWatcher(StagegateUser):
         self.state: dict[str, bool] = {}
 
     def wait_time(self) -> float:
-        return self.harness.scenario.health_interval_s
+        return self.run_context.scenario.health_interval_s
 
     @task
     def poll_health(self) -> None:

@@ -20,11 +20,11 @@ CACHED_BODIES = 16
 
 
 def ocr_outcome(invoice: InvoiceFile, started: float, status: int | None, latency_s: float,
-                verdict: Classified[OcrResult]) -> OcrOutcome:
+                answer: Classified[OcrResult]) -> OcrOutcome:
     """The stream record of one upload to the OCR route."""
     return ocr_record(
         started, invoice=invoice.path.name, invoice_kind=invoice.kind, size_bytes=invoice.size_bytes,
-        status=status, latency_ms=round(latency_s * 1000.0, 3), result=verdict.result, detail=verdict.detail,
+        status=status, latency_ms=round(latency_s * 1000.0, 3), result=answer.result, detail=answer.detail,
     )
 
 

@@ -187,7 +187,7 @@ def _error_line(path: Path) -> str:
     return chosen.removeprefix("stagegate: error: ") if chosen else f"see {path}"
 
 
-def _judge(options: GateOptions, out: Path, console: Console) -> int:
+def _analyze_run(options: GateOptions, out: Path, console: Console) -> int:
     from stagegate.commands.analyze import judge
 
     verdict = judge(out, rules_path=options.rules, require_rps=options.require_rps, console=console)
@@ -219,7 +219,7 @@ def run_gate(options: GateOptions) -> int:
             console.print("[yellow]interrupted[/]: chaos reverted and stack stopped; analysing what was recorded")
         except subprocess.SubprocessError as exc:
             console.print(f"[red]load phase failed[/]: {exc}; analysing what was recorded")
-    code = _judge(options, out, console)
+    code = _analyze_run(options, out, console)
     if died:
         return EXIT_HARNESS_FAILURE
     return 130 if interrupted and code == 0 else code

@@ -138,7 +138,7 @@ def check_headers(context: SmokeContext) -> CheckOutcome:
             findings.append(FindingDraft(f"security_headers_missing_{where}", SECTION, severity,
                                          f"headers: {', '.join(missing)} missing on {WHERE[where]}",
                                          text, "checklist §13"))
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=notes, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, warnings=notes, evidence=evidence,
                               findings=findings, could_not_look=unreachable,
                               ok_summary=f"security headers present on {len(probes)} answers "
                                          f"({', '.join(sorted({w for w, _, _ in probes}))})")

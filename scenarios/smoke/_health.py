@@ -123,7 +123,7 @@ def check_health(context: SmokeContext) -> CheckOutcome:
             "; ".join(unauth_failures), "docs/as-built.md §2.1-§2.3, §8 blocker 4"))
     checked = len(profile.services) + (2 if gateway is not None else 0)
     warnings = [f"healthy only with credentials: {'; '.join(unauth_failures)}"] if unauth_failures else []
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
                               findings=findings, records=records, ok_summary=f"all {checked} health routes healthy",
                               not_observed=_open_health(profile, open_without))
 

@@ -126,7 +126,7 @@ def check_logs(context: SmokeContext) -> CheckOutcome:
                              "; ".join(p for p in problems if "5xx" in p), "checklist §14")] \
         if totals["5xx"] else []
     where = ", ".join(sorted(context.logs)) or "containers"
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
                               findings=findings,
                               ok_summary=f"no 5xx, OOM kill or unexpected OCR timeout in the logs of {where} "
                                          f"({totals['jwt_errors']} JWT rejections, all provoked)")

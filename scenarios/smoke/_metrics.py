@@ -61,7 +61,7 @@ def check_metrics(context: SmokeContext) -> CheckOutcome:
                for values, error in ((before, error_1), (after, error_2))]
     evidence: list[dict[str, Any]] = [first.evidence(values=before), second.evidence(values=after)]
     if first.transport or second.transport:
-        return CheckOutcome.judge(CHECK, SECTION, problems=[], evidence=evidence, records=samples,
+        return CheckOutcome.from_problems(CHECK, SECTION, problems=[], evidence=evidence, records=samples,
                                   could_not_look=context.unreachable([first, second]), ok_summary="")
     if error_1 or error_2:
         return CheckOutcome(CHECK, SECTION, "FAIL", "; ".join(e for e in (error_1, error_2) if e), evidence,
@@ -92,5 +92,5 @@ def check_metrics(context: SmokeContext) -> CheckOutcome:
             problems.append(f"{spec.p95_ms} = {after[spec.p95_ms]:g} ms (limit {P95_LIMIT_MS:g})")
     summary = ", ".join(f"{name} {before.get(name, 0):g} -> {after.get(name, 0):g}" for name in wanted
                         if name in after)
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               records=samples, ok_summary=summary, not_observed=seen)

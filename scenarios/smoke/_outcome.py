@@ -1,7 +1,7 @@
 """What one smoke check concludes: a status, a one-line summary, evidence and findings.
 
 A check returns a ``CheckOutcome``; the runner turns it into the stream's ``SmokeResult`` and
-``Finding`` records. Checks build outcomes with ``CheckOutcome.judge``, which derives the status
+``Finding`` records. Checks build outcomes with ``CheckOutcome.from_problems``, which derives the status
 from the problems they found, so "no problem" can never be reported as a failure or the reverse.
 What a check looked for and did not find is a problem (FAIL, with the evidence); what it could
 not look at (the service unreachable, the scrape refused) is NO_DATA, never a PASS or a FAIL.
@@ -44,7 +44,7 @@ class CheckOutcome:
     (``p95_metric_absent``: the gauge was scraped at 12 ms): a declared gap it contradicts."""
 
     @classmethod
-    def judge(
+    def from_problems(
         cls,
         check: str,
         section: str,

@@ -53,7 +53,7 @@ def _in_containers(context: SmokeContext, found: dict[str, Any]) -> CheckOutcome
             problems.append(f"{service}: {name} runs as root")
         elif spec.user and (code_name != 0 or user != spec.user):
             problems.append(f"{service}: {name} runs as {user or 'uid ' + uid}, expected {spec.user}")
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence,
                               ok_summary="every container runs as its expected non-root user")
 
 
@@ -91,7 +91,7 @@ def _in_processes(context: SmokeContext, processes: dict[str, dict[str, Any]]) -
             problems.append(f"{service}: process {pid} is not running")
         elif uid == 0:
             problems.append(f"{service}: process {pid} runs as root")
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence,
                               ok_summary="every reference-stack process runs as a non-root user")
 
 

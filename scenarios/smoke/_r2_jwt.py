@@ -154,12 +154,12 @@ def _send_all(context: SmokeContext, sent: _Sent) -> None:
         probe = sent.probes[agent]
         for case in _cases_for(context, agent, sent):
             exchange = _present(context, agent, case.token, case.id, probe)
-            verdict = classify(case, exchange, probe)
-            result = verdict.result
+            answer = classify(case, exchange, probe)
+            result = answer.result
             sent.results.setdefault(result, []).append((case, exchange, probe))
             sent.records.append(token_record(time.time(), case_id=case.id, target=agent, status=exchange.status,
                                        result=result, severity=case.severity,
-                                       detail=f"{probe.method} {probe.path} -> {verdict.detail}"))
+                                       detail=f"{probe.method} {probe.path} -> {answer.detail}"))
             if case.expect == "accept":
                 sent.evidence.append(exchange.evidence(case=case.id, result=result))
             if result == "rejected" and case.attack == ISSUER_ONLY_ATTACK:
@@ -169,7 +169,7 @@ def _send_all(context: SmokeContext, sent: _Sent) -> None:
                 break
 
 
-def _judge(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
+def _problems_from_results(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
     """Problems and findings from the results: refused controls, breaches, wrong rejections."""
     rejected_statuses = "/".join(str(s) for s in profile.auth.rejected_statuses)
     if control_refused := sent.results.get("control_refused", []):
@@ -202,7 +202,7 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
     sent = _Sent({agent: probe_route(profile, agent, values) for agent in AGENTS})
     findings: list[FindingDraft] = [*context.tokens.findings(), *context.setup_findings]
     _send_all(context, sent)
-    _judge(profile, sent, findings)
+    _problems_from_results(profile, sent, findings)
     _issuer_log(context, sent.rejected_iss_only, sent.problems, sent.evidence, findings)
     counts = sent.counts()
     context.provoked["jwt_rejections"] = counts.get("rejected", 0) + counts.get("wrong_rejection", 0)
@@ -210,7 +210,7 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
                              "counts": counts,
                              "routes": {agent: f"{p.method} {p.path}" for agent, p in sent.probes.items()}})
     rejected_statuses = "/".join(str(s) for s in profile.auth.rejected_statuses)
-    return CheckOutcome.judge(CHECK, SECTION, problems=sent.problems, evidence=sent.evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=sent.problems, evidence=sent.evidence, findings=findings,
                               records=sent.records, could_not_look=sent.unreachable,
                               ok_summary=f"controls accepted; {counts.get('rejected', 0)} forged/cross-agent "
                                          f"tokens refused with {rejected_statuses}")

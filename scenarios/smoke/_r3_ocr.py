@@ -46,14 +46,14 @@ BUSY_PROBE_LIMIT_S = 2.0
 def classify(exchange: Exchange, invoice: InvoiceFile, timeout_s: float, grace_s: float,
              spec: OcrSpec) -> Classified[OcrResult]:
     """The upload's answer, classified as the load classifies it; a failure's detail quotes the body."""
-    verdict = classify_ocr(exchange.status, exchange.elapsed_ms / 1000, timeout_s=timeout_s, grace_s=grace_s,
+    answer = classify_ocr(exchange.status, exchange.elapsed_ms / 1000, timeout_s=timeout_s, grace_s=grace_s,
                            timeout_status=spec.timeout_status, size_bytes=invoice.bytes,
                            body_limit_bytes=spec.app_body_limit_bytes, kind=invoice.kind,
                            refusals=hostile_refusals(invoice.kind, invoice.expected.statuses),
                            exception=exchange.exception)
-    if verdict.failure and exchange.body:
-        return replace(verdict, detail=f"{verdict.detail}: {exchange.excerpt(BODY_QUOTE_CHARS)}")
-    return verdict
+    if answer.failure and exchange.body:
+        return replace(answer, detail=f"{answer.detail}: {exchange.excerpt(BODY_QUOTE_CHARS)}")
+    return answer
 
 
 def _post(context: SmokeContext, spec: OcrSpec, invoice: InvoiceFile, path: Path, timeout_s: float) -> Exchange:
@@ -149,8 +149,8 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
             exchange = _heavy_with_side_probe(context, spec, invoice, path, timeout_s, grace_s, problems, evidence)
         else:
             exchange = _post(context, spec, invoice, path, timeout_s + grace_s + CLIENT_MARGIN_S)
-        verdict = classify(exchange, invoice, timeout_s, grace_s, spec)
-        result, detail = verdict.result, verdict.detail
+        answer = classify(exchange, invoice, timeout_s, grace_s, spec)
+        result, detail = answer.result, answer.detail
         evidence.append(exchange.evidence(result=result, detail=detail))
         records.append(ocr_record(time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
                               size_bytes=invoice.bytes, status=exchange.status,
@@ -162,7 +162,7 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
         if invoice.kind == "heavy" and exchange.status == spec.timeout_status:
             context.provoked["ocr_timeouts"] = context.provoked.get("ocr_timeouts", 0) + 1
             context.provoked["5xx"] = context.provoked.get("5xx", 0) + 1
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               records=records, could_not_look=unreachable,
                               ok_summary=f"heavy invoice cut at the timeout: {evidence[-1]['detail']}; "
                                          f"{spec.service} kept answering meanwhile; normal invoice processed")

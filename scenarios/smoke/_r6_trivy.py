@@ -74,5 +74,5 @@ def check_trivy(report: Path | None) -> CheckOutcome:
         findings.append(FindingDraft("trivy_blocking_vulnerabilities", SECTION, "critical",
                                      f"R6: Trivy reports {counts['CRITICAL']} CRITICAL and {counts['HIGH']} HIGH",
                                      ids, str(report)))
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               ok_summary=f"no CRITICAL/HIGH among {len(vulnerabilities)} vulnerabilities")

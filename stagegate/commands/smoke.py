@@ -53,7 +53,7 @@ def _print_outcomes(console: Console, report: SmokeReport) -> None:
     console.print(f"results: {report.results_file}")
 
 
-def _judge(console: Console, results_dir: Path, rules_path: Path | None) -> int:
+def _smoke_verdict(console: Console, results_dir: Path, rules_path: Path | None) -> int:
     import analysis
 
     rules = analysis.load_rules(rules_path)
@@ -87,7 +87,7 @@ def run_smoke_command(args: argparse.Namespace) -> int:
             f"  {outcome.check:<18} [{STATUS_STYLE.get(outcome.status, '')}]{outcome.status}[/]"),
     )
     _print_outcomes(console, report)
-    return _judge(console, results_dir, args.rules)
+    return _smoke_verdict(console, results_dir, args.rules)
 
 
 DESCRIPTION = ("Run the staging checklist's validation steps as checks ({checks}) against the target, "
