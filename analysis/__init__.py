@@ -17,6 +17,7 @@ from analysis._capacity import analyze_capacity, with_capacity
 from analysis._compare import compare_runs, comparison_verdict
 from analysis._errors import AnalysisError, ResultsDirInvalid, RulesInvalid
 from analysis._evaluate import evaluate
+from analysis._judge import RULE_KINDS, RuleKind
 from analysis._live import LiveJudge
 from analysis._load import RunData, SecondTotals, Series, load_results
 from analysis._reports import write_reports
@@ -39,6 +40,7 @@ from analysis._verdict import (
 
 __all__ = [
     "DEFAULT_RULES",
+    "RULE_KINDS",
     "SCHEMA",
     "AnalysisError",
     "Capacity",
@@ -50,6 +52,7 @@ __all__ = [
     "LiveJudge",
     "RequestRow",
     "ResultsDirInvalid",
+    "RuleKind",
     "RuleResult",
     "RuleSet",
     "RulesInvalid",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from analysis import _rules, _windows  # noqa: F401  (registers the evaluators of every kind)
+from analysis import _rules, _windows  # noqa: F401  (declares every rule kind: @rule_kind)
 from analysis._judge import judge_rule
 from analysis._load import RunData, load_results
 from analysis._ruleset import RuleSet
@@ -23,8 +23,8 @@ def evaluate(results: Path | RunData, rules: RuleSet) -> Verdict:
     verdict, code, reasons = decide(judged)
     return Verdict(
         verdict=verdict, exit_code=code, reasons=reasons, run=run_info(data), rules=judged,
-        findings=[FindingOut.model_validate({k: v for k, v in f.items() if k in FindingOut.model_fields})
-                  for f in data.findings],
+        findings=[FindingOut(id=f["id"], section=f["section"], severity=f["severity"], title=f["title"],
+                             evidence=f["evidence"], reference=f["reference"]) for f in data.findings],
         requests=request_rows(data), notes=notes(data),
     )
 

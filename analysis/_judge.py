@@ -1,17 +1,20 @@
-"""The dispatch from a rule to its evaluator, and what every evaluator returns.
+"""The rule kinds, each declared once, and what every evaluator returns.
 
-Each rule kind has one small evaluator registered on ``evaluate_kind`` (``functools.singledispatch``
-on the rule's model class, as chaoslib's ``within_tolerance`` dispatches on tolerance types). An
-evaluator returns a ``Judgement``; ``judge_rule`` adds what every rule shares: the run-length
-check (``min_duration_s``), the alert role (a breach is a WARN) and the rule's id, title and section.
+A rule kind is its model class (``_ruleset.py``) and one evaluator declared with ``@rule_kind``
+(``_rules.py``, ``_windows.py``), which also says whether the live abort judges it during the run
+(``live``), whether only a load run can feed it (``needs_load``: ``stagegate smoke`` leaves it out)
+and which chart of the HTML report draws its threshold (``chart``). ``RULE_KINDS`` is read by the
+verdict, ``LiveJudge``, ``stagegate smoke`` and the report. An evaluator returns a ``Judgement``;
+``judge_rule`` adds what every rule shares: the run-length check (``min_duration_s``), the alert
+role (a breach is a WARN) and the rule's id, title and section.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import singledispatch
-from typing import Any
+from typing import Any, Literal, TypeVar, get_args
 
 from analysis._load import RunData
 from analysis._ruleset import _Rule
@@ -33,10 +36,66 @@ class Judgement:
     items: list[dict[str, Any]] = field(default_factory=list)
 
 
-@singledispatch
+LiveTrigger = Callable[[Any, Mapping[str, Any]], bool]
+"""``(rule, record) -> bool``: judge the rule again now that this (valid) record has arrived."""
+Live = Literal["windows", "every_second"] | LiveTrigger
+"""How ``LiveJudge`` follows a kind during the run: ``windows``, each completed second of request
+windows through the rule's trailing rate; ``every_second``, again whenever time moves on by a second
+(an outage grows without records); a trigger, again when a record it picks arrives."""
+
+
+@dataclass(frozen=True)
+class ChartLine:
+    """A threshold of the kind drawn as a line on one chart of the HTML report (rules on normal traffic)."""
+
+    chart: str
+    """``error-rate`` or ``p95`` (the report's time charts)."""
+    key: str
+    """The threshold field drawn (``above``, ``below``)."""
+    shown: Callable[[float], str]
+    """The value as the line's label shows it."""
+    where: Mapping[str, str] = field(default_factory=dict)
+    """Threshold fields that must have these values (``stat = "p95_ms"``)."""
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    kind: str
+    model: type[_Rule]
+    evaluate: Callable[[Any, RunData], Judgement]
+    live: Live | None
+    """None: judged after the run only, even with role ``rollback``."""
+    needs_load: bool
+    """Judged on Locust windows or the stock ledger, which a smoke run does not produce."""
+    chart: ChartLine | None
+
+
+RULE_KINDS: dict[str, RuleKind] = {}
+"""Every rule kind by its ``kind`` string (filled as ``_rules.py`` and ``_windows.py`` are imported)."""
+
+R = TypeVar("R", bound=_Rule)
+
+
+def rule_kind(model: type[R], *, live: Live | None = None, needs_load: bool = False, chart: ChartLine | None = None,
+              ) -> Callable[[Callable[[R, RunData], Judgement]], Callable[[R, RunData], Judgement]]:
+    """Declare the decorated function as the evaluator of ``model``'s kind, with the kind's properties."""
+    (kind,) = get_args(model.model_fields["kind"].annotation)
+
+    def register(evaluate: Callable[[R, RunData], Judgement]) -> Callable[[R, RunData], Judgement]:
+        if kind in RULE_KINDS:
+            raise ValueError(f"rule kind {kind!r} is declared twice")
+        RULE_KINDS[kind] = RuleKind(kind, model, evaluate, live, needs_load, chart)
+        return evaluate
+
+    return register
+
+
 def evaluate_kind(rule: _Rule, data: RunData) -> Judgement:
-    """Judge ``rule`` on ``data``; one registered implementation per rule kind."""
-    raise NotImplementedError(f"no evaluator for {type(rule).__name__}")
+    """Judge ``rule`` on ``data`` with its kind's evaluator."""
+    declared = RULE_KINDS.get(rule.kind)
+    if declared is None:
+        raise NotImplementedError(f"no evaluator for {type(rule).__name__}")
+    return declared.evaluate(rule, data)
 
 
 def judge_rule(rule_id: str, rule: _Rule, data: RunData) -> RuleResult:

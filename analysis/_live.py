@@ -8,9 +8,11 @@ completes (memory and work per second stay flat however long the run), so it fir
 the verdict's breach begins. Chaos spans and transport outcomes are left out exactly as the batch
 rules leave them out.
 
-Kinds judged live: ``sustained``, ``health_streak``, ``health_concurrent``, ``count``, ``smoke``,
-``trivy``, ``ledger`` (when the end snapshot arrives) and ``chaos_recovery`` (when a step is
-``not_recovered``). Other kinds, even with role ``rollback``, are judged after the run only.
+Which kinds are judged live, and when, each kind declares (``@rule_kind(..., live=...)``, see
+``analysis/_judge.py``): ``sustained`` steps its windows, the health kinds are judged again each
+second, and ``count``, ``smoke``, ``trivy``, ``ledger`` (the end snapshot) and ``chaos_recovery`` (a
+step ``not_recovered``) when a record they pick arrives. Kinds without ``live``, even with role
+``rollback``, are judged after the run only.
 A new ``locust`` run header (a web UI restart) starts the judgement afresh, as the verdict judges
 the newest segment only.
 """
@@ -22,28 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis import _rules
+from analysis import _rules  # noqa: F401  (declares the rule kinds; _windows declares the rest)
 from analysis._chaos import chaos_spans
-from analysis._judge import judge_rule, to_result
+from analysis._judge import RULE_KINDS, judge_rule, to_result
 from analysis._load import RunData, record_problem
-from analysis._ruleset import (
-    ChaosRecoveryRule,
-    CountRule,
-    HealthConcurrentRule,
-    HealthStreakRule,
-    LedgerRule,
-    RuleSet,
-    SmokeRule,
-    SustainedRule,
-    TrivyRule,
-    _Rule,
-)
+from analysis._ruleset import RuleSet, SustainedRule, _Rule
 from analysis._verdict import RuleResult
 from analysis._windows import TrailingErrorRate
 from stagegate.stream import Record
-
-_HEALTH = (HealthStreakRule, HealthConcurrentRule)
-LIVE_KINDS = (SustainedRule, CountRule, SmokeRule, TrivyRule, LedgerRule, ChaosRecoveryRule, *_HEALTH)
 
 
 @dataclass
@@ -70,7 +58,7 @@ class LiveJudge:
     def __init__(self, rules: RuleSet, *, results_dir: Path = Path(".")) -> None:
         self.watched: dict[str, _Rule] = {
             rule_id: rule for rule_id, rule in rules.rules.items()
-            if rule.role == "rollback" and isinstance(rule, LIVE_KINDS)
+            if rule.role == "rollback" and RULE_KINDS[rule.kind].live is not None
         }
         self.results_dir = results_dir
         self.fired: list[RuleResult] = []
@@ -103,28 +91,22 @@ class LiveJudge:
             self.data.start = t if self.data.start is None else min(self.data.start, t)
             self.data.end = self.now
         fired = [result for rule_id, rule in list(self.rules.items())
-                 if (result := self._judge(rule_id, rule, rec, valid)) is not None and result.status == "FAIL"]
+                 if (result := self._fired_by(rule_id, rule, rec, valid)) is not None and result.status == "FAIL"]
         for result in fired:
             del self.rules[result.id]
         self.fired += fired
         return fired
 
-    def _judge(self, rule_id: str, rule: _Rule, rec: Any, valid: bool) -> RuleResult | None:
-        kind = rec.get("kind") if valid else None
-        if isinstance(rule, SustainedRule):
-            return self._sustained(rule_id, rule, rec) if kind == "window" else None
-        if isinstance(rule, CountRule):
-            bad = kind == rule.source and _rules.matches(rec, rule.of) and _rules.matches(rec, rule.where)
-            return judge_rule(rule_id, rule, self.data) if bad else None
-        if isinstance(rule, SmokeRule | TrivyRule):
-            return judge_rule(rule_id, rule, self.data) if kind == "smoke" else None
-        if isinstance(rule, LedgerRule):
-            end_snapshot = kind == "ledger_snapshot" and rec.get("phase") == "end"
-            return judge_rule(rule_id, rule, self.data) if end_snapshot else None
-        if isinstance(rule, ChaosRecoveryRule):
-            given_up = kind == "chaos" and rec.get("phase") == "not_recovered"
-            return judge_rule(rule_id, rule, self.data) if given_up else None
-        return self._health(rule_id, rule) if isinstance(rule, _HEALTH) else None
+    def _fired_by(self, rule_id: str, rule: _Rule, rec: Any, valid: bool) -> RuleResult | None:
+        live = RULE_KINDS[rule.kind].live
+        if live == "windows":
+            assert isinstance(rule, SustainedRule)
+            return self._sustained(rule_id, rule, rec) if valid and rec["kind"] == "window" else None
+        if live == "every_second":
+            return self._health(rule_id, rule)
+        if live is None or not valid:
+            return None
+        return judge_rule(rule_id, rule, self.data) if live(rule, rec) else None
 
     def _health(self, rule_id: str, rule: _Rule) -> RuleResult | None:
         """Health rules again when time moved on by a second or more (an outage grows without records)."""

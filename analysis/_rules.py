@@ -1,7 +1,7 @@
 """Evaluators of records: statistics, counts and shares of outcomes, smoke and Trivy results,
 the stock ledger, scraped metrics and the completeness of the stream itself.
 
-Each is one short function registered on ``evaluate_kind`` for its rule class. Time-based kinds
+Each is one short function declared with ``@rule_kind`` for its rule class. Time-based kinds
 (sustained, health) live in ``analysis/_windows.py``.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis._chaos import record_service, set_aside_phrase
-from analysis._judge import Judgement, evaluate_kind, pct, record_item
+from analysis._judge import ChartLine, Judgement, pct, record_item, rule_kind
 from analysis._load import RunData
 from analysis._ruleset import (
     ANSWER_SOURCES,
@@ -48,7 +48,7 @@ def _describe(where: Filter) -> str:
     return " and ".join(f"{k} in {'/'.join(map(str, v))}" for k, v in where.items())
 
 
-@evaluate_kind.register
+@rule_kind(StatisticRule, needs_load=True, chart=ChartLine("p95", "below", lambda v: f"{v:g} ms", {"stat": "p95_ms"}))
 def _statistic(rule: StatisticRule, data: RunData) -> Judgement:
     picked = data.select(data.names(traffic=rule.traffic or None, names=rule.names or None), rule_spans(rule, data))
     answered, transport = picked.total("answered"), picked.total("transport")
@@ -72,7 +72,7 @@ def _statistic(rule: StatisticRule, data: RunData) -> Judgement:
     return Judgement(status, f"{rule.stat} {shown} over {answered} requests; {limit}{seen}", values)
 
 
-@evaluate_kind.register
+@rule_kind(RouteLatencyRule, needs_load=True)
 def _route_latency(rule: RouteLatencyRule, data: RunData) -> Judgement:
     picked = data.select(data.names(traffic=rule.traffic or None, names=rule.names or None), rule_spans(rule, data))
     routes: list[dict[str, Any]] = []
@@ -143,7 +143,16 @@ def _too_few(rule: CountRule | ShareRule, pool: Pool) -> Judgement:
                      f"{pool.seen()}", pool.values())
 
 
-@evaluate_kind.register
+def _count_trigger(rule: CountRule, rec: Mapping[str, Any]) -> bool:
+    """A count rule is judged live when a record it counts against arrives."""
+    return rec["kind"] == rule.source and matches(rec, rule.of) and matches(rec, rule.where)
+
+
+def _on_smoke_result(rule: SmokeRule | TrivyRule, rec: Mapping[str, Any]) -> bool:
+    return bool(rec["kind"] == "smoke")
+
+
+@rule_kind(CountRule, live=_count_trigger)
 def _count(rule: CountRule, data: RunData) -> Judgement:
     pool = _pool(rule, data)
     if len(pool.records) < rule.min_count and rule.require_records:
@@ -154,7 +163,7 @@ def _count(rule: CountRule, data: RunData) -> Judgement:
                      f"{pool.seen()}", pool.values(), [], [record_item(r) for r in pool.hits])
 
 
-@evaluate_kind.register
+@rule_kind(ShareRule)
 def _share(rule: ShareRule, data: RunData) -> Judgement:
     pool = _pool(rule, data)
     if len(pool.records) < rule.min_count:
@@ -174,7 +183,7 @@ def latest_smoke(data: RunData, check: str) -> SmokeResult | None:
     return max(found, key=lambda s: s["t"]) if found else None
 
 
-@evaluate_kind.register
+@rule_kind(SmokeRule, live=_on_smoke_result)
 def _smoke(rule: SmokeRule, data: RunData) -> Judgement:
     results = {c: latest_smoke(data, c) for c in rule.checks}
     items = [{"check": c, "status": r["status"] if r else "missing", "summary": r["summary"] if r else "",
@@ -194,7 +203,7 @@ def trivy_severities(report: Mapping[str, Any]) -> Counter[str]:
     )
 
 
-@evaluate_kind.register
+@rule_kind(TrivyRule, live=_on_smoke_result)
 def _trivy(rule: TrivyRule, data: RunData) -> Judgement:
     smoke = latest_smoke(data, rule.check)
     if smoke is not None:
@@ -215,7 +224,8 @@ def _trivy(rule: TrivyRule, data: RunData) -> Judgement:
     return Judgement("PASS", f"no {'/'.join(rule.severities)} in {rule.report}", values)
 
 
-@evaluate_kind.register
+@rule_kind(LedgerRule, live=lambda rule, rec: rec["kind"] == "ledger_snapshot" and rec.get("phase") == "end",
+           needs_load=True)
 def _ledger(rule: LedgerRule, data: RunData) -> Judgement:
     phases = {s["phase"]: s for s in data.snapshots}
     if "start" not in phases or "end" not in phases:
@@ -265,7 +275,7 @@ def _unique_movements(entries: Iterable[Any]) -> Iterable[Any]:
         yield entry
 
 
-@evaluate_kind.register
+@rule_kind(MetricRule)
 def _metric(rule: MetricRule, data: RunData) -> Judgement:
     mine = [m for m in sorted(data.metrics, key=lambda m: m["t"]) if rule.service in (None, m["service"])]
     scraped = [m for m in mine if m["error"] is None]
@@ -291,7 +301,7 @@ def _metric(rule: MetricRule, data: RunData) -> Judgement:
                      f"{len(samples)} scrapes; must be {bound}{absent}", values, [], failed)
 
 
-@evaluate_kind.register
+@rule_kind(ChaosRecoveryRule, live=lambda rule, rec: rec["kind"] == "chaos" and rec.get("phase") == "not_recovered")
 def _chaos_recovery(rule: ChaosRecoveryRule, data: RunData) -> Judgement:
     last_health: dict[str, HealthTransition] = {}
     for tr in sorted(data.health, key=lambda h: h["t"]):
@@ -323,7 +333,7 @@ def _chaos_recovery(rule: ChaosRecoveryRule, data: RunData) -> Judgement:
                      if data.spans else "no chaos step in this run", values)
 
 
-@evaluate_kind.register
+@rule_kind(StreamRule)
 def _stream(rule: StreamRule, data: RunData) -> Judgement:
     items: list[dict[str, Any]] = [{"file": p.path.name, "line": p.line, "problem": p.problem} for p in data.problems]
     producers = {h["producer"] for h in data.headers}

@@ -21,10 +21,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from analysis._errors import RulesInvalid
 from analysis._verdict import Role
+from stagegate.models import FrozenModel
 from stagegate.tomlfile import load_toml_model
 
 DEFAULT_RULES = Path(__file__).parent / "rules" / "default.toml"
@@ -41,7 +42,7 @@ ANSWER_SOURCES = frozenset({"token", "ocr"})
 """Record sources that tell how the deployment answers: set aside inside chaos spans by default."""
 
 
-class _Rule(BaseModel):
+class _Rule(FrozenModel):
     """Fields every rule has. ``min_duration_s``: a shorter run gives NO_DATA (e.g. the 30-min window).
 
     ``chaos``: ``set_aside`` leaves out the records of a chaos step's target inside the step's span
@@ -49,7 +50,6 @@ class _Rule(BaseModel):
     (``CHAOS_DEFAULT``): rules about how the deployment answers set aside, the others include.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     CHAOS_DEFAULT: ClassVar[ChaosMode] = "include"
 
     kind: str
@@ -259,20 +259,18 @@ Rule = Annotated[
 RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
-class CapacitySettings(BaseModel):
+class CapacitySettings(FrozenModel):
     """How a step-shape run is cut into steps and which SLOs each step must hold.
 
     ``settle_s``: seconds skipped at the start of each step while users spawn. ``slo``: rules
     judged on each step alone (any kind; statistics suit short steps best).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     settle_s: float = Field(ge=0)
     slo: dict[RuleId, Rule] = Field(min_length=1)
 
 
-class CompareSettings(BaseModel):
+class CompareSettings(FrozenModel):
     """Baseline comparison: significance level and the changes that count as a regression.
 
     ``latency_tolerance``: relative shift of the Hodges-Lehmann estimate (0.1 = 10 %) below which a
@@ -280,18 +278,14 @@ class CompareSettings(BaseModel):
     tolerated. ``min_count``: fewer requests than this in either run gives NO_DATA for that name.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     alpha: float = Field(gt=0, lt=1)
     latency_tolerance: float = Field(ge=0)
     error_rate_tolerance: float = Field(ge=0, le=1)
     min_count: int = Field(ge=1)
 
 
-class RuleSet(BaseModel):
+class RuleSet(FrozenModel):
     """A rules file: rules by id, judged in file order; optional capacity and compare settings."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     rules: dict[RuleId, Rule] = Field(min_length=1)
     capacity: CapacitySettings | None = None

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from stagegate.errors import EXIT_HOLD, EXIT_PROMOTE, EXIT_ROLLBACK
+from stagegate.stream import EndReason, FindingFields
 
 SCHEMA = 1
 
@@ -58,15 +59,8 @@ class RuleResult(_Model):
     section: str = ""
 
 
-class FindingOut(_Model):
-    """A gap between the deployment and the checklist, copied from the stream's ``finding`` records."""
-
-    id: str
-    section: str
-    severity: Literal["critical", "major", "minor", "info"]
-    title: str
-    evidence: str
-    reference: str
+FindingOut = FindingFields
+"""A gap between the deployment and the checklist: the stream's ``finding`` record without ``kind``, ``v``, ``t``."""
 
 
 class RequestRow(_Model):
@@ -148,7 +142,7 @@ class RunInfo(_Model):
     started_at: float | None
     ended_at: float | None
     duration_s: float | None
-    end_reason: Literal["completed", "aborted", "interrupted", "failed"] | None
+    end_reason: EndReason | None
     stagegate_version: str | None
     git_commit: str | None
     settings: dict[str, Any] = Field(default_factory=dict)

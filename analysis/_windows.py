@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis._chaos import ChaosSpan, set_aside_phrase
-from analysis._judge import Judgement, clock, evaluate_kind, pct
+from analysis._judge import ChartLine, Judgement, clock, pct, rule_kind
 from analysis._load import RunData
 from analysis._ruleset import HealthConcurrentRule, HealthOkRule, HealthStreakRule, SustainedRule, _Rule
 from analysis._verdict import Span
@@ -148,7 +148,8 @@ class TrailingErrorRate:
                          f"window; {limit}", values)
 
 
-@evaluate_kind.register
+@rule_kind(SustainedRule, live="windows", needs_load=True,
+           chart=ChartLine("error-rate", "above", lambda v: f"{v * 100:g} %"))
 def _sustained(rule: SustainedRule, data: RunData) -> Judgement:
     scope = scope_text(rule.traffic, rule.names)
     picked = data.select(data.names(traffic=rule.traffic or None, names=rule.names or None), rule_spans(rule, data))
@@ -229,7 +230,7 @@ def _outage_item(o: Outage) -> dict[str, object]:
             "still_failing": o.open, "detail": o.detail}
 
 
-@evaluate_kind.register
+@rule_kind(HealthStreakRule, live="every_second")
 def _health_streak(rule: HealthStreakRule, data: RunData) -> Judgement:
     if not _observed(data, rule.checks):
         return Judgement("NO_DATA", "no health observation of the listed checks (no health watcher?)")
@@ -274,7 +275,7 @@ def _overlaps(intervals: list[Outage], minimum: int) -> list[tuple[float, float,
     return found
 
 
-@evaluate_kind.register
+@rule_kind(HealthConcurrentRule, live="every_second")
 def _health_concurrent(rule: HealthConcurrentRule, data: RunData) -> Judgement:
     if not _observed(data, rule.checks):
         return Judgement("NO_DATA", "no health observation of the listed checks (no health watcher?)")
@@ -297,7 +298,7 @@ def _health_concurrent(rule: HealthConcurrentRule, data: RunData) -> Judgement:
                      f"{limit}", {"outages": len(found)})
 
 
-@evaluate_kind.register
+@rule_kind(HealthOkRule)
 def _health_ok(rule: HealthOkRule, data: RunData) -> Judgement:
     last: dict[str, HealthTransition] = {}
     for tr in sorted(data.health, key=lambda h: h["t"]):

@@ -14,10 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from generators._errors import ManifestInvalid
 from generators._jsonfile import load_json_model
+from stagegate.models import FrozenModel
 
 MANIFEST_NAME = "manifest.json"
 Kind = Literal["normal", "heavy", "hostile"]
@@ -26,11 +27,7 @@ HostileVariant = Literal["bomb", "nested_flate", "oversize", "not_document"]
 Outcome = Literal["processed", "timeout", "rejected", "body_limit"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Expected(_Model):
+class Expected(FrozenModel):
     """What a service following the intended contract answers to this file."""
 
     outcome: Outcome
@@ -41,7 +38,7 @@ class Expected(_Model):
     note: str
 
 
-class InvoiceFile(_Model):
+class InvoiceFile(FrozenModel):
     """One generated file."""
 
     name: str
@@ -65,7 +62,7 @@ class InvoiceFile(_Model):
     expected: Expected
 
 
-class Manifest(_Model):
+class Manifest(FrozenModel):
     """All files of one ``stagegate generate invoices`` run."""
 
     version: Literal[1] = 1

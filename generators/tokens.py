@@ -34,15 +34,15 @@ from typing import Any, Literal
 
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
-from pydantic import BaseModel, ConfigDict
 
 from generators._errors import CatalogueInvalid
 from generators._jsonfile import load_json_model
 from generators._jws import b64url, cut_signature, decoded_parts, hmac_signed, unsigned, with_claims
 from stagegate.atomicfile import write_text_atomic
+from stagegate.models import FrozenModel
+from stagegate.stream import Severity
 
 ClaimStyle = Literal["iss", "role"]
-Severity = Literal["critical", "major", "minor", "info"]
 SignedWith = Literal["issuer", "target", "weak", "attacker", "nothing"]
 ACCEPTED_STATUSES = [200, 201, 202, 204]
 """What a control must get: any of these (2xx)."""
@@ -66,11 +66,7 @@ LOOPBACK_X5U_URL = "http://127.0.0.1:9/cert.pem"
 UNKNOWN_CRIT = "stagegate-unknown-extension"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AgentIdentity(_Model):
+class AgentIdentity(FrozenModel):
     """An agent as tokens see it: the claims it issues and demands, and its secret's variable."""
 
     name: str
@@ -79,7 +75,7 @@ class AgentIdentity(_Model):
     secret_env: str
 
 
-class TokenCase(_Model):
+class TokenCase(FrozenModel):
     """One token to present to one agent, and what a correct agent answers."""
 
     id: str
@@ -98,7 +94,7 @@ class TokenCase(_Model):
     claims: dict[str, Any]
 
 
-class TokenCatalogue(_Model):
+class TokenCatalogue(FrozenModel):
     """Every case for one profile, built at ``generated_at``; tokens expire ``ttl_s`` later."""
 
     version: Literal[1] = 1

@@ -24,22 +24,21 @@ import time
 from collections.abc import Hashable, Iterable
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from reference_stack._errors import FaultInvalid
+from stagegate.models import FrozenModel
 
 SERVICES = ("deposito", "negocio", "ml", "dashboard")
 AGENTS = ("deposito", "negocio", "ml")
 
 
-class LatencyRule(BaseModel):
+class LatencyRule(FrozenModel):
     """Added latency before a route answers, drawn from a known distribution.
 
     ``fixed``: exactly ``ms``. ``uniform``: between ``low_ms`` and ``high_ms``. ``lognormal``:
     median ``ms``, shape ``sigma`` (``ms * exp(sigma * N(0, 1))``).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     dist: Literal["fixed", "uniform", "lognormal"] = "fixed"
     ms: float = Field(default=0.0, ge=0)
@@ -73,12 +72,10 @@ class LatencyRule(BaseModel):
         return self.ms
 
 
-class FaultSet(BaseModel):
+class FaultSet(FrozenModel):
     """All switches of one service. The defaults are the clean stack."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    latency: list[LatencyRule] = []
+    latency: list[LatencyRule] = Field(default_factory=list)
     """Added latency per route (the first matching rule that picks the request wins)."""
     error_rate: float = Field(default=0.0, ge=0, le=1)
     """Share of requests (health and admin excluded) answered 500, spread evenly (0.25: every 4th)."""

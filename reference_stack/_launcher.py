@@ -29,6 +29,7 @@ from reference_stack._errors import PortBusy, StackAlreadyRunning, StackError, S
 from reference_stack._faults import FaultSet, fault_args
 from reference_stack._ledger import create_database
 from reference_stack._ocr import DEFAULT_SECONDS_PER_MB
+from stagegate.textfile import last_line
 
 DEFAULT_PORTS = {"deposito": 8001, "negocio": 8002, "ml": 8003, "dashboard": 8080}
 DEFAULT_GATEWAY_PORT = 80
@@ -93,14 +94,6 @@ def _assign_ports(names: tuple[str, ...], options: StackOptions, with_gateway: b
         if port:
             _check_port(name, port)
     return {name: port or free_port() for name, port in wanted.items()}, {n for n, p in wanted.items() if not p}
-
-
-def _last_line(path: Path) -> str:
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return "no output"
-    return lines[-1].strip() if lines else "no output"
 
 
 Command = Callable[[int], list[str]]
@@ -170,7 +163,7 @@ class _Starting:
                     if child.poll() is not None:
                         if self._restarted_on_a_new_port(name):
                             continue
-                        why = _last_line(self._output(name))
+                        why = last_line(self._output(name)) or "no output"
                         failed[name] = f"{name} exited during start-up (code {child.returncode}): {why}"
                         del pending[name]
                         continue

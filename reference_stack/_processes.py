@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from stagegate.procstat import PGRP, STATE, stat_fields
+
 STOP_GRACE_S = 5.0
 
 
@@ -28,11 +30,8 @@ def spawn(command: Sequence[str], *, env: Mapping[str, str], output: Path, cwd: 
 
 def _stat(pid: int | str) -> tuple[str, int] | None:
     """(state letter, process group) of ``pid`` from ``/proc``, or None when it cannot be read."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return fields[0], int(fields[2])
-    except (OSError, IndexError, ValueError):
-        return None
+    fields = stat_fields(pid)
+    return (fields[STATE], int(fields[PGRP])) if fields is not None else None
 
 
 def _running(state: str) -> bool:

@@ -22,7 +22,6 @@ import httpx
 from generators import TokenCatalogue
 from scenarios._errors import TargetUnreachable
 from scenarios._setup_calls import (
-    SetupFinding,
     Unavailable,
     for_how_long,
     no_answer,
@@ -31,6 +30,7 @@ from scenarios._setup_calls import (
 )
 from scenarios.profiles import AGENTS, Profile
 from scenarios.targets import Secrets
+from stagegate.stream import FindingDraft
 
 LOGIN_TIMEOUT_S = 10.0
 REFUSED_STATUSES = (401, 403)
@@ -79,7 +79,7 @@ class Credentials:
 
     # -- login at start, and again during the run --------------------------------------------
 
-    def log_in_at_start(self) -> list[SetupFinding]:
+    def log_in_at_start(self) -> list[FindingDraft]:
         """Log in on every agent, retrying a broken deployment until ``auth.login_retry_s`` has passed
         (one deadline for all agents); a finding per agent still without a token."""
         if self.profile.auth.mode != "login":
@@ -143,9 +143,9 @@ class Credentials:
             raise Unavailable(f"{what} at {url} answered {answer.status_code} without an access_token")
         return self._tokens[agent]
 
-    def _unavailable_finding(self, agent: str, evidence: str) -> SetupFinding:
+    def _unavailable_finding(self, agent: str, evidence: str) -> FindingDraft:
         interval = self.profile.auth.relogin_interval_s
-        return SetupFinding(
+        return FindingDraft(
             id=f"login_unavailable_{agent}", section="§8 R2", severity="critical",
             title=f"{agent} login failed at start; calls that need its token waited for a login retried every "
                   f"{interval:g} s during the run",

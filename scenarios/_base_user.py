@@ -74,7 +74,7 @@ def mark_expected(response: ResponseContextManager) -> None:
     marked.success()
 
 
-def judge(response: ResponseContextManager, ok_statuses: list[int] | tuple[int, ...]) -> bool:
+def mark_by_status(response: ResponseContextManager, ok_statuses: list[int] | tuple[int, ...]) -> bool:
     """Mark the response by the profile's list of good statuses; True when it is one."""
     marked: Any = response  # Locust's response methods are untyped
     if marked.status_code in ok_statuses:
@@ -84,16 +84,16 @@ def judge(response: ResponseContextManager, ok_statuses: list[int] | tuple[int, 
     return False
 
 
-def settle(response: ResponseContextManager, verdict: Classified, label: str) -> None:
+def settle(response: ResponseContextManager, answer: Classified[str], label: str) -> None:
     """Mark a classified answer: ``expected`` outcomes succeed (and count apart), failures fail.
 
-    A ``transport`` verdict (no answer) is marked failed too, never a success: the recorder then
+    A ``transport`` result (no answer) is marked failed too, never a success: the recorder then
     finds the client's own error on the response and counts it as ``transport``, not ``ok``."""
     marked: Any = response  # Locust's response methods are untyped
-    if verdict.expected:
+    if answer.expected:
         mark_expected(response)
-    elif verdict.failure or verdict.result == "transport":
-        marked.failure(f"{label} {verdict.result}")
+    elif answer.failure or answer.result == "transport":
+        marked.failure(f"{label} {answer.result}")
     else:
         marked.success()
 
@@ -109,31 +109,31 @@ class StagegateUser(FastHttpUser):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        self.harness: RunContext = run_context(environment)
+        self.run_context: RunContext = run_context(environment)
         self._due: float | None = None
 
     def wait_time(self) -> float:
         """Think time (closed model) or time until this user's next slot (open model)."""
-        schedule = self.harness.schedule
+        schedule = self.run_context.schedule
         if schedule is None:
-            scenario = self.harness.scenario
-            return self.harness.rng.uniform(scenario.wait_min_s, scenario.wait_max_s)
+            scenario = self.run_context.scenario
+            return self.run_context.rng.uniform(scenario.wait_min_s, scenario.wait_max_s)
         self._due = schedule.next_due()
         return max(0.0, self._due - time.time())
 
     def emit(self, rec: Record) -> None:
-        self.harness.recorder.emit(rec)
+        self.run_context.recorder.emit(rec)
 
     def send(
         self, method: str, service: str, template: str, *, path: str | None = None,
         query: Mapping[str, Any] | None = None, auth: str = "none", traffic: str = "normal",
         headers: Mapping[str, str] | None = None, **kwargs: Any,
     ) -> ResponseContextManager:
-        """One request with ``catch_response``: the caller marks it (``judge``, ``mark_expected``)."""
-        url = self.harness.profile.url(service, path if path is not None else template)
+        """One request with ``catch_response``: the caller marks it (``mark_by_status``, ``mark_expected``)."""
+        url = self.run_context.profile.url(service, path if path is not None else template)
         if query:
             url += ("&" if "?" in url else "?") + urlencode(query)
-        credentials = self.harness.credentials
+        credentials = self.run_context.credentials
         if credentials.needs_login(service, auth):
             self.log_in(service)
             if credentials.needs_login(service, auth):
@@ -156,26 +156,26 @@ class StagegateUser(FastHttpUser):
     def log_in(self, agent: str) -> None:
         """Try ``agent``'s login again (at most every ``auth.relogin_interval_s`` in this process),
         recorded as normal traffic under the login's request name: its failures are errors."""
-        credentials = self.harness.credentials
+        credentials = self.run_context.credentials
         if not credentials.login_due(agent):
             return
         url, path, body = credentials.login_request(agent)
         with self.request("POST", url, name=request_name(agent, "POST", path), json=body,
                           context={"service": agent, "traffic": "normal"}) as response:
-            if judge(response, (200,)) and not credentials.accept(agent, _json_body(response)):
+            if mark_by_status(response, (200,)) and not credentials.accept(agent, _json_body(response)):
                 response.failure("login answered no access_token")
 
     def checked_call(self, call_name: str, **values: Any) -> None:
         """The business call ``call_name``, judged by the profile's good statuses for it."""
         with self.call(call_name, **values) as response:
-            judge(response, self.harness.profile.calls[call_name].ok_statuses)
+            mark_by_status(response, self.run_context.profile.calls[call_name].ok_statuses)
 
     def prediction(self, *, traffic: str = "normal", headers: Mapping[str, str] | None = None,
                    auth: str = "jwt") -> tuple[ResponseContextManager, dict[str, Any]]:
         """The profile's prediction with its body filled from a discovered product (and the body sent);
         not sent (``RescheduleTask``) when the deployment holds no product to predict for."""
-        spec = self.harness.profile.predict
-        discovered = self.harness.discovered.values_for(self.harness.profile, spec, self.harness.rng)
+        spec = self.run_context.profile.predict
+        discovered = self.run_context.discovered.values_for(self.run_context.profile, spec, self.run_context.rng)
         if discovered is None:
             raise RescheduleTask()
         body: dict[str, Any] = fill(spec.json_body, discovered)
@@ -186,8 +186,8 @@ class StagegateUser(FastHttpUser):
              headers: Mapping[str, str] | None = None, **values: Any) -> ResponseContextManager:
         """The profile's business call ``call_name`` with its placeholders filled from a discovered item
         (a random one) and ``values``; not sent (``RescheduleTask``) when it needs an item there is none of."""
-        spec = self.harness.profile.calls[call_name]
-        discovered = self.harness.discovered.values_for(self.harness.profile, spec, self.harness.rng)
+        spec = self.run_context.profile.calls[call_name]
+        discovered = self.run_context.discovered.values_for(self.run_context.profile, spec, self.run_context.rng)
         if discovered is None:
             raise RescheduleTask()
         values = {**discovered, **values}

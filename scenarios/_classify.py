@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from scenarios.profiles import PredictSpec
+from stagegate.stream import InvoiceKind, OcrResult, TokenResult
 
-OcrResult = Literal["timeout_ok", "timeout_late", "processed", "body_limit", "rejected", "failure", "transport"]
-TokenResult = Literal["rejected", "wrong_rejection", "breach", "control_ok", "control_refused", "error", "transport"]
-InvoiceKind = Literal["normal", "heavy", "hostile"]
+__all__ = ["InvoiceKind", "OcrResult", "TokenResult"]  # the stream's classes, named here for the classifiers' callers
 
 EARLY_TOLERANCE_S = 0.05
 """A timeout answer may come this much before the configured timeout (clock and rounding slack)."""
@@ -31,21 +30,25 @@ def hostile_refusals(kind: str, statuses: Collection[int]) -> tuple[int, ...]:
     return tuple(status for status in statuses if 400 <= status < 500) if kind == "hostile" else ()
 
 
+R_co = TypeVar("R_co", bound=str, covariant=True)
+"""The result classes of one kind of answer (``OcrResult``, ``TokenResult``, ``str`` for predictions)."""
+
+
 @dataclass(frozen=True)
-class Classified:
+class Classified(Generic[R_co]):
     """A result, whether it is what the harness provoked on purpose, and a short human detail.
 
     ``failure`` is a judgement against the deployment; ``transport`` results are neither
     ``expected`` nor a ``failure``: nothing was answered, so nothing is judged.
     """
 
-    result: str
+    result: R_co
     expected: bool
     failure: bool
     detail: str
 
 
-def _no_answer(exception: BaseException | None, took: str) -> Classified:
+def _no_answer(exception: BaseException | None, took: str) -> Classified[Literal["transport", "failure"]]:
     """No status: ``transport`` when the request never got an answer (refused, reset: nothing to judge),
     else a judged ``failure`` (the deployment took the request and did not answer in time)."""
     why = f" ({error_class(None, exception)})" if exception is not None else ""
@@ -58,7 +61,7 @@ def classify_ocr(
     status: int | None, latency_s: float, *, timeout_s: float, grace_s: float, timeout_status: int = 504,
     size_bytes: int = 0, body_limit_bytes: int | None = None, refusals: Collection[int] = (),
     kind: InvoiceKind = "heavy", exception: BaseException | None = None,
-) -> Classified:
+) -> Classified[OcrResult]:
     """Classify an invoice upload (checklist R3).
 
     - no answer through a transport failure (refused, reset): ``transport``, not judged; no answer
@@ -101,7 +104,8 @@ def classify_ocr(
 
 
 def classify_token(status: int | None, *, rejected_statuses: Collection[int], control: bool = False,
-                   accepted_statuses: Collection[int] = (), exception: BaseException | None = None) -> Classified:
+                   accepted_statuses: Collection[int] = (), exception: BaseException | None = None,
+                   ) -> Classified[TokenResult]:
     """Classify one token presented to one agent (checklist R2).
 
     The probed route's good answers are any 2xx and its ``accepted_statuses`` (the as-built price
@@ -118,8 +122,9 @@ def classify_token(status: int | None, *, rejected_statuses: Collection[int], co
       rules' business); no answer otherwise (the agent took the request and hung): ``error``.
     """
     if status is None:
-        verdict = _no_answer(exception, "")
-        return verdict if verdict.result == "transport" else Classified("error", False, True, verdict.detail)
+        answer = _no_answer(exception, "")
+        return Classified("transport" if answer.result == "transport" else "error", False, answer.result != "transport",
+                          answer.detail)
     good = 200 <= status < 300 or status in accepted_statuses
     if control:
         if good:
@@ -186,7 +191,7 @@ def dotted(body: Any, path: str) -> Any:
     return body
 
 
-def judge_inflation(body: Any, request: Mapping[str, Any], spec: PredictSpec) -> Inflation:
+def classify_inflation(body: Any, request: Mapping[str, Any], spec: PredictSpec) -> Inflation:
     """The inflation rate (``rate_field``) and adjustment (``adjustment_field``) of one prediction (R4).
 
     The rate must be the configured one within ``RATE_TOLERANCE``; the adjustment, where the
@@ -217,7 +222,7 @@ def judge_inflation(body: Any, request: Mapping[str, Any], spec: PredictSpec) ->
 def inflation_problem(body: Any, request: Mapping[str, Any], spec: PredictSpec) -> str | None:
     """Why a prediction's inflation rate or adjustment is not the configured one (None when it is): the
     load's per-answer failure message, so the first problem only (a wrong rate makes the adjustment wrong too)."""
-    problems = judge_inflation(body, request, spec).problems
+    problems = classify_inflation(body, request, spec).problems
     return problems[0] if problems else None
 
 

@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 
 from scenarios._setup_calls import (
-    SetupFinding,
     Unavailable,
     for_how_long,
     no_answer,
@@ -32,6 +31,7 @@ from scenarios._setup_calls import (
     unavailable_status,
 )
 from scenarios.profiles import CallSpec, PredictSpec, Profile
+from stagegate.stream import FindingDraft
 
 DISCOVERY_TIMEOUT_S = 10.0
 SECTION = "§7 Load"
@@ -113,14 +113,14 @@ class Discovered:
 
 
 def discover(profile: Profile, headers_for: HeadersFor, *, deadline: float,
-             client: httpx.Client | None = None) -> tuple[Discovered, list[SetupFinding]]:
+             client: httpx.Client | None = None) -> tuple[Discovered, list[FindingDraft]]:
     """Send each discovery call (retrying a broken deployment until ``deadline``, on ``client`` or a
     client of its own); findings for the kinds that could not be learnt or are empty."""
     if client is None:
         with httpx.Client(timeout=DISCOVERY_TIMEOUT_S, trust_env=False) as own:
             return discover(profile, headers_for, deadline=deadline, client=own)
     found: dict[str, list[Item]] = {}
-    findings: list[SetupFinding] = []
+    findings: list[FindingDraft] = []
     budget_s = max(0.0, deadline - time.monotonic())
     for kind in profile.discovery:
         try:
@@ -175,9 +175,9 @@ def _dotted(body: Any, path: str) -> Any:
     return body
 
 
-def _finding(profile: Profile, kind: str, what: str, evidence: str) -> SetupFinding:
+def _finding(profile: Profile, kind: str, what: str, evidence: str) -> FindingDraft:
     users = sorted(name for name, call in profile.calls.items() if kind in kinds_needed(profile, call))
-    return SetupFinding(
+    return FindingDraft(
         id=f"discovery_{kind}_{'empty' if what == 'none found' else 'failed'}", section=SECTION, severity="major",
         title=f"{kind} {what}: the calls that need one ({', '.join(users)}) were not sent and the ledger tracks nothing",
         evidence=evidence, reference=f"profile discovery.{kind}",

@@ -8,7 +8,6 @@ state changes, the first observation included, with the time it was seen.
 from __future__ import annotations
 
 import time
-from typing import cast
 
 import gevent  # type: ignore[import-untyped]
 from locust import task
@@ -19,7 +18,7 @@ from scenarios._base_user import StagegateUser
 from scenarios._classify import root_cause
 from scenarios._context import run_context
 from scenarios.profiles import HealthCheck, health_checks
-from stagegate.stream import HealthTransition, record
+from stagegate.stream import health_record
 
 HEALTH_TIMEOUT_S = 2.0
 
@@ -37,7 +36,7 @@ class HealthWatcher(StagegateUser):
         self.state: dict[str, bool] = {}
 
     def wait_time(self) -> float:
-        return self.harness.scenario.health_interval_s
+        return self.run_context.scenario.health_interval_s
 
     @task
     def poll_health(self) -> None:
@@ -61,9 +60,8 @@ class HealthWatcher(StagegateUser):
             latency_ms = round((time.time() - seen) * 1000.0, 3) if status else None
         if self.state.get(check.check) != ok:
             self.state[check.check] = ok
-            self.emit(cast(HealthTransition, record(
-                "health", seen, check=check.check, ok=ok, status=status, detail=detail, latency_ms=latency_ms,
-            )))
+            self.emit(health_record(seen, check=check.check, ok=ok, status=status, detail=detail,
+                                    latency_ms=latency_ms))
 
 
 def _detail(status: int | None, error: object, text: str | None) -> str:

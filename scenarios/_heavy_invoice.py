@@ -37,25 +37,25 @@ class HeavyInvoiceUser(StagegateUser):
         return 1.0
 
     def on_start(self) -> None:
-        self.invoices = cycle(self.harness.invoices_of("heavy") + self.harness.invoices_of("hostile"))
+        self.invoices = cycle(self.run_context.invoices_of("heavy") + self.run_context.invoices_of("hostile"))
 
     @task
     def upload_heavy_invoice(self) -> None:
         invoice = next(self.invoices, None)
         if invoice is None:
             return
-        ocr = self.harness.profile.ocr
+        ocr = self.run_context.profile.ocr
         body, content_type = multipart(ocr, invoice)
         started = time.time()
         with self.send("POST", ocr.service, ocr.path, auth="jwt", traffic="heavy_invoice", data=body,
                        headers={"Content-Type": content_type}) as response:
             latency_s = time.time() - started
             status = response.status_code or None
-            verdict = classify_ocr(
-                status, latency_s, timeout_s=self.harness.ocr_timeout_s, grace_s=self.harness.ocr_grace_s,
+            answer = classify_ocr(
+                status, latency_s, timeout_s=self.run_context.ocr_timeout_s, grace_s=self.run_context.ocr_grace_s,
                 timeout_status=ocr.timeout_status, size_bytes=invoice.size_bytes,
                 body_limit_bytes=ocr.app_body_limit_bytes,  # uploads go to the service, not through the gateway
                 refusals=invoice.refusals, kind=invoice.kind, exception=getattr(response, "error", None),
             )
-            settle(response, verdict, "ocr")
-        self.emit(ocr_outcome(invoice, started, status, latency_s, verdict))
+            settle(response, answer, "ocr")
+        self.emit(ocr_outcome(invoice, started, status, latency_s, answer))

@@ -20,9 +20,8 @@ import platform
 import signal
 import subprocess
 import time
-import uuid
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import locust
 from locust.env import Environment
@@ -46,7 +45,7 @@ from scenarios.deployment_facts import configured_ocr_timeout, token_catalogue
 from scenarios.profiles import Profile, load_profile
 from scenarios.targets import Resolved, Secrets, ensure_reachable, resolve_profile
 from stagegate import __version__
-from stagegate.stream import RunHeader, record
+from stagegate.stream import RunHeader, new_run_id, run_header_record
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per setup request drowns Locust's own output
@@ -223,14 +222,14 @@ def run_header(options: Any, profile: Any) -> RunHeader:
         "chaos_plan": options.chaos_plan or None,
         "stages": [stage.model_dump() for stage in effective_stages(StagesShape.stages, **StagesShape.given(options))],
     }
-    return cast(RunHeader, record(
-        "run_header", time.time(), run_id=_run_id(options), producer="locust", profile=profile.name,
+    return run_header_record(
+        time.time(), run_id=_run_id(options), producer="locust", profile=profile.name,
         scenario=options.scenario, targets=profile.targets(), settings=settings, versions=_versions(),
-    ))
+    )
 
 
 def _run_id(options: Any) -> str:
-    return Path(options.results_dir).name if options.results_dir else uuid.uuid4().hex[:12]
+    return Path(options.results_dir).name if options.results_dir else new_run_id("locust")
 
 
 def _versions() -> dict[str, str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, cast
+from typing import Any, Literal
 
 import httpx
 from locust.env import Environment
@@ -24,7 +24,7 @@ from scenarios._auth import Credentials
 from scenarios._recorder import Recorder
 from scenarios._setup_calls import Unavailable
 from scenarios.profiles import Profile
-from stagegate.stream import LedgerEntry, LedgerSnapshot, record
+from stagegate.stream import LedgerEntry, ledger_record, ledger_snapshot_record
 
 SNAPSHOT_TIMEOUT_S = 5.0
 
@@ -33,11 +33,11 @@ log = logging.getLogger(__name__)
 
 def ledger_entry(t: float, producto_id: int, delta: int, key: str | None, answer: dict[str, Any]) -> LedgerEntry:
     """The record of one acknowledged movement, with what the server said it did."""
-    return cast(LedgerEntry, record(
-        "ledger", t, producto_id=producto_id, delta=delta,
+    return ledger_record(
+        t, producto_id=producto_id, delta=delta,
         movimiento_id=_text(answer.get("movimiento_id")), stock_anterior=_int(answer.get("stock_anterior")),
         stock_nuevo=_int(answer.get("stock_nuevo")), idempotency_key=key,
-    ))
+    )
 
 
 def read_stock(profile: Profile, credentials: Credentials, products: list[int]) -> dict[str, int]:
@@ -83,9 +83,9 @@ class LedgerTracker:
         events.test_stop.add_listener(self.on_test_stop)
         events.quitting.add_listener(self.on_quitting)
 
-    def snapshot(self, phase: str) -> None:
+    def snapshot(self, phase: Literal["start", "end"]) -> None:
         stock = read_stock(self.profile, self.credentials, self.products)
-        self.recorder.emit(cast(LedgerSnapshot, record("ledger_snapshot", time.time(), phase=phase, stock=stock)))
+        self.recorder.emit(ledger_snapshot_record(time.time(), phase=phase, stock=stock))
 
     def on_test_start(self, **_: Any) -> None:
         self._open = True

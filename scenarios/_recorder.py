@@ -36,7 +36,7 @@ from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from scenarios._classify import error_class, is_transport
 from scenarios._windows import WINDOW_S, Outcome, SeriesWindow, WindowBook
-from stagegate.stream import Record, RunEnd, RunHeader, StreamWriter, Traffic, record
+from stagegate.stream import EndReason, Record, RunHeader, StreamWriter, Traffic, run_end_record
 
 STREAM_FILE = "locust.jsonl"
 REPORT_KEY = "stagegate"
@@ -47,7 +47,6 @@ MASTER_LAG_S = WORKER_REPORT_INTERVAL + 2.0
 log = logging.getLogger(__name__)
 
 Role = Literal["local", "master", "worker"]
-EndReason = Literal["completed", "aborted", "interrupted", "failed"]
 
 
 def role_of(environment: Environment) -> Role:
@@ -217,7 +216,7 @@ class Recorder:
         self.flush(everything=True)
         if self._held and not self._header_written:  # never started: held records follow the construction-time header
             self.start_segment(self._header)  # type: ignore[arg-type]
-        end = cast(RunEnd, record("run_end", time.time(), reason=self.end_reason, detail=self.end_detail))
+        end = run_end_record(time.time(), reason=self.end_reason, detail=self.end_detail)
         self._write(end)
         self._writer.close()
         self._writer = None

@@ -11,9 +11,10 @@ import contextlib
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from scenarios._errors import PlanInvalid
+from stagegate.models import FrozenModel
 from stagegate.tomlfile import load_toml_model
 
 SCENARIO_DIR = Path(__file__).parent / "scenario_files"
@@ -29,11 +30,7 @@ TASKS: dict[str, tuple[str, ...]] = {
 """Tasks each service user knows; the scenario file gives them weights."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Stage(_Model):
+class Stage(FrozenModel):
     """Hold ``users`` (spawning or stopping at ``spawn_rate`` per second) for ``duration_s``."""
 
     duration_s: float = Field(gt=0)
@@ -41,12 +38,12 @@ class Stage(_Model):
     spawn_rate: float = Field(gt=0)
 
 
-class ShapeSpec(_Model):
+class ShapeSpec(FrozenModel):
     description: str = ""
     stages: list[Stage] = Field(min_length=1)
 
 
-class Actors(_Model):
+class Actors(FrozenModel):
     """Fixed-count users: exactly this many in the whole run, also across workers."""
 
     health_watcher: int = Field(1, ge=0, le=1)
@@ -54,7 +51,7 @@ class Actors(_Model):
     token_forger: int = Field(1, ge=0)
 
 
-class ScenarioFile(_Model):
+class ScenarioFile(FrozenModel):
     description: str = ""
     wait_min_s: float = Field(0.5, ge=0)
     wait_max_s: float = Field(2.0, ge=0)

@@ -13,12 +13,12 @@ from typing import Any, cast
 
 from locust.exception import RescheduleTask
 
-from scenarios._base_user import StagegateUser, judge, settle
+from scenarios._base_user import StagegateUser, mark_by_status, settle
 from scenarios._classify import classify_ocr, inflation_problem
 from scenarios._ledger import ledger_entry
 from scenarios._uploads import multipart, ocr_outcome
 from scenarios.deployment_facts import prometheus_values
-from stagegate.stream import MetricsSample, record
+from stagegate.stream import metrics_record
 
 SALIDA_SHARE = 0.4
 """Share of stock movements that take stock out (the rest bring it in)."""
@@ -43,10 +43,10 @@ class DepositoUser(StagegateUser):
 
     def stock_update(self) -> None:
         """A movement of one of the tracked products (none are sent when discovery found no products)."""
-        tracked = self.harness.tracked_products()
+        tracked = self.run_context.tracked_products()
         if not tracked:
             raise RescheduleTask()
-        rng = self.harness.rng
+        rng = self.run_context.rng
         salida = rng.random() < SALIDA_SHARE
         cantidad = rng.randint(1, 3)
         self._pending = {
@@ -64,12 +64,12 @@ class DepositoUser(StagegateUser):
             self._move(pending)
 
     def _move(self, values: dict[str, Any]) -> None:
-        spec = self.harness.profile.calls["stock_update"]
+        spec = self.run_context.profile.calls["stock_update"]
         with self.call("stock_update", **values) as response:
             if response.status_code == 400 and values["tipo"] == "salida":
                 response.success()  # not enough stock on hand: the contract's answer, nothing moved
                 return
-            if not judge(response, spec.ok_statuses):
+            if not mark_by_status(response, spec.ok_statuses):
                 return
             delta = values["cantidad"] if values["tipo"] == "entrada" else -values["cantidad"]
             body = _json(response)
@@ -88,22 +88,22 @@ class NegocioUser(StagegateUser):
         self.checked_call("negocio_products")
 
     def ocr_normal(self) -> None:
-        normal = self.harness.invoices_of("normal")
+        normal = self.run_context.invoices_of("normal")
         if not normal:
             return
-        ocr = self.harness.profile.ocr
-        invoice = self.harness.rng.choice(normal)
+        ocr = self.run_context.profile.ocr
+        invoice = self.run_context.rng.choice(normal)
         body, content_type = multipart(ocr, invoice)
         started = time.time()
         with self.send("POST", ocr.service, ocr.path, auth="jwt", data=body,
                        headers={"Content-Type": content_type}) as response:
             latency_s = time.time() - started
             status = response.status_code or None
-            verdict = classify_ocr(status, latency_s, timeout_s=self.harness.ocr_timeout_s,
-                                   grace_s=self.harness.ocr_grace_s, timeout_status=ocr.timeout_status,
+            answer = classify_ocr(status, latency_s, timeout_s=self.run_context.ocr_timeout_s,
+                                   grace_s=self.run_context.ocr_grace_s, timeout_status=ocr.timeout_status,
                                    kind="normal", exception=getattr(response, "error", None))
-            settle(response, verdict, "ocr")  # a normal invoice must be processed: a 504 here is a failure
-        self.emit(ocr_outcome(invoice, started, status, latency_s, verdict))
+            settle(response, answer, "ocr")  # a normal invoice must be processed: a 504 here is a failure
+        self.emit(ocr_outcome(invoice, started, status, latency_s, answer))
 
 
 class MlUser(StagegateUser):
@@ -112,10 +112,10 @@ class MlUser(StagegateUser):
     service = "ml"
 
     def predict(self) -> None:
-        spec = self.harness.profile.predict
+        spec = self.run_context.profile.predict
         sent, body = self.prediction()
         with sent as response:
-            if not judge(response, (200,)):
+            if not mark_by_status(response, (200,)):
                 return
             problem = inflation_problem(_json(response), body, spec)
             if problem:
@@ -128,22 +128,22 @@ class DashboardUser(StagegateUser):
     service = "dashboard"
 
     def page(self) -> None:
-        with self.send("GET", "dashboard", self.harness.rng.choice(self.harness.profile.dashboard.pages)) as response:
-            judge(response, (200,))
+        with self.send("GET", "dashboard", self.run_context.rng.choice(self.run_context.profile.dashboard.pages)) as response:
+            mark_by_status(response, (200,))
 
     def api(self) -> None:
-        path = self.harness.rng.choice(self.harness.profile.dashboard.api_paths)
+        path = self.run_context.rng.choice(self.run_context.profile.dashboard.api_paths)
         with self.send("GET", "dashboard", path, auth="api_key") as response:
-            judge(response, (200,))
+            mark_by_status(response, (200,))
 
     def metrics(self) -> None:
         """A Prometheus scrape, written as a ``MetricsSample`` so the analysis sees the counters move."""
-        spec = self.harness.profile.dashboard.metrics
+        spec = self.run_context.profile.dashboard.metrics
         wanted = [name for name in (spec.requests_total, spec.errors_total, spec.p95_ms, spec.uptime_s) if name]
         values: dict[str, float] = {}
         error = None
         with self.send("GET", "dashboard", spec.path, auth="api_key") as response:
-            if judge(response, (200,)):
+            if mark_by_status(response, (200,)):
                 try:
                     values = prometheus_values(response.text or "", wanted)
                 except ValueError as exc:
@@ -151,7 +151,7 @@ class DashboardUser(StagegateUser):
                     response.failure(error)
             else:
                 error = f"status {response.status_code}"
-        self.emit(cast(MetricsSample, record("metrics", time.time(), service="dashboard", values=values, error=error)))
+        self.emit(metrics_record(time.time(), service="dashboard", values=values, error=error))
 
 
 SERVICE_USERS: dict[str, type[StagegateUser]] = {

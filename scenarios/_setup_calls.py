@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal, TypeVar, cast
+from typing import TypeVar
 
 import httpx
 
 from scenarios._classify import is_transport, root_cause
-from stagegate.stream import Finding, record
 
 FIRST_PAUSE_S = 0.5
 MAX_PAUSE_S = 5.0
@@ -74,21 +72,3 @@ def for_how_long(problem: Unavailable, budget_s: float) -> str:
     """``deposito login at URL answered 500 for 30 s``: the last cause and how long it was tried."""
     return f"{problem} for {budget_s:.0f} s" if budget_s >= 0.5 else str(problem)
 
-
-Severity = Literal["critical", "major", "minor", "info"]
-
-
-@dataclass(frozen=True)
-class SetupFinding:
-    """What the start of a run could not do, as a finding (the Locust side and smoke both write it)."""
-
-    id: str
-    section: str
-    severity: Severity
-    title: str
-    evidence: str
-    reference: str
-
-    def to_record(self) -> Finding:
-        return cast(Finding, record("finding", time.time(), id=self.id, section=self.section, severity=self.severity,
-                                    title=self.title, evidence=self.evidence, reference=self.reference))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from itertools import cycle, zip_longest
-from typing import cast
 
 from locust import task
 from locust.contrib.fasthttp import ResponseContextManager
@@ -18,7 +17,7 @@ from scenarios._base_user import StagegateUser, settle
 from scenarios._classify import classify_token
 from scenarios._context import TokenCase
 from scenarios.profiles import AGENTS
-from stagegate.stream import TokenOutcome, record
+from stagegate.stream import token_record
 
 PROBE_CALLS = {"deposito": ("product_list",), "negocio": ("negocio_products", "price_lookup")}
 """The protected business call each agent is probed on (the first one the profile serves)."""
@@ -36,8 +35,8 @@ class TokenForgerUser(StagegateUser):
         return PACE_S
 
     def on_start(self) -> None:
-        probed = {agent for agent in AGENTS if self._probe_call(agent) or not self.harness.profile.predict.missing}
-        self.cases = cycle(interleaved([case for case in self.harness.token_cases if set(case.targets) <= probed]))
+        probed = {agent for agent in AGENTS if self._probe_call(agent) or not self.run_context.profile.predict.missing}
+        self.cases = cycle(interleaved([case for case in self.run_context.token_cases if set(case.targets) <= probed]))
 
     @task
     def present_next_case(self) -> None:
@@ -52,20 +51,20 @@ class TokenForgerUser(StagegateUser):
         call = self._probe_call(agent)
         with self._probe(agent, call, {"Authorization": f"Bearer {case.token}"}) as response:
             status = response.status_code or None
-            accepted = self.harness.profile.calls[call].ok_statuses if call else ()
-            verdict = classify_token(status, rejected_statuses=case.expected_statuses, control=case.control,
+            accepted = self.run_context.profile.calls[call].ok_statuses if call else ()
+            answer = classify_token(status, rejected_statuses=case.expected_statuses, control=case.control,
                                      accepted_statuses=accepted, exception=getattr(response, "error", None))
-            settle(response, verdict, "token")
-        self.emit(cast(TokenOutcome, record(
-            "token", started, case_id=case.case_id, target=agent, status=status, result=verdict.result,
-            severity=case.severity, detail=verdict.detail,
-        )))
+            settle(response, answer, "token")
+        self.emit(token_record(
+            started, case_id=case.case_id, target=agent, status=status, result=answer.result,
+            severity=case.severity, detail=answer.detail,
+        ))
 
     def _probe_call(self, agent: str) -> str | None:
         """The profile call ``agent`` is probed on (None for ml: its prediction route, unless the profile
         marks it missing, and then ml is not probed at all). A call that needs a discovered product is
         skipped when there is none (a price lookup of no product would say nothing about the token)."""
-        run = self.harness
+        run = self.run_context
         calls = run.profile.calls
 
         def usable(name: str) -> bool:

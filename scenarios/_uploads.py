@@ -8,25 +8,24 @@ Locust already depends on). Heavy invoices are tens of megabytes: each file is r
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import cast
 
 from urllib3.filepost import encode_multipart_formdata
 
 from scenarios._classify import Classified
 from scenarios._context import InvoiceFile
 from scenarios.profiles import OcrSpec
-from stagegate.stream import OcrOutcome, record
+from stagegate.stream import OcrOutcome, OcrResult, ocr_record
 
 CACHED_BODIES = 16
 
 
 def ocr_outcome(invoice: InvoiceFile, started: float, status: int | None, latency_s: float,
-                verdict: Classified) -> OcrOutcome:
+                answer: Classified[OcrResult]) -> OcrOutcome:
     """The stream record of one upload to the OCR route."""
-    return cast(OcrOutcome, record(
-        "ocr", started, invoice=invoice.path.name, invoice_kind=invoice.kind, size_bytes=invoice.size_bytes,
-        status=status, latency_ms=round(latency_s * 1000.0, 3), result=verdict.result, detail=verdict.detail,
-    ))
+    return ocr_record(
+        started, invoice=invoice.path.name, invoice_kind=invoice.kind, size_bytes=invoice.size_bytes,
+        status=status, latency_ms=round(latency_s * 1000.0, 3), result=answer.result, detail=answer.detail,
+    )
 
 
 def multipart(ocr: OcrSpec, invoice: InvoiceFile) -> tuple[bytes, str]:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stagegate import __version__, commands
-from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, StagegateError
+from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, VERDICT_EXIT_CODES, StagegateError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stagegate",
         description="Chaos-and-load validation gate: PROMOTE, HOLD or ROLLBACK a staging deployment.",
-        epilog="exit codes:\n  0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
+        epilog=f"exit codes:\n  {VERDICT_EXIT_CODES}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"stagegate {__version__}")

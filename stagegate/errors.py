@@ -21,6 +21,13 @@ EXIT_USAGE = 2
 EXIT_HOLD = 3
 EXIT_HARNESS_FAILURE = 4
 
+VERDICT_EXIT_CODES = (f"{EXIT_PROMOTE} PROMOTE, {EXIT_ROLLBACK} ROLLBACK, {EXIT_USAGE} usage or input error, "
+                      f"{EXIT_HOLD} HOLD, {EXIT_HARNESS_FAILURE} harness failure")
+"""The exit codes of every command that ends with a verdict, as its ``--help`` states them."""
+VERDICT_EPILOG = f"exit codes: {VERDICT_EXIT_CODES}"
+TOOL_EPILOG = f"exit codes: {EXIT_PROMOTE} done, {EXIT_USAGE} usage or input error, {EXIT_HARNESS_FAILURE} harness failure"
+"""The exit codes of a command that makes something (``generate``) rather than judging."""
+
 
 class StagegateError(Exception):
     """Something the user can fix: bad input, missing secret, unreachable target. Exit code 2."""

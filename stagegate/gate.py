@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import re
-import secrets as random_tokens
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,8 @@ from scenarios.profiles import Profile, load_profile
 from scenarios.targets import Resolved, ensure_reachable, resolve_profile
 from stagegate import _locust_process, _progress
 from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
+from stagegate.stream import new_run_id
+from stagegate.textfile import last_line
 
 DEFAULT_DURATION_S = 60
 
@@ -92,10 +92,6 @@ def _stage_count(scenario: str) -> int:
     if scenario not in shapes:
         raise StagegateError(f"--scenario: unknown {scenario!r} (known: {', '.join(sorted(shapes))})")
     return len(shapes[scenario].stages)
-
-
-def _new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + random_tokens.token_hex(2)
 
 
 @contextlib.contextmanager
@@ -187,15 +183,11 @@ _ERROR_LINE = re.compile(r"/(ERROR|CRITICAL)/|^stagegate: error: |^[\w.]*(Error|
 
 def _error_line(path: Path) -> str:
     """The last error line of a Locust log (else its last line), without the ``stagegate: error:`` prefix."""
-    with contextlib.suppress(OSError):
-        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-        chosen = next((line for line in reversed(lines) if _ERROR_LINE.search(line)), lines[-1] if lines else None)
-        if chosen:
-            return chosen.removeprefix("stagegate: error: ")
-    return f"see {path}"
+    chosen = last_line(path, _ERROR_LINE)
+    return chosen.removeprefix("stagegate: error: ") if chosen else f"see {path}"
 
 
-def _judge(options: GateOptions, out: Path, console: Console) -> int:
+def _analyze_run(options: GateOptions, out: Path, console: Console) -> int:
     from stagegate.commands.analyze import judge
 
     verdict = judge(out, rules_path=options.rules, require_rps=options.require_rps, console=console)
@@ -209,7 +201,7 @@ def run_gate(options: GateOptions) -> int:
     console = Console(stderr=True)
     profile = load_profile(options.profile)
     analysis.load_rules(options.rules)  # a malformed rules file fails before anything starts
-    out = options.out or options.reports_dir / _new_run_id()
+    out = options.out or options.reports_dir / new_run_id()
     out.mkdir(parents=True, exist_ok=True)
     if options.chaos:
         load_plan(options.chaos)  # a plan that cannot be read fails before anything starts, as the rules do
@@ -227,7 +219,7 @@ def run_gate(options: GateOptions) -> int:
             console.print("[yellow]interrupted[/]: chaos reverted and stack stopped; analysing what was recorded")
         except subprocess.SubprocessError as exc:
             console.print(f"[red]load phase failed[/]: {exc}; analysing what was recorded")
-    code = _judge(options, out, console)
+    code = _analyze_run(options, out, console)
     if died:
         return EXIT_HARNESS_FAILURE
     return 130 if interrupted and code == 0 else code

@@ -8,17 +8,22 @@ so a run that crashes leaves everything up to its last second; a cut last line i
 the reader, never silently dropped.
 
 Times are Unix epoch seconds (float) unless the name says otherwise; latencies are milliseconds.
-This module imports only the standard library, so that any side may depend on it.
+This module imports only the standard library (and ``typing_extensions``, for the one record type the
+verdict validates with pydantic on Python 3.11), so that any side may depend on it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Self, TypedDict, cast
+
+import typing_extensions
 
 SCHEMA_VERSION = 1
 
@@ -32,6 +37,19 @@ Traffic = Literal["normal", "heavy_invoice", "forged_token", "health", "probe"]
 """Traffic class of a request series: only ``normal`` counts toward error rate and p95 rules."""
 
 Status = Literal["PASS", "WARN", "FAIL", "NO_DATA", "SKIP"]
+
+Severity = Literal["critical", "major", "minor", "info"]
+"""How much a finding (or a forged-token case) matters, most first."""
+SEVERITIES: tuple[Severity, ...] = Severity.__args__  # type: ignore[attr-defined]
+"""``Severity`` in order, most severe first (reports sort by it)."""
+
+
+TokenResult = Literal["rejected", "wrong_rejection", "breach", "control_ok", "control_refused", "error", "transport"]
+InvoiceKind = Literal["normal", "heavy", "hostile"]
+OcrResult = Literal["timeout_ok", "timeout_late", "processed", "body_limit", "rejected", "failure", "transport"]
+ChaosPhase = Literal["start", "end", "recovered", "not_recovered", "error"]
+EndReason = Literal["completed", "aborted", "interrupted", "failed"]
+"""How a producer's run ended, least severe first."""
 
 
 class RunHeader(TypedDict):
@@ -107,7 +125,7 @@ class TokenOutcome(TypedDict):
     case_id: str
     target: str
     status: int | None
-    result: Literal["rejected", "wrong_rejection", "breach", "control_ok", "control_refused", "error", "transport"]
+    result: TokenResult
     """``transport``: the request never got an answer (refused, reset, timed out): no judgement of the agent."""
     severity: str
     detail: str
@@ -120,11 +138,11 @@ class OcrOutcome(TypedDict):
     v: int
     t: float
     invoice: str
-    invoice_kind: Literal["normal", "heavy", "hostile"]
+    invoice_kind: InvoiceKind
     size_bytes: int
     status: int | None
     latency_ms: float
-    result: Literal["timeout_ok", "timeout_late", "processed", "body_limit", "rejected", "failure", "transport"]
+    result: OcrResult
     """``transport``: the upload never got an answer before the client gave up on the connection (refused,
     reset); a 504 or a client timeout past timeout + grace stays ``timeout_late``/``failure``."""
     detail: str
@@ -161,7 +179,7 @@ class ChaosEvent(TypedDict):
     v: int
     t: float
     step_id: str
-    phase: Literal["start", "end", "recovered", "not_recovered", "error"]
+    phase: ChaosPhase
     action: str
     target: str
     backend: str
@@ -182,18 +200,44 @@ class SmokeResult(TypedDict):
     evidence: list[dict[str, Any]]
 
 
-class Finding(TypedDict):
-    """A gap between the deployment and the checklist, with its reference."""
+class FindingFields(typing_extensions.TypedDict):
+    """A gap between the deployment and the checklist, with its reference: what the verdict shows of it."""
+
+    id: str
+    section: str
+    severity: Severity
+    title: str
+    evidence: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class FindingDraft:
+    """A finding as its producer builds it (a smoke check, a login or discovery at start), before it is
+    a stream record: ``to_record`` stamps it."""
+
+    id: str
+    section: str
+    severity: Severity
+    title: str
+    evidence: str
+    reference: str = ""
+
+    def fields(self) -> FindingFields:
+        return FindingFields(id=self.id, section=self.section, severity=self.severity, title=self.title,
+                             evidence=self.evidence, reference=self.reference)
+
+    def to_record(self, t: float | None = None) -> Finding:
+        """The stream's ``finding`` record, at ``t`` (now when not given)."""
+        return finding_record(time.time() if t is None else t, self.fields())
+
+
+class Finding(FindingFields):
+    """A ``FindingFields`` as a stream record."""
 
     kind: Literal["finding"]
     v: int
     t: float
-    id: str
-    section: str
-    severity: Literal["critical", "major", "minor", "info"]
-    title: str
-    evidence: str
-    reference: str
 
 
 class MetricsSample(TypedDict):
@@ -213,7 +257,7 @@ class RunEnd(TypedDict):
     kind: Literal["run_end"]
     v: int
     t: float
-    reason: Literal["completed", "aborted", "interrupted", "failed"]
+    reason: EndReason
     detail: str
 
 
@@ -283,6 +327,12 @@ def read_file(path: Path) -> Iterator[Record | StreamProblem]:
             yield cast(Record, obj)
 
 
+def new_run_id(label: str = "") -> str:
+    """A run id: start time to the second, an optional label, and 4 random hex digits
+    (``20261127-231500-smoke-ab12``), sortable and unique enough for one machine's results."""
+    return "-".join(part for part in (time.strftime("%Y%m%d-%H%M%S"), label, secrets.token_hex(2)) if part)
+
+
 def stream_files(results_dir: Path) -> list[Path]:
     """The stream files of a results directory, in a stable order."""
     return sorted(results_dir.glob("*.jsonl"))
@@ -295,5 +345,69 @@ def read_dir(results_dir: Path) -> Iterator[Record | StreamProblem]:
 
 
 def record(kind: str, t: float, **fields: Any) -> dict[str, Any]:
-    """Build a record dict with ``kind``, ``v`` and ``t`` set; callers cast to the TypedDict."""
+    """An untyped record dict with ``kind``, ``v`` and ``t`` set (tests, synthetic streams); producers
+    use the typed constructors below, so that mypy checks every field."""
     return {"kind": kind, "v": SCHEMA_VERSION, "t": t, **fields}
+
+
+# Typed constructors: one per record kind a producer writes, keyword for keyword the TypedDict's fields.
+
+def run_header_record(t: float, *, run_id: str, producer: str, profile: str, scenario: str | None,
+                      targets: dict[str, str], settings: dict[str, Any], versions: dict[str, str]) -> RunHeader:
+    return RunHeader(kind="run_header", v=SCHEMA_VERSION, t=t, run_id=run_id, producer=producer, profile=profile,
+                     scenario=scenario, targets=targets, settings=settings, versions=versions)
+
+
+def health_record(t: float, *, check: str, ok: bool, status: int | None, detail: str,
+                  latency_ms: float | None) -> HealthTransition:
+    return HealthTransition(kind="health", v=SCHEMA_VERSION, t=t, check=check, ok=ok, status=status, detail=detail,
+                            latency_ms=latency_ms)
+
+
+def token_record(t: float, *, case_id: str, target: str, status: int | None, result: TokenResult, severity: str,
+                 detail: str) -> TokenOutcome:
+    return TokenOutcome(kind="token", v=SCHEMA_VERSION, t=t, case_id=case_id, target=target, status=status,
+                        result=result, severity=severity, detail=detail)
+
+
+def ocr_record(t: float, *, invoice: str, invoice_kind: InvoiceKind, size_bytes: int, status: int | None,
+               latency_ms: float, result: OcrResult, detail: str) -> OcrOutcome:
+    return OcrOutcome(kind="ocr", v=SCHEMA_VERSION, t=t, invoice=invoice, invoice_kind=invoice_kind,
+                      size_bytes=size_bytes, status=status, latency_ms=latency_ms, result=result, detail=detail)
+
+
+def ledger_record(t: float, *, producto_id: int, delta: int, movimiento_id: str | None, stock_anterior: int | None,
+                  stock_nuevo: int | None, idempotency_key: str | None) -> LedgerEntry:
+    return LedgerEntry(kind="ledger", v=SCHEMA_VERSION, t=t, producto_id=producto_id, delta=delta,
+                       movimiento_id=movimiento_id, stock_anterior=stock_anterior, stock_nuevo=stock_nuevo,
+                       idempotency_key=idempotency_key)
+
+
+def ledger_snapshot_record(t: float, *, phase: Literal["start", "end"], stock: dict[str, int]) -> LedgerSnapshot:
+    return LedgerSnapshot(kind="ledger_snapshot", v=SCHEMA_VERSION, t=t, phase=phase, stock=stock)
+
+
+def chaos_record(t: float, *, step_id: str, phase: ChaosPhase, action: str, target: str, backend: str, detail: str,
+                 recovery_s: float | None) -> ChaosEvent:
+    return ChaosEvent(kind="chaos", v=SCHEMA_VERSION, t=t, step_id=step_id, phase=phase, action=action,
+                      target=target, backend=backend, detail=detail, recovery_s=recovery_s)
+
+
+def smoke_record(t: float, *, check: str, section: str, status: Status, summary: str,
+                 evidence: list[dict[str, Any]]) -> SmokeResult:
+    return SmokeResult(kind="smoke", v=SCHEMA_VERSION, t=t, check=check, section=section, status=status,
+                       summary=summary, evidence=evidence)
+
+
+def finding_record(t: float, finding: FindingFields) -> Finding:
+    return Finding(kind="finding", v=SCHEMA_VERSION, t=t, id=finding["id"], section=finding["section"],
+                   severity=finding["severity"], title=finding["title"], evidence=finding["evidence"],
+                   reference=finding["reference"])
+
+
+def metrics_record(t: float, *, service: str, values: dict[str, float], error: str | None) -> MetricsSample:
+    return MetricsSample(kind="metrics", v=SCHEMA_VERSION, t=t, service=service, values=values, error=error)
+
+
+def run_end_record(t: float, *, reason: EndReason, detail: str) -> RunEnd:
+    return RunEnd(kind="run_end", v=SCHEMA_VERSION, t=t, reason=reason, detail=detail)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,15 +24,17 @@ from urllib.parse import urlsplit, urlunsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from analysis._judge import RULE_KINDS
 from analysis._load import RunData
 from analysis._reports import _html_charts as charts
 from analysis._reports import _html_series as series
 from analysis._verdict import RuleResult, Verdict
+from stagegate.stream import SEVERITIES
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATUS_ORDER = {"FAIL": 0, "NO_DATA": 1, "WARN": 2, "PASS": 3}
 ROLE_ORDER = {"rollback": 0, "completion": 1, "alert": 2}
-SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 CHECKLIST_OCR_TIMEOUT_S = 30.0
 """The checklist's ``OCR_TIMEOUT_SECONDS``, drawn (and labelled as such) when the run names none."""
 SIBLING_OUTPUTS = ("verdict.json", "junit.xml", "summary.md")
@@ -210,36 +211,40 @@ def _section_key(section: str) -> tuple[int, str]:
 def _findings_by_section(verdict: Verdict) -> list[tuple[str, list[Any]]]:
     grouped: dict[str, list[Any]] = defaultdict(list)
     for finding in verdict.findings:
-        grouped[finding.section or "(no section)"].append(finding)
-    return [(section, sorted(items, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.id)))
+        grouped[finding["section"] or "(no section)"].append(finding)
+    return [(section, sorted(items, key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"])))
             for section, items in sorted(grouped.items(), key=lambda kv: _section_key(kv[0]))]
 
 
 def error_rate_lines(verdict: Verdict) -> list[tuple[float, str, str]]:
-    """Lines for the error-rate chart: the ``above`` level of each sustained rule on normal traffic."""
-    return _lines(verdict, "sustained", "above", lambda v: f"{v * 100:g} %")
+    """Lines for the error-rate chart (the kinds that declare ``chart`` ``error-rate``: sustained)."""
+    return chart_lines(verdict, "error-rate")
 
 
 def p95_lines(verdict: Verdict) -> list[tuple[float, str, str]]:
-    """Lines for the p95 chart: the ``below`` level of each p95 statistic rule on normal traffic."""
-    return _lines(verdict, "statistic", "below", lambda v: f"{v:g} ms", stat="p95_ms")
+    """Lines for the p95 chart (the kinds that declare ``chart`` ``p95``: p95 statistics)."""
+    return chart_lines(verdict, "p95")
 
 
-def _lines(verdict: Verdict, kind: str, key: str, shown: Callable[[float], str], *,
-           stat: str | None = None) -> list[tuple[float, str, str]]:
-    """``(value, role, label)`` per rule of ``kind`` scoped to normal traffic: the limits the verdict used.
+def chart_lines(verdict: Verdict, chart: str) -> list[tuple[float, str, str]]:
+    """``(value, role, label)`` per rule on normal traffic whose kind declares a line on ``chart``
+    (``@rule_kind(..., chart=ChartLine(...))``): the limits the verdict used.
 
     The values come from the rules file the run was judged with, never from constants here.
     """
     found = set()
     for rule in verdict.rules:
+        declared = RULE_KINDS.get(rule.kind)
+        line = declared.chart if declared is not None else None
+        if line is None or line.chart != chart:
+            continue
         t = rule.threshold
-        value = t.get(key)
-        if rule.kind != kind or not isinstance(value, int | float) or "normal" not in t.get("traffic", []):
+        value = t.get(line.key)
+        if not isinstance(value, int | float) or "normal" not in t.get("traffic", []):
             continue
-        if stat is not None and t.get("stat") != stat:
+        if any(t.get(k) != v for k, v in line.where.items()):
             continue
-        found.add((float(value), rule.role, f"{rule.id} ({rule.role}): {shown(value)}"))
+        found.add((float(value), rule.role, f"{rule.id} ({rule.role}): {line.shown(value)}"))
     return sorted(found)
 
 

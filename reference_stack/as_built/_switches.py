@@ -17,17 +17,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from reference_stack._errors import FaultInvalid
+from stagegate.models import FrozenModel
 
 ENV_PREFIX = "STAGEGATE_AS_BUILT_"
 
 
-class AsBuiltSwitches(BaseModel):
+class AsBuiltSwitches(FrozenModel):
     """Stack-wide switches, fixed at start-up."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     not_started: frozenset[Literal["deposito", "negocio", "ml"]] = frozenset()
     """Agents that do not start, as in reality (docs/as-built.md §1, §8): their port refuses connections."""

@@ -20,8 +20,8 @@ A plan is data (TOML), validated in full before anything runs::
     target = "negocio"             # a service of the profile (or "gateway")
     duration_s = 5                 # how long the fault holds before it is reverted
 
-Actions and their parameters are listed in ``ACTIONS``; which backend carries each is in the
-backends' ``actions``. Two steps may overlap in time but never on the same target.
+Actions, their parameters and the backends that carry them are declared once, in ``_actions.py``.
+Two steps may overlap in time but never on the same target.
 """
 
 from __future__ import annotations
@@ -29,41 +29,32 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from scenarios._errors import PlanInvalid
+from scenarios.chaos._actions import ACTIONS as DECLARED
+from stagegate.models import FrozenModel
 from stagegate.tomlfile import find_named_file, load_toml_model, shipped_names
 
 PLAN_DIR = Path(__file__).parent / "plans"
 
-Action = Literal["pause", "kill", "stop", "restart", "cpu", "memory", "blackhole", "bandwidth", "app_fault"]
+if TYPE_CHECKING:
+    Action = str
+else:
+    Action = Literal[tuple(DECLARED)]  # the declared ids, so a wrong one is refused naming them all
 
-ACTIONS: dict[str, str] = {
-    "pause": "freeze every process of the target (docker pause / SIGSTOP); revert: unpause / SIGCONT",
-    "kill": "SIGKILL the target; revert: start it again",
-    "stop": "stop the target gracefully (SIGTERM, then SIGKILL after stop_timeout_s); revert: start it",
-    "restart": "stop and start the target at once (duration_s is 0); revert: make sure it runs",
-    "cpu": "cap the target's CPU to cpu_fraction of one core; revert: the original quota",
-    "memory": "cap the target's memory to memory_mb (it is OOM-killed if it needs more); revert: the original limit",
-    "blackhole": "drop every packet in and out of the target's network namespace; revert: remove the rules",
-    "bandwidth": "limit the target's egress to rate_kbit (tc tbf); revert: remove the qdisc",
-    "app_fault": "set the reference stack's fault switches (faults table); revert: the switches as they were",
-}
-"""Each action and what it does; the dry run and ``stagegate chaos validate`` print these."""
+ACTIONS: dict[str, str] = {action.id: action.does for action in DECLARED.values()}
+"""Each action and what it does (from the declarations)."""
 
-_PARAMETERS: dict[str, str] = {"cpu_fraction": "cpu", "memory_mb": "memory", "rate_kbit": "bandwidth", "faults": "app_fault"}
+PARAMETERS: dict[str, str] = {action.parameter: action.id for action in DECLARED.values() if action.parameter}
 """Action-specific parameter -> the one action it belongs to (each is required there, refused elsewhere)."""
 
 _STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SteadyState(_Model):
+class SteadyState(FrozenModel):
     """The health that must hold before a step and come back after its revert."""
 
     checks: list[str] = []
@@ -78,7 +69,7 @@ class SteadyState(_Model):
     under the traffic it had, or only the health checks."""
 
 
-class ChaosStep(_Model):
+class ChaosStep(FrozenModel):
     """One fault: ``action`` on ``target`` from ``at_s`` for ``duration_s``, then reverted."""
 
     id: str
@@ -101,15 +92,16 @@ class ChaosStep(_Model):
     def _parameters(self) -> ChaosStep:
         if not _STEP_ID.match(self.id):
             raise ValueError(f"id must be snake_case (got {self.id!r})")
-        for parameter, action in _PARAMETERS.items():
+        for parameter, action in PARAMETERS.items():
             given = getattr(self, parameter) is not None
             if given and self.action != action:
                 raise ValueError(f"{parameter} is only for action {action!r} (step {self.id} is {self.action!r})")
             if not given and self.action == action:
                 raise ValueError(f"action {action!r} needs {parameter} (step {self.id})")
-        if self.action == "restart" and self.duration_s:
-            raise ValueError(f"action 'restart' takes no duration_s (step {self.id})")
-        if self.action != "restart" and not self.duration_s:
+        holds = DECLARED[self.action].holds
+        if not holds and self.duration_s:
+            raise ValueError(f"action {self.action!r} takes no duration_s (step {self.id})")
+        if holds and not self.duration_s:
             raise ValueError(f"action {self.action!r} needs duration_s > 0 (step {self.id})")
         return self
 
@@ -119,7 +111,7 @@ class ChaosStep(_Model):
         return self.at_s + self.duration_s
 
 
-class ChaosPlan(_Model):
+class ChaosPlan(FrozenModel):
     """A whole plan: steps, steady state, and the non-loopback hosts it may touch."""
 
     name: str

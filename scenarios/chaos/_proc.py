@@ -8,28 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # the command name (field 2) is in parentheses and may hold spaces: split after its last ')'
-    return text[text.rindex(")") + 2:].split()
+from stagegate.procstat import START_TIME, STATE, stat_fields
 
 
 def alive_start(pid: int) -> int | None:
     """The start time of ``pid`` when it runs (stopped counts as running), None when gone or a zombie."""
-    fields = _stat_fields(pid)
-    if fields is None or fields[0] in ("Z", "X"):
+    fields = stat_fields(pid)
+    if fields is None or fields[STATE] in ("Z", "X"):
         return None
-    return int(fields[19])
+    return int(fields[START_TIME])
 
 
 def is_stopped(pid: int) -> bool:
     """Whether ``pid`` is stopped by a signal (state T)."""
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] == "T"
+    fields = stat_fields(pid)
+    return fields is not None and fields[STATE] == "T"
 
 
 def cmdline(pid: int) -> list[str]:

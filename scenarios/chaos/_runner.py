@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import cast
 
 from scenarios.chaos._backends.base import ChaosActionFailed, ChaosBackend, Fault
 from scenarios.chaos._journal import Journal
@@ -33,7 +32,7 @@ from scenarios.chaos._recover import RecoveryNote, recover
 from scenarios.chaos._steady import HealthProbe
 from scenarios.profiles import Profile
 from stagegate.errors import StagegateError
-from stagegate.stream import ChaosEvent, record
+from stagegate.stream import ChaosEvent, ChaosPhase, chaos_record
 
 Emit = Callable[[ChaosEvent], None]
 JOIN_POLL_S = 0.2
@@ -41,7 +40,7 @@ JOIN_POLL_S = 0.2
 
 
 @dataclass
-class Held:
+class ActiveFault:
     """A fault in force; ``reverted`` holds the revert's own words once it ran."""
 
     fault: Fault
@@ -49,13 +48,13 @@ class Held:
 
 
 @contextmanager
-def injected(backend: ChaosBackend, journal: Journal, step: ChaosStep) -> Iterator[Held]:
+def injected(backend: ChaosBackend, journal: Journal, step: ChaosStep) -> Iterator[ActiveFault]:
     """Journal the fault, apply it, and revert it however the block ends.
 
     The journal line is durable before the fault acts; it is closed only after the revert
     succeeded, so a revert that fails (or a SIGKILL) leaves it for ``stagegate chaos recover``.
     """
-    held = Held(backend.prepare(step))
+    held = ActiveFault(backend.prepare(step))
     entry = journal.open(backend=backend.name, step_id=step.id, action=step.action, target=step.target,
                          fault=held.fault)
     try:
@@ -94,12 +93,12 @@ class ChaosRun:
             self._cut.set()
             return bool(self._active)
 
-    def _event(self, step: ChaosStep, carrier: ChaosBackend, phase: str, detail: str,
+    def _event(self, step: ChaosStep, step_backend: ChaosBackend, phase: ChaosPhase, detail: str,
                recovery_s: float | None = None) -> None:
-        event = record("chaos", time.time(), step_id=step.id, phase=phase, action=step.action, target=step.target,
-                       backend=carrier.name, detail=detail, recovery_s=recovery_s)
+        event = chaos_record(time.time(), step_id=step.id, phase=phase, action=step.action, target=step.target,
+                       backend=step_backend.name, detail=detail, recovery_s=recovery_s)
         with self._emit_lock:
-            self.emit(cast(ChaosEvent, event))
+            self.emit(event)
 
     def recover_leftovers(self) -> list[RecoveryNote]:
         """Revert what an earlier run left in the journal, and put each in the stream too."""
@@ -107,11 +106,11 @@ class ChaosRun:
         for note in notes:
             if note.outcome == "kept":
                 continue  # another live run's fault: its own stream tells its story
-            event = record("chaos", time.time(), step_id=note.entry.step_id, phase="end" if note.reverted else "error",
+            event = chaos_record(time.time(), step_id=note.entry.step_id, phase="end" if note.reverted else "error",
                            action=note.entry.action, target=note.entry.target, backend=note.entry.backend,
                            detail=f"leftover of an earlier run: {note.detail}", recovery_s=None)
             with self._emit_lock:
-                self.emit(cast(ChaosEvent, event))
+                self.emit(event)
         return notes
 
     def run(self, *, started_at: float, stop: threading.Event) -> None:
@@ -155,27 +154,27 @@ class ChaosRun:
                 self._active.discard(step.id)
 
     def _act(self, step: ChaosStep, stop: threading.Event) -> None:
-        carrier = self.app if step.action == "app_fault" else self.backend
+        step_backend = self.app if step.action == "app_fault" else self.backend
         steady = self.plan.steady_state
         if steady.before and step.target in self.probe.checks and self.probe.failing([step.target]):
-            self._event(step, carrier, "error", f"{step.target} was unhealthy before the step; skipped")
+            self._event(step, step_backend, "error", f"{step.target} was unhealthy before the step; skipped")
             return
         try:
-            with injected(carrier, self.journal, step) as held:
-                self._event(step, carrier, "start", f"{step.action} {step.target} for {step.duration_s:g} s")
+            with injected(step_backend, self.journal, step) as held:
+                self._event(step, step_backend, "start", f"{step.action} {step.target} for {step.duration_s:g} s")
                 self._cut.wait(step.duration_s)
         except (ChaosActionFailed, StagegateError) as exc:
-            self._event(step, carrier, "error", f"{exc}; run 'stagegate chaos recover' if a fault remains")
+            self._event(step, step_backend, "error", f"{exc}; run 'stagegate chaos recover' if a fault remains")
             return
-        self._event(step, carrier, "end", held.reverted)
+        self._event(step, step_backend, "end", held.reverted)
         if stop.is_set():
             return
         recovery = self.probe.wait_recovered(timeout_s=steady.recovery_timeout_s, interval_s=steady.interval_s,
                                              stop=stop)
         if recovery.recovery_s is not None:
-            self._event(step, carrier, "recovered",
+            self._event(step, step_backend, "recovered",
                         f"all health checks pass {recovery.recovery_s:.2f} s after the revert", recovery.recovery_s)
         elif not stop.is_set():
-            self._event(step, carrier, "not_recovered",
+            self._event(step, step_backend, "not_recovered",
                         f"still failing {steady.recovery_timeout_s:g} s after the revert (critical service down): "
                         f"{', '.join(recovery.failing)}")

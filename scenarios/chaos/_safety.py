@@ -12,6 +12,7 @@ import os
 from urllib.parse import urlsplit
 
 from scenarios._errors import PlanInvalid, TargetNotAllowed
+from scenarios.chaos._actions import ACTIONS
 from scenarios.chaos._backends.base import ChaosBackend
 from scenarios.chaos._plan import ChaosPlan
 from scenarios.profiles import Profile
@@ -68,9 +69,10 @@ def check_plan(plan: ChaosPlan, profile: Profile, *, backend: ChaosBackend, app:
                               f"(known: {', '.join(sorted(known))})")
     described = []
     for index, step in enumerate(plan.steps):
-        carrier = app if step.action == "app_fault" else backend
-        if step.action not in carrier.actions:
-            raise PlanInvalid(f"{plan.source or plan.name}: steps.{index}.action: {step.action!r} needs the docker "
-                              f"backend (this run uses {carrier.name})")
-        described.append(carrier.describe_target(step.target))
+        step_backend = app if step.action in app.actions else backend
+        if step.action not in step_backend.actions:
+            needs = " or ".join(ACTIONS[step.action].backends)
+            raise PlanInvalid(f"{plan.source or plan.name}: steps.{index}.action: {step.action!r} needs the {needs} "
+                              f"backend (this run uses {step_backend.name})")
+        described.append(step_backend.describe_target(step.target))
     return described

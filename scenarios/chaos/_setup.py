@@ -15,7 +15,7 @@ from scenarios.chaos._backends.base import ChaosBackend
 from scenarios.chaos._backends.docker import DockerBackend
 from scenarios.chaos._backends.process import ProcessBackend
 from scenarios.chaos._journal import Journal
-from scenarios.chaos._plan import ChaosPlan
+from scenarios.chaos._plan import PARAMETERS, ChaosPlan
 from scenarios.chaos._runner import ChaosRun, Emit
 from scenarios.chaos._safety import check_allowed, check_plan
 from scenarios.profiles import Profile
@@ -57,29 +57,28 @@ def app_backend(profile: Profile, state_dir: Path | None) -> AppBackend:
 def build_run(plan: ChaosPlan, profile: Profile, *, allow_chaos: bool, emit: Emit, backend: str = "auto",
               state_dir: Path | None = None, journal: Journal | None = None) -> ChaosRun:
     """A ``ChaosRun`` checked in full; ``PlanInvalid``/``TargetNotAllowed`` in one line otherwise."""
-    carrier = select_backend(backend, profile, state_dir)
+    step_backend = select_backend(backend, profile, state_dir)
     app = app_backend(profile, state_dir)
-    check_allowed(plan, profile, allow_chaos=allow_chaos, backend=carrier)
-    check_plan(plan, profile, backend=carrier, app=app)
-    return ChaosRun(plan, profile, backend=carrier, app=app, journal=journal or Journal(), emit=emit)
+    check_allowed(plan, profile, allow_chaos=allow_chaos, backend=step_backend)
+    check_plan(plan, profile, backend=step_backend, app=app)
+    return ChaosRun(plan, profile, backend=step_backend, app=app, journal=journal or Journal(), emit=emit)
 
 
 def describe_plan(plan: ChaosPlan, profile: Profile | None = None, *, backend: str = "auto",
                   state_dir: Path | None = None) -> list[str]:
     """The plan as lines with times, for a dry run; with a profile, each target as the backend sees it."""
     targets = [step.target for step in plan.steps]
-    carrier_name = "-"
+    backend_name = "-"
     if profile is not None:
-        carrier = select_backend(backend, profile, state_dir)
-        carrier_name = carrier.name
-        targets = check_plan(plan, profile, backend=carrier, app=app_backend(profile, state_dir))
+        step_backend = select_backend(backend, profile, state_dir)
+        backend_name = step_backend.name
+        targets = check_plan(plan, profile, backend=step_backend, app=app_backend(profile, state_dir))
     lines = [f"plan {plan.name}: {plan.description}".rstrip(": "),
-             (f"{len(plan.steps)} step(s), last revert at t={plan.end_s:g} s; backend {carrier_name}; "
+             (f"{len(plan.steps)} step(s), last revert at t={plan.end_s:g} s; backend {backend_name}; "
               f"recovery timeout {plan.steady_state.recovery_timeout_s:g} s "
               f"(past the planned load: {plan.steady_state.while_recovering.replace('_', ' ')})")]
     for step, target in sorted(zip(plan.steps, targets), key=lambda pair: (pair[0].at_s, pair[0].id)):
-        extra = {k: v for k, v in (("cpu_fraction", step.cpu_fraction), ("memory_mb", step.memory_mb),
-                                   ("rate_kbit", step.rate_kbit), ("faults", step.faults)) if v is not None}
+        extra = {k: v for k in PARAMETERS if (v := getattr(step, k)) is not None}
         params = "".join(f" {k}={v}" for k, v in extra.items())
         revert = f"revert at t={step.end_s:g} s" if step.duration_s else "no hold"
         lines.append(f"  t={step.at_s:>6g} s  {step.id}: {step.action} {step.target} ({target}) "

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from scenarios._errors import ProfileInvalid
+from stagegate.models import FrozenModel
+from stagegate.stream import Severity
 from stagegate.tomlfile import find_named_file, load_toml_model, shipped_names
 
 PROFILE_DIR = Path(__file__).parent
@@ -30,11 +32,7 @@ AGENTS = ("deposito", "negocio", "ml")
 SERVICES = (*AGENTS, "dashboard")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ServiceSpec(_Model):
+class ServiceSpec(FrozenModel):
     """One HTTP service of the stack."""
 
     url: str
@@ -64,7 +62,7 @@ class ServiceSpec(_Model):
         return value.rstrip("/")
 
 
-class GatewaySpec(_Model):
+class GatewaySpec(FrozenModel):
     """The nginx gateway in front of the services."""
 
     url: str
@@ -81,7 +79,7 @@ class GatewaySpec(_Model):
         return ServiceSpec._url(value)
 
 
-class AuthSpec(_Model):
+class AuthSpec(FrozenModel):
     """How the harness gets tokens the agents accept."""
 
     mode: Literal["login", "mint"]
@@ -114,7 +112,7 @@ class AuthSpec(_Model):
         return self
 
 
-class CallSpec(_Model):
+class CallSpec(FrozenModel):
     """One business call: where it goes and what a success looks like."""
 
     service: str
@@ -129,7 +127,7 @@ class CallSpec(_Model):
     """Set when the route does not exist in this contract: the gap and its reference."""
 
 
-class DiscoverySpec(_Model):
+class DiscoverySpec(FrozenModel):
     """How the harness learns what the deployment holds (its products), to fill call placeholders.
 
     At start one ``call`` of the profile is sent with its own auth (``query`` merged over the call's);
@@ -144,7 +142,7 @@ class DiscoverySpec(_Model):
     query: dict[str, str | int | float | bool] = {}
 
 
-class OcrSpec(_Model):
+class OcrSpec(FrozenModel):
     """The invoice OCR route (R3)."""
 
     service: str = "negocio"
@@ -163,7 +161,7 @@ class OcrSpec(_Model):
     """Set when the served route has no timeout at all."""
 
 
-class PredictSpec(_Model):
+class PredictSpec(FrozenModel):
     """The ML prediction carrying the inflation rate (R4)."""
 
     service: str = "ml"
@@ -184,7 +182,7 @@ class PredictSpec(_Model):
     missing: str | None = None
 
 
-class MetricsSpec(_Model):
+class MetricsSpec(FrozenModel):
     """Prometheus names on the dashboard's ``/metrics`` (None: absent in this contract)."""
 
     path: str = "/metrics"
@@ -195,7 +193,7 @@ class MetricsSpec(_Model):
     p95_missing: str | None = None
 
 
-class DashboardSpec(_Model):
+class DashboardSpec(FrozenModel):
     """The web dashboard: API key, pages, API paths, rate limit."""
 
     api_key_header: str = "X-API-Key"
@@ -209,7 +207,7 @@ class DashboardSpec(_Model):
     metrics: MetricsSpec = MetricsSpec()
 
 
-class HeadersSpec(_Model):
+class HeadersSpec(FrozenModel):
     """Security headers (checklist §13): header name -> exact value, or "" for present."""
 
     required: dict[str, str]
@@ -218,7 +216,7 @@ class HeadersSpec(_Model):
     """Whether 401/429 answers must carry them too (the as-built 429 does not)."""
 
 
-class LogSpec(_Model):
+class LogSpec(FrozenModel):
     """Log lines the checklist greps for."""
 
     issuer_mismatch: str | None = "issuer mismatch"
@@ -227,17 +225,17 @@ class LogSpec(_Model):
     missing: str | None = None
 
 
-class Gap(_Model):
+class Gap(FrozenModel):
     """A checklist item this contract cannot satisfy, known from its description."""
 
     id: str
     section: str
-    severity: Literal["critical", "major", "minor", "info"]
+    severity: Severity
     title: str
     reference: str
 
 
-class Profile(_Model):
+class Profile(FrozenModel):
     """A whole target profile."""
 
     name: str

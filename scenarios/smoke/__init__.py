@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._r6_trivy import TrivyReportInvalid
+from scenarios.smoke._registry import SmokeCheck, smoke_check
+from scenarios.smoke._registry import checks as declared_checks
 from scenarios.smoke._runner import (
     CHECK_IDS,
     RESULTS_FILE,
@@ -29,8 +31,11 @@ __all__ = [
     "CheckOutcome",
     "FindingDraft",
     "ResultsDirUnusable",
+    "SmokeCheck",
     "SmokeReport",
     "TrivyReportInvalid",
+    "declared_checks",
     "merge_gaps",
     "run_smoke",
+    "smoke_check",
 ]

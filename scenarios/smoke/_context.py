@@ -17,7 +17,6 @@ import httpx
 
 from generators import TokenCatalogue
 from scenarios._discovery import Discovered, Item, discover
-from scenarios._setup_calls import SetupFinding
 from scenarios.deployment_facts import configured_ocr_timeout, token_catalogue
 from scenarios.profiles import Profile
 from scenarios.smoke._auth import REDACTED, TokenBroker
@@ -25,6 +24,7 @@ from scenarios.smoke._docker import DockerAccess
 from scenarios.smoke._exchange import Exchange, send, unreachable
 from scenarios.smoke._logsource import DockerLog, FileLog, LogSource
 from scenarios.targets import Resolved, Secrets
+from stagegate.stream import FindingDraft
 
 DEFAULT_HTTP_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 2.0
@@ -64,7 +64,7 @@ class SmokeContext:
     provoked: dict[str, int] = field(default_factory=dict)
     """What the checks provoked on purpose (``jwt_rejections``, ``ocr_timeouts``), for the logs check."""
     discovered: Discovered = field(default_factory=Discovered)
-    setup_findings: list[SetupFinding] = field(default_factory=list)
+    setup_findings: list[FindingDraft] = field(default_factory=list)
     """What discovery could not learn (the R2 check reports them)."""
 
     def __post_init__(self) -> None:

@@ -19,6 +19,7 @@ import httpx
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange, send
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "security_headers"
 SECTION = "§13 Headers"
@@ -88,6 +89,7 @@ def _provoke_429(context: SmokeContext, path: str) -> tuple[Exchange | None, int
     return None, sent
 
 
+@smoke_check(CHECK, SECTION, order=13, label="security headers")
 def check_headers(context: SmokeContext) -> CheckOutcome:
     profile = context.profile
     dashboard = profile.dashboard
@@ -136,7 +138,7 @@ def check_headers(context: SmokeContext) -> CheckOutcome:
             findings.append(FindingDraft(f"security_headers_missing_{where}", SECTION, severity,
                                          f"headers: {', '.join(missing)} missing on {WHERE[where]}",
                                          text, "checklist §13"))
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=notes, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, warnings=notes, evidence=evidence,
                               findings=findings, could_not_look=unreachable,
                               ok_summary=f"security headers present on {len(probes)} answers "
                                          f"({', '.join(sorted({w for w, _, _ in probes}))})")

@@ -17,7 +17,9 @@ from scenarios.profiles import AGENTS, Profile, ServiceSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from stagegate.stream import record
+from scenarios.smoke._registry import smoke_check
+from stagegate import stream
+from stagegate.stream import HealthTransition
 
 CHECK = "health"
 SECTION = "§6 Health"
@@ -69,18 +71,19 @@ def _probe_service(context: SmokeContext, name: str, spec: ServiceSpec, base_url
     return problem, authed
 
 
-def health_record(check: str, problem: str | None, exchange: Exchange) -> dict[str, Any]:
+def health_record(check: str, problem: str | None, exchange: Exchange) -> HealthTransition:
     """The stream's ``health`` observation of one check (the analysis's health rules read these)."""
-    return record("health", time.time(), check=check, ok=problem is None, status=exchange.status,
+    return stream.health_record(time.time(), check=check, ok=problem is None, status=exchange.status,
                   detail=problem or f"{exchange.status}", latency_ms=round(exchange.elapsed_ms, 1))
 
 
+@smoke_check(CHECK, SECTION, order=6, label="health")
 def check_health(context: SmokeContext) -> CheckOutcome:
     profile = context.profile
     evidence: list[dict[str, Any]] = []
     problems: list[str] = []
     unauth_failures: list[str] = []
-    records: list[dict[str, Any]] = []
+    records: list[HealthTransition] = []
     open_without: dict[str, str] = {}
     for name, spec in profile.services.items():
         problem, exchange = _probe_service(context, name, spec, spec.url, spec.health_path, evidence,
@@ -120,7 +123,7 @@ def check_health(context: SmokeContext) -> CheckOutcome:
             "; ".join(unauth_failures), "docs/as-built.md §2.1-§2.3, §8 blocker 4"))
     checked = len(profile.services) + (2 if gateway is not None else 0)
     warnings = [f"healthy only with credentials: {'; '.join(unauth_failures)}"] if unauth_failures else []
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
                               findings=findings, records=records, ok_summary=f"all {checked} health routes healthy",
                               not_observed=_open_health(profile, open_without))
 

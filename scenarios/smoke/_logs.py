@@ -14,6 +14,7 @@ from typing import Any
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._r1_non_root import process_uid
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "logs"
 SECTION = "§14 Logs"
@@ -87,6 +88,7 @@ def _processes_alive(context: SmokeContext, evidence: list[dict[str, Any]], prob
             evidence.append({"request": f"/proc/{pid}", "error": "process gone"})
 
 
+@smoke_check(CHECK, SECTION, order=14, label="logs", when="last")
 def check_logs(context: SmokeContext) -> CheckOutcome:
     evidence: list[dict[str, Any]] = []
     problems: list[str] = []
@@ -124,7 +126,7 @@ def check_logs(context: SmokeContext) -> CheckOutcome:
                              "; ".join(p for p in problems if "5xx" in p), "checklist §14")] \
         if totals["5xx"] else []
     where = ", ".join(sorted(context.logs)) or "containers"
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, warnings=warnings, evidence=evidence,
                               findings=findings,
                               ok_summary=f"no 5xx, OOM kill or unexpected OCR timeout in the logs of {where} "
                                          f"({totals['jwt_errors']} JWT rejections, all provoked)")

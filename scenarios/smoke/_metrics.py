@@ -18,7 +18,8 @@ from scenarios.deployment_facts import prometheus_values
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from stagegate.stream import record
+from scenarios.smoke._registry import smoke_check
+from stagegate.stream import Record, metrics_record
 
 CHECK = "metrics"
 SECTION = "§12 Metrics"
@@ -49,17 +50,18 @@ def _ordinary_traffic(context: SmokeContext) -> None:
                         headers=context.api_key())
 
 
+@smoke_check(CHECK, SECTION, order=12, label="metrics")
 def check_metrics(context: SmokeContext) -> CheckOutcome:
     spec = context.profile.dashboard.metrics
     wanted = [name for name in (spec.requests_total, spec.errors_total, spec.p95_ms, spec.uptime_s) if name]
     first, before, error_1 = _scrape(context, wanted, "first scrape")
     _ordinary_traffic(context)
     second, after, error_2 = _scrape(context, wanted, "second scrape")
-    samples = [record("metrics", time.time(), service="dashboard", values=values, error=error)
+    samples: list[Record] = [metrics_record(time.time(), service="dashboard", values=values, error=error)
                for values, error in ((before, error_1), (after, error_2))]
     evidence: list[dict[str, Any]] = [first.evidence(values=before), second.evidence(values=after)]
     if first.transport or second.transport:
-        return CheckOutcome.judge(CHECK, SECTION, problems=[], evidence=evidence, records=samples,
+        return CheckOutcome.from_problems(CHECK, SECTION, problems=[], evidence=evidence, records=samples,
                                   could_not_look=context.unreachable([first, second]), ok_summary="")
     if error_1 or error_2:
         return CheckOutcome(CHECK, SECTION, "FAIL", "; ".join(e for e in (error_1, error_2) if e), evidence,
@@ -90,5 +92,5 @@ def check_metrics(context: SmokeContext) -> CheckOutcome:
             problems.append(f"{spec.p95_ms} = {after[spec.p95_ms]:g} ms (limit {P95_LIMIT_MS:g})")
     summary = ", ".join(f"{name} {before.get(name, 0):g} -> {after.get(name, 0):g}" for name in wanted
                         if name in after)
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               records=samples, ok_summary=summary, not_observed=seen)

@@ -1,7 +1,7 @@
 """What one smoke check concludes: a status, a one-line summary, evidence and findings.
 
 A check returns a ``CheckOutcome``; the runner turns it into the stream's ``SmokeResult`` and
-``Finding`` records. Checks build outcomes with ``CheckOutcome.judge``, which derives the status
+``Finding`` records. Checks build outcomes with ``CheckOutcome.from_problems``, which derives the status
 from the problems they found, so "no problem" can never be reported as a failure or the reverse.
 What a check looked for and did not find is a problem (FAIL, with the evidence); what it could
 not look at (the service unreachable, the scrape refused) is NO_DATA, never a PASS or a FAIL.
@@ -9,25 +9,15 @@ not look at (the service unreachable, the scrape refused) is NO_DATA, never a PA
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from stagegate.stream import Status
+from stagegate.stream import FindingDraft, Record, Severity, Status
 
-Severity = Literal["critical", "major", "minor", "info"]
+__all__ = ["CheckOutcome", "FindingDraft", "Severity", "not_observed_finding"]  # the stream's finding, for the checks
+
 NOT_OBSERVED_SUFFIX = "__not_observed"
-
-
-@dataclass(frozen=True)
-class FindingDraft:
-    """A gap seen (or declared) between the deployment and the checklist."""
-
-    id: str
-    section: str
-    severity: Severity
-    title: str
-    evidence: str
-    reference: str = ""
 
 
 def not_observed_finding(gap_id: str, section: str, title: str, seen: str, reference: str = "") -> FindingDraft:
@@ -47,14 +37,14 @@ class CheckOutcome:
     summary: str
     evidence: list[dict[str, Any]] = field(default_factory=list)
     findings: list[FindingDraft] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     """Extra stream records the check produced (``token``, ``ocr``, ``metrics``)."""
     not_observed: dict[str, str] = field(default_factory=dict)
     """Finding ids this check looked for and saw not to hold, with what it saw instead
     (``p95_metric_absent``: the gauge was scraped at 12 ms): a declared gap it contradicts."""
 
     @classmethod
-    def judge(
+    def from_problems(
         cls,
         check: str,
         section: str,
@@ -63,7 +53,7 @@ class CheckOutcome:
         ok_summary: str,
         evidence: list[dict[str, Any]],
         findings: list[FindingDraft] | None = None,
-        records: list[dict[str, Any]] | None = None,
+        records: Sequence[Record] | None = None,
         warnings: list[str] | None = None,
         could_not_look: list[str] | None = None,
         not_observed: dict[str, str] | None = None,

@@ -14,6 +14,7 @@ from typing import Any
 
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "r1_non_root"
 SECTION = "§7 R1"
@@ -52,7 +53,7 @@ def _in_containers(context: SmokeContext, found: dict[str, Any]) -> CheckOutcome
             problems.append(f"{service}: {name} runs as root")
         elif spec.user and (code_name != 0 or user != spec.user):
             problems.append(f"{service}: {name} runs as {user or 'uid ' + uid}, expected {spec.user}")
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence,
                               ok_summary="every container runs as its expected non-root user")
 
 
@@ -90,10 +91,11 @@ def _in_processes(context: SmokeContext, processes: dict[str, dict[str, Any]]) -
             problems.append(f"{service}: process {pid} is not running")
         elif uid == 0:
             problems.append(f"{service}: process {pid} runs as root")
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence,
                               ok_summary="every reference-stack process runs as a non-root user")
 
 
+@smoke_check(CHECK, SECTION, order=7, label="R1 non-root")
 def check_non_root(context: SmokeContext) -> CheckOutcome:
     found = {service: container for service in context.profile.services
              if (container := context.container(service)) is not None}

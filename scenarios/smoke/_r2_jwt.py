@@ -24,7 +24,8 @@ from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
-from stagegate.stream import record
+from scenarios.smoke._registry import smoke_check
+from stagegate.stream import Record, TokenResult, token_record
 
 CHECK = "r2_jwt_isolation"
 SECTION = "§8 R2"
@@ -68,7 +69,7 @@ def probe_route(profile: Profile, agent: str, values: Mapping[str, Any] | None =
     return Probe(profile.predict.method, profile.predict.path, {}, fill(profile.predict.json_body, values))
 
 
-def classify(case: TokenCase, exchange: Exchange, probe: Probe) -> Classified:
+def classify(case: TokenCase, exchange: Exchange, probe: Probe) -> Classified[TokenResult]:
     """The case's answer, classified as the load classifies it (the probe's good statuses count as accepted)."""
     return classify_token(exchange.status, rejected_statuses=case.expected_statuses,
                           control=case.expect == "accept", accepted_statuses=probe.ok_statuses,
@@ -126,7 +127,7 @@ class _Sent:
 
     probes: dict[str, Probe]
     results: dict[str, list[tuple[TokenCase, Exchange, Probe]]] = field(default_factory=dict)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
@@ -153,12 +154,12 @@ def _send_all(context: SmokeContext, sent: _Sent) -> None:
         probe = sent.probes[agent]
         for case in _cases_for(context, agent, sent):
             exchange = _present(context, agent, case.token, case.id, probe)
-            verdict = classify(case, exchange, probe)
-            result = verdict.result
+            answer = classify(case, exchange, probe)
+            result = answer.result
             sent.results.setdefault(result, []).append((case, exchange, probe))
-            sent.records.append(record("token", time.time(), case_id=case.id, target=agent, status=exchange.status,
+            sent.records.append(token_record(time.time(), case_id=case.id, target=agent, status=exchange.status,
                                        result=result, severity=case.severity,
-                                       detail=f"{probe.method} {probe.path} -> {verdict.detail}"))
+                                       detail=f"{probe.method} {probe.path} -> {answer.detail}"))
             if case.expect == "accept":
                 sent.evidence.append(exchange.evidence(case=case.id, result=result))
             if result == "rejected" and case.attack == ISSUER_ONLY_ATTACK:
@@ -168,7 +169,7 @@ def _send_all(context: SmokeContext, sent: _Sent) -> None:
                 break
 
 
-def _judge(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
+def _problems_from_results(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
     """Problems and findings from the results: refused controls, breaches, wrong rejections."""
     rejected_statuses = "/".join(str(s) for s in profile.auth.rejected_statuses)
     if control_refused := sent.results.get("control_refused", []):
@@ -194,14 +195,14 @@ def _judge(profile: Profile, sent: _Sent, findings: list[FindingDraft]) -> None:
                                      checklist_probe.missing, "docs/as-built.md §10"))
 
 
+@smoke_check(CHECK, SECTION, order=8, label="R2 JWT isolation")
 def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
     profile = context.profile
     values = context.placeholder_values()
     sent = _Sent({agent: probe_route(profile, agent, values) for agent in AGENTS})
-    findings: list[FindingDraft] = [*context.tokens.findings(), *(
-        FindingDraft(f.id, f.section, f.severity, f.title, f.evidence, f.reference) for f in context.setup_findings)]
+    findings: list[FindingDraft] = [*context.tokens.findings(), *context.setup_findings]
     _send_all(context, sent)
-    _judge(profile, sent, findings)
+    _problems_from_results(profile, sent, findings)
     _issuer_log(context, sent.rejected_iss_only, sent.problems, sent.evidence, findings)
     counts = sent.counts()
     context.provoked["jwt_rejections"] = counts.get("rejected", 0) + counts.get("wrong_rejection", 0)
@@ -209,7 +210,7 @@ def check_jwt_isolation(context: SmokeContext) -> CheckOutcome:
                              "counts": counts,
                              "routes": {agent: f"{p.method} {p.path}" for agent, p in sent.probes.items()}})
     rejected_statuses = "/".join(str(s) for s in profile.auth.rejected_statuses)
-    return CheckOutcome.judge(CHECK, SECTION, problems=sent.problems, evidence=sent.evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=sent.problems, evidence=sent.evidence, findings=findings,
                               records=sent.records, could_not_look=sent.unreachable,
                               ok_summary=f"controls accepted; {counts.get('rejected', 0)} forged/cross-agent "
                                          f"tokens refused with {rejected_statuses}")

@@ -28,7 +28,8 @@ from scenarios.profiles import OcrSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from stagegate.stream import record
+from scenarios.smoke._registry import smoke_check
+from stagegate.stream import OcrResult, Record, ocr_record
 
 CHECK = "r3_ocr_timeout"
 SECTION = "§9 R3"
@@ -43,16 +44,16 @@ BUSY_PROBE_LIMIT_S = 2.0
 
 
 def classify(exchange: Exchange, invoice: InvoiceFile, timeout_s: float, grace_s: float,
-             spec: OcrSpec) -> Classified:
+             spec: OcrSpec) -> Classified[OcrResult]:
     """The upload's answer, classified as the load classifies it; a failure's detail quotes the body."""
-    verdict = classify_ocr(exchange.status, exchange.elapsed_ms / 1000, timeout_s=timeout_s, grace_s=grace_s,
+    answer = classify_ocr(exchange.status, exchange.elapsed_ms / 1000, timeout_s=timeout_s, grace_s=grace_s,
                            timeout_status=spec.timeout_status, size_bytes=invoice.bytes,
                            body_limit_bytes=spec.app_body_limit_bytes, kind=invoice.kind,
                            refusals=hostile_refusals(invoice.kind, invoice.expected.statuses),
                            exception=exchange.exception)
-    if verdict.failure and exchange.body:
-        return replace(verdict, detail=f"{verdict.detail}: {exchange.excerpt(BODY_QUOTE_CHARS)}")
-    return verdict
+    if answer.failure and exchange.body:
+        return replace(answer, detail=f"{answer.detail}: {exchange.excerpt(BODY_QUOTE_CHARS)}")
+    return answer
 
 
 def _post(context: SmokeContext, spec: OcrSpec, invoice: InvoiceFile, path: Path, timeout_s: float) -> Exchange:
@@ -132,13 +133,14 @@ def _heavy_with_side_probe(context: SmokeContext, spec: OcrSpec, invoice: Invoic
     return exchange
 
 
+@smoke_check(CHECK, SECTION, order=9, label="R3 OCR timeout", when="background")
 def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
     spec = context.profile.ocr
     timeout_s, grace_s = context.ocr_timeout_s(), context.ocr_grace_s()
     evidence: list[dict[str, Any]] = []
     problems: list[str] = []
     findings: list[FindingDraft] = []
-    records: list[dict[str, Any]] = []
+    records: list[Record] = []
     unreachable: list[str] = []
     directory, normal, heavy = invoices(spec.upload_format, spec.app_body_limit_bytes)
     for invoice in (normal, heavy):
@@ -147,10 +149,10 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
             exchange = _heavy_with_side_probe(context, spec, invoice, path, timeout_s, grace_s, problems, evidence)
         else:
             exchange = _post(context, spec, invoice, path, timeout_s + grace_s + CLIENT_MARGIN_S)
-        verdict = classify(exchange, invoice, timeout_s, grace_s, spec)
-        result, detail = verdict.result, verdict.detail
+        answer = classify(exchange, invoice, timeout_s, grace_s, spec)
+        result, detail = answer.result, answer.detail
         evidence.append(exchange.evidence(result=result, detail=detail))
-        records.append(record("ocr", time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
+        records.append(ocr_record(time.time(), invoice=invoice.name, invoice_kind=invoice.kind,
                               size_bytes=invoice.bytes, status=exchange.status,
                               latency_ms=round(exchange.elapsed_ms, 1), result=result, detail=detail))
         if result == "transport":
@@ -160,7 +162,7 @@ def check_ocr_timeout(context: SmokeContext) -> CheckOutcome:
         if invoice.kind == "heavy" and exchange.status == spec.timeout_status:
             context.provoked["ocr_timeouts"] = context.provoked.get("ocr_timeouts", 0) + 1
             context.provoked["5xx"] = context.provoked.get("5xx", 0) + 1
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               records=records, could_not_look=unreachable,
                               ok_summary=f"heavy invoice cut at the timeout: {evidence[-1]['detail']}; "
                                          f"{spec.service} kept answering meanwhile; normal invoice processed")

@@ -4,7 +4,7 @@ Two pieces of evidence: the ML start-up log line (``predict.log_pattern``, where
 reachable) and a prediction, whose rate (``predict.rate_field`` in ``rate_format``) must be the
 configured one and whose adjustment, where the contract returns it, must be
 ``(1 + rate) ** (days / 30) - 1``. A rate of 0 or an adjustment of 0 is "inflation ignored". The
-prediction is judged by ``scenarios._classify.judge_inflation``, the same judgement (and tolerance)
+prediction is judged by ``scenarios._classify.classify_inflation``, the same judgement (and tolerance)
 the load applies to every prediction; the log line's rate is held to the same tolerance.
 """
 
@@ -14,11 +14,12 @@ import math
 import re
 from typing import Any
 
-from scenarios._classify import RATE_TOLERANCE, judge_inflation, read_rate
+from scenarios._classify import RATE_TOLERANCE, classify_inflation, read_rate
 from scenarios._discovery import fill, placeholders
 from scenarios.profiles import PredictSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "r4_inflation"
 SECTION = "§10 R4"
@@ -79,7 +80,7 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
                                          f"{exchange.request} -> {exchange.status}; {spec.missing}",
                                          "docs/as-built.md §5, §10"))
         return
-    reading = judge_inflation(exchange.json(), body, spec)
+    reading = classify_inflation(exchange.json(), body, spec)
     evidence[-1].update(rate_field=spec.rate_field, rate=reading.raw_rate)
     if spec.adjustment_field:
         expected = None if reading.expected_adjustment is None else round(reading.expected_adjustment, 6)
@@ -94,6 +95,7 @@ def _response_part(context: SmokeContext, spec: PredictSpec, problems: list[str]
                                      f"{exchange.request} -> {spec.rate_field}={reading.raw_rate!r}", "checklist §10"))
 
 
+@smoke_check(CHECK, SECTION, order=10, label="R4 inflation")
 def check_inflation(context: SmokeContext) -> CheckOutcome:
     spec = context.profile.predict
     problems: list[str] = []
@@ -102,7 +104,7 @@ def check_inflation(context: SmokeContext) -> CheckOutcome:
     unreachable: list[str] = []
     _log_part(context, spec, problems, evidence, findings)
     _response_part(context, spec, problems, unreachable, evidence, findings)
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               could_not_look=unreachable,
                               ok_summary=f"rate {spec.expected_rate:g} in the start-up log and applied to "
                                          f"{spec.method} {spec.path}")

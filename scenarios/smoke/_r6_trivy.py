@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from scenarios._errors import ScenarioError
+from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
+from scenarios.smoke._registry import smoke_check
 
 CHECK = "r6_trivy"
 SECTION = "§11 R6"
@@ -48,6 +50,12 @@ def load_trivy_report(path: Path) -> list[dict[str, Any]]:
     return found
 
 
+@smoke_check(CHECK, SECTION, order=11, label="R6 Trivy")
+def check_trivy_report(context: SmokeContext) -> CheckOutcome:
+    """R6 on the report given with ``--trivy-report`` (NO_DATA without one)."""
+    return check_trivy(context.options.trivy_report)
+
+
 def check_trivy(report: Path | None) -> CheckOutcome:
     if report is None:
         return CheckOutcome(CHECK, SECTION, "NO_DATA", "no Trivy report given (--trivy-report FILE)", [])
@@ -66,5 +74,5 @@ def check_trivy(report: Path | None) -> CheckOutcome:
         findings.append(FindingDraft("trivy_blocking_vulnerabilities", SECTION, "critical",
                                      f"R6: Trivy reports {counts['CRITICAL']} CRITICAL and {counts['HIGH']} HIGH",
                                      ids, str(report)))
-    return CheckOutcome.judge(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
+    return CheckOutcome.from_problems(CHECK, SECTION, problems=problems, evidence=evidence, findings=findings,
                               ok_summary=f"no CRITICAL/HIGH among {len(vulnerabilities)} vulnerabilities")

@@ -1,7 +1,8 @@
 """Run every smoke check once, in the checklist's order, and write them to ``smoke.jsonl``.
 
-The OCR check waits for the deployment's timeout (30 s in staging), so it runs in a thread
-beside the others; the logs check runs last, once everything it looks for has been provoked.
+The checks are those declared with ``@smoke_check`` (``_registry.py``): the OCR check waits for the
+deployment's timeout (30 s in staging), so it is declared to run in a thread beside the others; the
+logs check is declared to run last, once everything it looks for has been provoked.
 Records are written as each check ends; ``run_end`` closes the file whatever happens, so the
 analysis can tell a finished smoke run from a dead one.
 """
@@ -12,48 +13,40 @@ import math
 import platform
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from scenarios._errors import ScenarioError
 from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext, SmokeOptions
-from scenarios.smoke._headers import check_headers
-from scenarios.smoke._health import check_health
-from scenarios.smoke._logs import check_logs
-from scenarios.smoke._metrics import check_metrics
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, not_observed_finding
-from scenarios.smoke._r1_non_root import check_non_root
-from scenarios.smoke._r2_jwt import check_jwt_isolation
-from scenarios.smoke._r3_ocr import check_ocr_timeout
-from scenarios.smoke._r4_inflation import check_inflation
-from scenarios.smoke._r6_trivy import check_trivy, load_trivy_report
+from scenarios.smoke._r6_trivy import load_trivy_report
+from scenarios.smoke._registry import checks
 from scenarios.targets import Resolved
 from stagegate import __version__
-from stagegate.stream import Finding, Record, RunHeader, StreamWriter, record
+from stagegate.stream import (
+    EndReason,
+    RunHeader,
+    SmokeResult,
+    StreamWriter,
+    new_run_id,
+    run_end_record,
+    run_header_record,
+    smoke_record,
+)
 
 RESULTS_FILE = "smoke.jsonl"
+T = TypeVar("T")
 
 Check = Callable[[SmokeContext], CheckOutcome]
-CHECKS: dict[str, Check] = {
-    "health": check_health,
-    "r1_non_root": check_non_root,
-    "r2_jwt_isolation": check_jwt_isolation,
-    "r3_ocr_timeout": check_ocr_timeout,
-    "r4_inflation": check_inflation,
-    "r6_trivy": lambda context: check_trivy(context.options.trivy_report),
-    "metrics": check_metrics,
-    "security_headers": check_headers,
-    "logs": check_logs,
-}
-"""Every check by its stable id, in the checklist's order (§6 to §14)."""
+CHECKS: dict[str, Check] = {check.id: check.run for check in checks()}
+"""Every declared check by its stable id, in the checklist's order (§6 to §14)."""
 CHECK_IDS = tuple(CHECKS)
-BACKGROUND = "r3_ocr_timeout"
-LAST = "logs"
+BACKGROUND = tuple(check.id for check in checks() if check.when == "background")
+LAST = tuple(check.id for check in checks() if check.when == "last")
 
 
 @dataclass
@@ -121,38 +114,32 @@ def _git_commit() -> str:
 
 
 def _header(run_id: str, profile: Profile, options: SmokeOptions) -> RunHeader:
-    return cast(RunHeader, record(
-        "run_header", time.time(), run_id=run_id, producer="smoke", profile=profile.name, scenario=None,
+    return run_header_record(
+        time.time(), run_id=run_id, producer="smoke", profile=profile.name, scenario=None,
         targets=profile.targets(), settings={"contract": profile.contract, **options.settings()},
-        versions={"stagegate": __version__, "python": platform.python_version(), "git": _git_commit()}))
+        versions={"stagegate": __version__, "python": platform.python_version(), "git": _git_commit()})
 
 
-def _smoke_record(outcome: CheckOutcome) -> Record:
-    return cast(Record, record("smoke", time.time(), check=outcome.check, section=outcome.section,
-                               status=outcome.status, summary=outcome.summary, evidence=outcome.evidence))
+def _smoke_record(outcome: CheckOutcome) -> SmokeResult:
+    return smoke_record(time.time(), check=outcome.check, section=outcome.section, status=outcome.status,
+                        summary=outcome.summary, evidence=outcome.evidence)
 
 
-def _finding_record(finding: FindingDraft) -> Finding:
-    return cast(Finding, record("finding", time.time(), id=finding.id, section=finding.section,
-                                severity=finding.severity, title=finding.title, evidence=finding.evidence,
-                                reference=finding.reference))
-
-
-def json_safe(value: Any) -> Any:
+def json_safe(value: T) -> T:
     """``value`` with every non-finite float as a string: a deployment may answer NaN, the stream is strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+        return cast(T, str(value))
     if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
+        return cast(T, {key: json_safe(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
+        return cast(T, [json_safe(item) for item in value])
     return value
 
 
 def _write(writer: StreamWriter, outcome: CheckOutcome) -> None:
     for extra in outcome.records:
-        writer.write(cast(Record, json_safe(extra)))
-    writer.write(cast(Record, json_safe(_smoke_record(outcome))))
+        writer.write(json_safe(extra))
+    writer.write(json_safe(_smoke_record(outcome)))
 
 
 class ResultsDirUnusable(ScenarioError):
@@ -188,7 +175,7 @@ def run_smoke(
     if options.trivy_report is not None:
         load_trivy_report(options.trivy_report)
     started = time.monotonic()
-    run_id = time.strftime("%Y%m%d-%H%M%S-smoke-") + uuid.uuid4().hex[:4]
+    run_id = new_run_id("smoke")
     context = SmokeContext.open(resolved, options)
     try:
         with _open_stream(results_dir) as writer:
@@ -204,28 +191,29 @@ def _run_checks(context: SmokeContext, writer: StreamWriter, on_check: Callable[
                 ) -> tuple[dict[str, CheckOutcome], list[FindingDraft]]:
     """Every check (R3 in the background, logs last), then the findings; ``run_end`` whatever happens."""
     outcomes: dict[str, CheckOutcome] = {}
-    reason = "failed"
+    reason: EndReason = "failed"
     try:
         for agent in AGENTS:
             context.tokens.grant(agent)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="smoke-ocr") as pool:
-            background = pool.submit(CHECKS[BACKGROUND], context)
+        with ThreadPoolExecutor(max_workers=max(1, len(BACKGROUND)), thread_name_prefix="smoke-background") as pool:
+            background = {check_id: pool.submit(CHECKS[check_id], context) for check_id in BACKGROUND}
             for check_id, check in CHECKS.items():
-                if check_id not in (BACKGROUND, LAST):
+                if check_id not in (*BACKGROUND, *LAST):
                     outcomes[check_id] = _finish(writer, check(context), on_check)
-            outcomes[BACKGROUND] = _finish(writer, background.result(), on_check)
-        outcomes[LAST] = _finish(writer, CHECKS[LAST](context), on_check)
+            for check_id, running in background.items():
+                outcomes[check_id] = _finish(writer, running.result(), on_check)
+        for check_id in LAST:
+            outcomes[check_id] = _finish(writer, CHECKS[check_id](context), on_check)
         findings = merge_gaps([f for check_id in CHECK_IDS for f in outcomes[check_id].findings], context.profile,
                               outcomes)
         for finding in findings:
-            writer.write(_finding_record(finding))
+            writer.write(finding.to_record())
         reason = "completed"
     except KeyboardInterrupt:
         reason = "interrupted"
         raise
     finally:
-        writer.write(cast(Record, record("run_end", time.time(), reason=reason,
-                                         detail=f"{len(outcomes)} of {len(CHECKS)} checks ran")))
+        writer.write(run_end_record(time.time(), reason=reason, detail=f"{len(outcomes)} of {len(CHECKS)} checks ran"))
     return outcomes, findings
 
 

@@ -20,8 +20,8 @@ from analysis import (
     write_reports,
 )
 from analysis._capacity import has_stages
+from stagegate.errors import VERDICT_EPILOG
 
-EXIT_CODES_EPILOG = "exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure"
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "NO_DATA": "magenta"}
 VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "ROLLBACK": "bold red"}
 STATUS_ORDER = {"FAIL": 0, "NO_DATA": 1, "WARN": 2, "PASS": 3}
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Judge the results stream of a run against the rules file (default: the checklist's "
                     "completion criteria, rollback triggers and alert level), print the rules table and "
                     "write verdict.json, junit.xml, summary.md and report.html.",
-        epilog=EXIT_CODES_EPILOG,
+        epilog=VERDICT_EPILOG,
     )
     parser.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="directory holding the *.jsonl streams")
     parser.add_argument("--rules", type=Path, metavar="FILE",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from stagegate.commands.run import add_gate_arguments, run_gate_from_args
+from stagegate.errors import VERDICT_EPILOG
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "step's count) until a rule of the rules file breaks. The report shows the knee (the last "
             "step where every SLO held) as users and requests per second, with the rule that broke above it."
         ),
-        epilog="exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
+        epilog=VERDICT_EPILOG,
     )
     add_gate_arguments(parser, scenario_default="step")
     parser.add_argument("--step-duration", default="60s",

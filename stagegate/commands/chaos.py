@@ -13,10 +13,8 @@ import signal
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from types import FrameType
-from typing import cast
 
 from scenarios.chaos import (
     BACKEND_CHOICES,
@@ -33,7 +31,14 @@ from scenarios.chaos import (
 from scenarios.targets import resolve_profile, state_dir
 from stagegate import __version__
 from stagegate.errors import EXIT_HARNESS_FAILURE
-from stagegate.stream import ChaosEvent, RunEnd, RunHeader, StreamWriter, record
+from stagegate.stream import (
+    ChaosEvent,
+    EndReason,
+    StreamWriter,
+    new_run_id,
+    run_end_record,
+    run_header_record,
+)
 
 EXIT_INTERRUPTED = 130
 
@@ -141,18 +146,18 @@ def _run(args: argparse.Namespace) -> int:
     print("\n".join(describe_plan(plan, resolved.profile, backend=args.backend, state_dir=state_dir())), flush=True)
     with StreamWriter(out / "chaos.jsonl") as writer:
         emit.writer = writer
-        writer.write(cast(RunHeader, record(
-            "run_header", time.time(), run_id=uuid.uuid4().hex[:12], producer="chaos", profile=resolved.profile.name,
+        writer.write(run_header_record(
+            time.time(), run_id=new_run_id("chaos"), producer="chaos", profile=resolved.profile.name,
             scenario=None, targets=resolved.profile.targets(),
             settings={"plan": plan.name, "backend": run.backend.name},
             versions={"stagegate": __version__, "python": platform.python_version()},
-        )))
+        ))
         reason, code = _play(run)
-        writer.write(cast(RunEnd, record("run_end", time.time(), reason=reason, detail=f"plan {plan.name}")))
+        writer.write(run_end_record(time.time(), reason=reason, detail=f"plan {plan.name}"))
     return code
 
 
-def _play(run: ChaosRun) -> tuple[str, int]:
+def _play(run: ChaosRun) -> tuple[EndReason, int]:
     """Play the plan; on SIGINT or SIGTERM every hold ends and the steps revert before this returns."""
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

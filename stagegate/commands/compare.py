@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import compare_runs, comparison_verdict, load_results, load_rules, write_reports
-from stagegate.commands.analyze import EXIT_CODES_EPILOG, number_from, print_verdict
+from stagegate.commands.analyze import number_from, print_verdict
+from stagegate.errors import VERDICT_EPILOG
 
 CHANGE_STYLE = {"regression": "bold red", "improvement": "green", "no_change": "dim"}
 
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "histograms, two-proportion test on the error rate. A significant change beyond the "
                     "tolerance is a regression (HOLD) or an improvement. Writes verdict.json, junit.xml, "
                     "summary.md and report.html.",
-        epilog=EXIT_CODES_EPILOG + " (PROMOTE: no regression; HOLD: a regression or too few requests)",
+        epilog=VERDICT_EPILOG + " (PROMOTE: no regression; HOLD: a regression or too few requests)",
     )
     parser.add_argument("baseline", type=Path, metavar="BASELINE", help="results directory of the baseline run")
     parser.add_argument("current", type=Path, metavar="CURRENT", help="results directory of the run to judge")

@@ -28,8 +28,8 @@ from generators import (
     write_catalogue,
 )
 from scenarios.profiles import AGENTS, DEFAULT_PROFILE, Profile, load_profile
+from stagegate.errors import TOOL_EPILOG
 
-_EXIT_CODES = "exit codes: 0 done, 2 usage or input error, 4 harness failure"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "generate",
         help="make inputs: invoice files (R3) and the forged-token catalogue (R2)",
         description="Make the inputs the R2 and R3 checks need, reproducibly (--seed).",
-        epilog=_EXIT_CODES,
+        epilog=TOOL_EPILOG,
     )
     kinds = parser.add_subparsers(title="what to generate", metavar="WHAT", parser_class=type(parser))
     _register_invoices(kinds)
@@ -71,7 +71,7 @@ def _register_invoices(subparsers: argparse._SubParsersAction[argparse.ArgumentP
             "guaranteed by construction; hostile: decompression bomb, nested Flate streams, upload over "
             "--app-limit, non-document. Same --seed, same bytes."
         ),
-        epilog=_EXIT_CODES,
+        epilog=TOOL_EPILOG,
     )
     parser.add_argument("--out", type=Path, default=Path("invoices"), metavar="DIR",
                         help="directory for the files and manifest.json (default: ./invoices)")
@@ -105,7 +105,7 @@ def _register_tokens(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
             "names (JWT_SECRET_DEPOSITO, ...) from the environment or --env-file, and write it as JSON. "
             "Secrets are never written or printed; the tokens are, and expire after the profile's TTL."
         ),
-        epilog=_EXIT_CODES,
+        epilog=TOOL_EPILOG,
     )
     parser.add_argument("--profile", default=DEFAULT_PROFILE, metavar="NAME_OR_FILE",
                         help=f"target profile: claim style, issuers, roles, secret names (default: {DEFAULT_PROFILE})")

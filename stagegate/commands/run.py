@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stagegate.errors import VERDICT_EPILOG
+
 
 def add_gate_arguments(parser: argparse.ArgumentParser, *, scenario_default: str) -> None:
     """Options shared by ``run`` and ``capacity``."""
@@ -50,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "checks, run Locust headless on locustfiles/staging.py (with the chaos plan), analyse, "
             "write report.html, verdict.json, junit.xml and summary.md, and exit with the verdict."
         ),
-        epilog="exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
+        epilog=VERDICT_EPILOG,
     )
     add_gate_arguments(parser, scenario_default="steady")
     parser.set_defaults(handler=run_gate_from_args)

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from stagegate.errors import VERDICT_EPILOG
+
 if TYPE_CHECKING:
     from scenarios.smoke import SmokeReport
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "NO_DATA": "magenta", "SKIP": "dim"}
 VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "ROLLBACK": "bold red"}
-LOAD_ONLY_KINDS = frozenset({"statistic", "sustained", "route_latency", "ledger"})
-"""Rule kinds judged on Locust windows or the stock ledger, which a smoke run does not produce."""
 
 
 def _seconds(text: str) -> float:
@@ -53,12 +53,12 @@ def _print_outcomes(console: Console, report: SmokeReport) -> None:
     console.print(f"results: {report.results_file}")
 
 
-def _judge(console: Console, results_dir: Path, rules_path: Path | None) -> int:
+def _smoke_verdict(console: Console, results_dir: Path, rules_path: Path | None) -> int:
     import analysis
 
     rules = analysis.load_rules(rules_path)
-    smoke_rules = rules.model_copy(update={"rules": {
-        rule_id: rule for rule_id, rule in rules.rules.items() if rule.kind not in LOAD_ONLY_KINDS}})
+    smoke_rules = rules.model_copy(update={"rules": {  # kinds declared needs_load: a smoke run cannot feed them
+        rule_id: rule for rule_id, rule in rules.rules.items() if not analysis.RULE_KINDS[rule.kind].needs_load}})
     data = analysis.load_results(results_dir)
     verdict = analysis.evaluate(data, smoke_rules)
     analysis.write_reports(verdict, results_dir, data)
@@ -87,21 +87,35 @@ def run_smoke_command(args: argparse.Namespace) -> int:
             f"  {outcome.check:<18} [{STATUS_STYLE.get(outcome.status, '')}]{outcome.status}[/]"),
     )
     _print_outcomes(console, report)
-    return _judge(console, results_dir, args.rules)
+    return _smoke_verdict(console, results_dir, args.rules)
+
+
+DESCRIPTION = ("Run the staging checklist's validation steps as checks ({checks}) against the target, "
+               "write smoke.jsonl into the results directory, print the results and findings, and exit with "
+               "the verdict of the analysis rules a smoke run can feed.")
+
+
+def _list_checks_in_help(parser: argparse.ArgumentParser) -> None:
+    """``--help`` names the declared checks; the smoke package is imported only when help is asked for."""
+    plain = parser.format_help
+
+    def format_help() -> str:
+        from scenarios.smoke import declared_checks
+
+        parser.description = DESCRIPTION.format(checks=", ".join(check.label for check in declared_checks()))
+        return plain()
+
+    setattr(parser, "format_help", format_help)  # noqa: B010  (an instance's own help, not a method patch)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "smoke",
         help="the checklist's smoke checks (§6-§14) in well under a minute, with a verdict",
-        description=(
-            "Run the staging checklist's validation steps as checks (health, R1 non-root, R2 JWT isolation, "
-            "R3 OCR timeout, R4 inflation, R6 Trivy, metrics, security headers, logs) against the target, "
-            "write smoke.jsonl into the results directory, print the results and findings, and exit with "
-            "the verdict of the analysis rules a smoke run can feed."
-        ),
-        epilog="exit codes: 0 PROMOTE, 1 ROLLBACK, 2 usage or input error, 3 HOLD, 4 harness failure",
+        description=DESCRIPTION.format(checks="every declared check"),
+        epilog=VERDICT_EPILOG,
     )
+    _list_checks_in_help(parser)
     parser.add_argument("--profile", default="checklist-v0.10.0",
                         help="target profile: a shipped name (checklist-v0.10.0, as-built) or a TOML file")
     parser.add_argument("--target", help="'local' (the running reference stack) or SERVICE=URL,... "

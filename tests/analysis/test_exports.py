@@ -5,7 +5,7 @@ import analysis
 
 def test_public_api_is_pinned() -> None:
     assert sorted(analysis.__all__) == sorted([
-        "DEFAULT_RULES", "SCHEMA", "AnalysisError", "Capacity", "CapacityStep", "Comparison", "ComparisonRow",
+        "DEFAULT_RULES", "RULE_KINDS", "RuleKind", "SCHEMA", "AnalysisError", "Capacity", "CapacityStep", "Comparison", "ComparisonRow",
         "Evidence", "FindingOut", "LiveJudge", "RequestRow", "ResultsDirInvalid", "RuleResult", "RuleSet",
         "RulesInvalid", "RunData", "RunInfo", "SecondTotals", "Series", "Span", "Verdict", "analyze_capacity",
         "compare_runs", "comparison_verdict", "decide", "evaluate", "load_results", "load_rules", "with_capacity",

@@ -176,7 +176,7 @@ def test_critical_finding_holds(results: Path) -> None:
               title="OCR route missing", evidence="404", reference="docs/as-built.md §4")
     verdict = evaluate(run.close(), RULES)
     assert verdict.verdict == "HOLD"
-    assert [f.id for f in verdict.findings] == ["ocr_route_missing"]
+    assert [f["id"] for f in verdict.findings] == ["ocr_route_missing"]
 
 
 def test_chaos_step_that_did_not_recover_rolls_back(results: Path) -> None:

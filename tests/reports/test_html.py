@@ -33,7 +33,7 @@ def test_report_shows_the_verdict_every_rule_finding_and_chart(full_run):
     for r in verdict.rules:
         assert f'id="rule-{r.id}"' in page
     for f in verdict.findings:
-        assert f'id="finding-{f.id}"' in page
+        assert f'id="finding-{f["id"]}"' in page
     for chart in CHARTS:
         assert page.count(f'data-chart="{chart}"') == 1, chart
     assert page.count("<svg") == len(CHARTS)

@@ -18,11 +18,11 @@ from generators import TokenCase as GeneratorCase
 from generators import generate_invoices
 from scenarios._classify import (
     Classified,
+    classify_inflation,
     classify_ocr,
     classify_token,
     error_class,
     inflation_problem,
-    judge_inflation,
 )
 from scenarios._context import InvoiceFile as LoadInvoice
 from scenarios._context import TokenCase as LoadCase
@@ -288,5 +288,5 @@ def test_smoke_and_load_judge_a_prediction_alike(profile_name: str, body: dict[s
     """The load's ``MlUser`` fails the answer on ``inflation_problem``; smoke's R4 FAILs on the same reading."""
     spec = load_profile(profile_name).predict
     load = inflation_problem(body, spec.json_body, spec)
-    smoke = judge_inflation(body, spec.json_body, spec)
+    smoke = classify_inflation(body, spec.json_body, spec)
     assert (load is not None) == bool(smoke.problems) == problem, (load, smoke)

@@ -68,7 +68,7 @@ def test_without_the_retry_a_reset_connection_fails_the_next_post(tmp_path: Path
     with closing_after_answer(CLOSE_AFTER_S) as url:
         user, stream = user_at(url, tmp_path)
         post_all(user, url, lambda *a, **k: user.client.request(*a, catch_response=True, **k))  # Locust's client alone
-        user.harness.recorder.on_quitting()
+        user.run_context.recorder.on_quitting()
     seen = outcomes(stream)
     assert seen["transport"] >= REQUESTS // 2 - 1, seen  # every other POST met a reset connection
 
@@ -77,7 +77,7 @@ def test_with_the_retry_every_request_is_answered_and_recorded_once(tmp_path: Pa
     with closing_after_answer(CLOSE_AFTER_S) as url:
         user, stream = user_at(url, tmp_path)
         post_all(user, url, user.request)
-        user.harness.recorder.on_quitting()
+        user.run_context.recorder.on_quitting()
     assert outcomes(stream) == {"ok": REQUESTS, "error": 0, "expected": 0, "transport": 0}
 
 
@@ -85,7 +85,7 @@ def test_a_reset_after_a_5xx_is_retried_and_the_5xx_is_the_answer(tmp_path: Path
     with closing_after_answer(CLOSE_AFTER_S, status=500) as url:
         user, stream = user_at(url, tmp_path)
         post_all(user, url, user.request)
-        user.harness.recorder.on_quitting()
+        user.run_context.recorder.on_quitting()
     assert outcomes(stream) == {"ok": 0, "error": REQUESTS, "expected": 0, "transport": 0}
 
 
@@ -97,6 +97,6 @@ def test_a_refused_connection_is_not_retried_and_is_transport(tmp_path: Path) ->
     user.environment.events.request.add_listener(lambda **kw: hits.append(kw["name"]))
     with user.request("GET", f"{url}/health", name="deposito GET /health", context={"service": "deposito"}) as response:
         response.failure("no answer")
-    user.harness.recorder.on_quitting()
+    user.run_context.recorder.on_quitting()
     assert hits == ["deposito GET /health"]
     assert outcomes(stream) == {"ok": 0, "error": 0, "expected": 0, "transport": 1}

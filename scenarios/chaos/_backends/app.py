@@ -15,6 +15,7 @@ import httpx
 from dotenv import dotenv_values
 
 from scenarios._errors import TargetNotAllowed
+from scenarios.chaos._actions import actions_of
 from scenarios.chaos._backends.base import ChaosActionFailed, Fault
 from scenarios.chaos._plan import ChaosStep
 from scenarios.profiles import Profile
@@ -29,7 +30,7 @@ class AppBackend:
     """Turns fault switches on for the step's duration and restores the set that was there."""
 
     name = "app"
-    actions = frozenset({"app_fault"})
+    actions = actions_of("app")
 
     def __init__(self, profile: Profile | None = None, env_file: Path | None = None) -> None:
         self.profile = profile

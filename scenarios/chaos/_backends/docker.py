@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import subprocess
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import docker  # type: ignore[import-untyped]
 from docker.errors import APIError, DockerException, NotFound  # type: ignore[import-untyped]
 from docker.models.containers import Container  # type: ignore[import-untyped]
 
 from scenarios._errors import TargetNotAllowed
+from scenarios.chaos._actions import actions_of
 from scenarios.chaos._backends.base import ChaosActionFailed, Fault
 from scenarios.chaos._plan import ChaosStep
 from scenarios.profiles import Profile
@@ -33,7 +35,7 @@ class DockerBackend:
     """Pause, kill, stop, restart, throttle, cap memory, blackhole or slow a container."""
 
     name = "docker"
-    actions = frozenset({"pause", "kill", "stop", "restart", "cpu", "memory", "blackhole", "bandwidth"})
+    actions = actions_of("docker")
 
     def __init__(self, profile: Profile | None = None) -> None:
         self.profile = profile
@@ -73,20 +75,15 @@ class DockerBackend:
         name = self.container_name(step.target)
         host = self._container(name).attrs["HostConfig"]
         fault: Fault = {"action": step.action, "container": name, "stop_timeout_s": step.stop_timeout_s}
-        if step.action == "cpu":
-            fault.update(cpu_quota=int(step.cpu_fraction * CPU_PERIOD_US),  # type: ignore[operator]
-                         original_cpu_quota=host.get("CpuQuota") or 0, original_cpu_period=host.get("CpuPeriod") or 0)
-        elif step.action == "memory":
-            fault.update(memory_bytes=step.memory_mb * 1024 * 1024,  # type: ignore[operator]
-                         original_memory=host.get("Memory") or 0, original_memory_swap=host.get("MemorySwap") or 0)
-        elif step.action == "bandwidth":
-            fault["rate_kbit"] = step.rate_kbit
+        snapshot = _DOCKER[step.action].snapshot
+        if snapshot is not None:
+            fault.update(snapshot(step, host))
         return fault
 
     def apply(self, fault: Fault) -> None:
         container = self._container(fault["container"])
         try:
-            _APPLY[fault["action"]](container, fault)
+            _DOCKER[fault["action"]].apply(container, fault)
         except APIError as exc:
             raise ChaosActionFailed(f"{fault['action']} on {fault['container']}: {exc.explanation or exc}") from None
 
@@ -96,8 +93,7 @@ class DockerBackend:
         except NotFound:
             return f"container {fault['container']} is gone; nothing to revert"
         try:
-            detail: str = _REVERT[fault["action"]](container, fault)
-            return detail
+            return _DOCKER[fault["action"]].revert(container, fault)
         except APIError as exc:
             raise ChaosActionFailed(f"revert {fault['action']} on {fault['container']}: {exc.explanation or exc}") from None
 
@@ -182,25 +178,44 @@ def _unshape(container: Container, fault: Fault) -> str:
 
 _UNCAPPED_MEMORY = 1 << 50
 
-_APPLY: dict[str, Any] = {
-    "pause": lambda c, f: c.pause(),
-    "kill": lambda c, f: c.kill(),
-    "stop": lambda c, f: c.stop(timeout=int(f["stop_timeout_s"])),
-    "restart": lambda c, f: c.restart(timeout=int(f["stop_timeout_s"])),
-    "cpu": lambda c, f: c.update(cpu_period=CPU_PERIOD_US, cpu_quota=f["cpu_quota"]),
-    "memory": lambda c, f: c.update(mem_limit=f["memory_bytes"], memswap_limit=f["memory_bytes"]),
-    "blackhole": _blackhole,
-    "bandwidth": lambda c, f: _in_netns(c, "tc", "qdisc", "replace", "dev", "eth0", "root", "tbf",
-                                        "rate", f"{f['rate_kbit']}kbit", "burst", TBF_BURST, "latency", TBF_LATENCY),
-}
+def _cpu_snapshot(step: ChaosStep, host: dict[str, Any]) -> Fault:
+    assert step.cpu_fraction is not None
+    return {"cpu_quota": int(step.cpu_fraction * CPU_PERIOD_US),
+            "original_cpu_quota": host.get("CpuQuota") or 0, "original_cpu_period": host.get("CpuPeriod") or 0}
 
-_REVERT: dict[str, Any] = {
-    "pause": _unpause,
-    "kill": lambda c, f: _ensure_running(c),
-    "stop": lambda c, f: _ensure_running(c),
-    "restart": lambda c, f: _ensure_running(c),
-    "cpu": _restore_cpu,
-    "memory": _restore_memory,
-    "blackhole": _drop_rules,
-    "bandwidth": _unshape,
+
+def _memory_snapshot(step: ChaosStep, host: dict[str, Any]) -> Fault:
+    assert step.memory_mb is not None
+    return {"memory_bytes": step.memory_mb * 1024 * 1024,
+            "original_memory": host.get("Memory") or 0, "original_memory_swap": host.get("MemorySwap") or 0}
+
+
+class _Implementation(NamedTuple):
+    """How this backend carries one declared action (``_actions.py``)."""
+
+    apply: Callable[[Container, Fault], object]
+    revert: Callable[[Container, Fault], str]
+    snapshot: Callable[[ChaosStep, dict[str, Any]], Fault] | None = None
+    """What the fault needs from the step and the container's ``HostConfig`` before it acts."""
+
+
+def _running_again(container: Container, fault: Fault) -> str:
+    return _ensure_running(container)
+
+
+_DOCKER: dict[str, _Implementation] = {
+    "pause": _Implementation(lambda c, f: c.pause(), _unpause),
+    "kill": _Implementation(lambda c, f: c.kill(), _running_again),
+    "stop": _Implementation(lambda c, f: c.stop(timeout=int(f["stop_timeout_s"])), _running_again),
+    "restart": _Implementation(lambda c, f: c.restart(timeout=int(f["stop_timeout_s"])), _running_again),
+    "cpu": _Implementation(lambda c, f: c.update(cpu_period=CPU_PERIOD_US, cpu_quota=f["cpu_quota"]), _restore_cpu,
+                           _cpu_snapshot),
+    "memory": _Implementation(lambda c, f: c.update(mem_limit=f["memory_bytes"], memswap_limit=f["memory_bytes"]),
+                              _restore_memory, _memory_snapshot),
+    "blackhole": _Implementation(_blackhole, _drop_rules),
+    "bandwidth": _Implementation(
+        lambda c, f: _in_netns(c, "tc", "qdisc", "replace", "dev", "eth0", "root", "tbf", "rate", f"{f['rate_kbit']}kbit",
+                               "burst", TBF_BURST, "latency", TBF_LATENCY),
+        _unshape, lambda step, host: {"rate_kbit": step.rate_kbit}),
 }
+"""Every action this backend carries (``actions_of("docker")``), by id."""

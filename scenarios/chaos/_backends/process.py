@@ -25,6 +25,7 @@ from dotenv import dotenv_values
 
 from scenarios._errors import TargetNotAllowed
 from scenarios.chaos import _proc
+from scenarios.chaos._actions import actions_of
 from scenarios.chaos._backends.base import ChaosActionFailed, Fault
 from scenarios.chaos._plan import ChaosStep
 from scenarios.profiles import Profile
@@ -40,7 +41,7 @@ class ProcessBackend:
     """Signals to the reference stack's processes, found through its ``stack.json``."""
 
     name = "process"
-    actions = frozenset({"pause", "kill", "stop", "restart"})
+    actions = actions_of("process")
 
     def __init__(self, profile: Profile | None = None, state_dir: Path | None = None) -> None:
         self.profile = profile
@@ -107,35 +108,51 @@ class ProcessBackend:
         }
 
     def apply(self, fault: Fault) -> None:
-        action = fault["action"]
-        if action == "pause":
-            _signal(fault, signal.SIGSTOP)
-            _wait_for(lambda: _proc.is_stopped(fault["pid"]), EXIT_WAIT_S, f"{fault['service']} did not stop")
-        elif action == "kill":
-            _signal(fault, signal.SIGKILL)
-            _wait_gone(fault, EXIT_WAIT_S)
-        else:  # stop, restart
-            _signal(fault, signal.SIGTERM)
-            if not _wait_gone(fault, fault["stop_timeout_s"], fail=False):
-                _signal(fault, signal.SIGKILL)
-                _wait_gone(fault, EXIT_WAIT_S)
-            if action == "restart":
-                _respawn(fault)
+        _PROCESS[fault["action"]][0](fault)
 
     def revert(self, fault: Fault) -> str:
-        label = f"{fault['service']} (pid {fault['pid']})"
-        same = _proc.alive_start(fault["pid"]) == fault["start"]
-        if fault["action"] == "pause":
-            if same and _proc.is_stopped(fault["pid"]):
-                _signal(fault, signal.SIGCONT)
-                return f"resumed {label}"
-            return f"{label} was not stopped" if same else f"{label} is gone; nothing to resume"
-        if same:
-            return f"{label} still runs"
-        current = _current_pid(fault)
-        if current is not None:
-            return f"{fault['service']} already runs (pid {current})"
-        return f"started {fault['service']} again (pid {_respawn(fault)})"
+        return _PROCESS[fault["action"]][1](fault)
+
+
+def _pause(fault: Fault) -> None:
+    _signal(fault, signal.SIGSTOP)
+    _wait_for(lambda: _proc.is_stopped(fault["pid"]), EXIT_WAIT_S, f"{fault['service']} did not stop")
+
+
+def _resume(fault: Fault) -> str:
+    label = f"{fault['service']} (pid {fault['pid']})"
+    same = _proc.alive_start(fault["pid"]) == fault["start"]
+    if same and _proc.is_stopped(fault["pid"]):
+        _signal(fault, signal.SIGCONT)
+        return f"resumed {label}"
+    return f"{label} was not stopped" if same else f"{label} is gone; nothing to resume"
+
+
+def _kill(fault: Fault) -> None:
+    _signal(fault, signal.SIGKILL)
+    _wait_gone(fault, EXIT_WAIT_S)
+
+
+def _stop(fault: Fault) -> None:
+    _signal(fault, signal.SIGTERM)
+    if not _wait_gone(fault, fault["stop_timeout_s"], fail=False):
+        _signal(fault, signal.SIGKILL)
+        _wait_gone(fault, EXIT_WAIT_S)
+
+
+def _restart(fault: Fault) -> None:
+    _stop(fault)
+    _respawn(fault)
+
+
+def _start_again(fault: Fault) -> str:
+    label = f"{fault['service']} (pid {fault['pid']})"
+    if _proc.alive_start(fault["pid"]) == fault["start"]:
+        return f"{label} still runs"
+    current = _current_pid(fault)
+    if current is not None:
+        return f"{fault['service']} already runs (pid {current})"
+    return f"started {fault['service']} again (pid {_respawn(fault)})"
 
 
 def _signal(fault: Fault, sig: signal.Signals) -> None:
@@ -211,3 +228,13 @@ def _record_pid(state_file: Path, service: str, pid: int) -> None:
     pid_file = state_file.parent / "pids" / f"{service}.pid"
     if pid_file.exists():
         pid_file.write_text(f"{pid}\n", encoding="utf-8")
+
+
+_PROCESS: dict[str, tuple[Callable[[Fault], None], Callable[[Fault], str]]] = {
+    "pause": (_pause, _resume),
+    "kill": (_kill, _start_again),
+    "stop": (_stop, _start_again),
+    "restart": (_restart, _start_again),
+}
+"""Every action this backend carries (``actions_of("process")``): (apply, revert). All but ``pause``
+snapshot the process first, so that the revert can start it again."""
