@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stagegate.stream import ChaosEvent
+from stagegate_core.stream import ChaosEvent
 
 CLOSING = ("recovered", "not_recovered")
 """Phases that close a step's span: its recovery was observed, or the runner gave up waiting."""

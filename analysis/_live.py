@@ -31,7 +31,7 @@ from analysis._load import RunData, record_problem
 from analysis._ruleset import RuleSet, SustainedRule, _Rule
 from analysis._verdict import RuleResult
 from analysis._windows import TrailingErrorRate
-from stagegate.stream import Record
+from stagegate_core.stream import Record
 
 
 @dataclass

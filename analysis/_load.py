@@ -1,6 +1,6 @@
 """Reading a results directory once into ``RunData``: the records by kind, plus aggregation helpers.
 
-The stream is read in one pass (``stagegate.stream.read_dir``); window sketches stay encoded until
+The stream is read in one pass (``stagegate_core.stream.read_dir``); window sketches stay encoded until
 a percentile is asked for, then are merged per request name once and cached, because decoding is
 the expensive part of a one-hour run (72,000 window records). Lines the reader cannot take, and
 records missing a field, become ``problems`` (shown as notes), never an exception.
@@ -26,8 +26,8 @@ from ddsketch.ddsketch import BaseDDSketch
 from analysis._chaos import ChaosSpan, chaos_spans
 from analysis._errors import ResultsDirInvalid
 from analysis._sketches import Bins, merge_bins, parse, to_sketch
-from stagegate import stream
-from stagegate.stream import (
+from stagegate_core import stream
+from stagegate_core.stream import (
     ChaosEvent,
     Finding,
     HealthTransition,

@@ -33,7 +33,7 @@ from analysis._ruleset import (
 from analysis._sketches import quantile_ms
 from analysis._verdict import RuleStatus
 from analysis._windows import rule_spans, scope_text, seen_phrase
-from stagegate.stream import HealthTransition, SmokeResult
+from stagegate_core.stream import HealthTransition, SmokeResult
 
 _SMOKE_STATUS: dict[str, RuleStatus] = {"PASS": "PASS", "WARN": "WARN", "FAIL": "FAIL"}
 """Smoke statuses carried over as they are; SKIP and NO_DATA mean the check told us nothing."""

@@ -25,8 +25,8 @@ from pydantic import Field, model_validator
 
 from analysis._errors import RulesInvalid
 from analysis._verdict import Role
-from stagegate.models import FrozenModel
-from stagegate.tomlfile import load_toml_model
+from stagegate_core.models import FrozenModel
+from stagegate_core.tomlfile import load_toml_model
 
 DEFAULT_RULES = Path(__file__).parent / "rules" / "default.toml"
 

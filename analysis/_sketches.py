@@ -1,6 +1,6 @@
 """Window sketches decoded fast and kept small, and merged per request name.
 
-A window's ``sketch`` is base64 of the DDSketch protobuf message. ``stagegate.histogram.encode``
+A window's ``sketch`` is base64 of the DDSketch protobuf message. ``stagegate_core.histogram.encode``
 writes its stores sparse (``binCounts``); ddsketch's own writer, and older streams, write them dense
 (``contiguousBinCounts``: every bin between the lowest and highest latency, zeros included).
 ``ddsketch``'s decoder adds bins one by one in Python, which for a one-hour run (72,000 windows) is
@@ -21,7 +21,7 @@ from ddsketch.ddsketch import BaseDDSketch
 from ddsketch.pb.ddsketch_pb2 import Store as StoreMessage
 from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
-from stagegate.histogram import decode, encode, new_sketch
+from stagegate_core.histogram import decode, encode, new_sketch
 
 _REFERENCE = new_sketch()
 _MAPPING = _REFERENCE._mapping

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stagegate.errors import EXIT_HOLD, EXIT_PROMOTE, EXIT_ROLLBACK
-from stagegate.stream import EndReason, FindingFields
+from stagegate_core.errors import EXIT_HOLD, EXIT_PROMOTE, EXIT_ROLLBACK
+from stagegate_core.stream import EndReason, FindingFields
 
 SCHEMA = 1
 

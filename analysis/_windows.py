@@ -26,7 +26,7 @@ from analysis._judge import ChartLine, Judgement, clock, pct, rule_kind
 from analysis._load import RunData
 from analysis._ruleset import HealthConcurrentRule, HealthOkRule, HealthStreakRule, SustainedRule, _Rule
 from analysis._verdict import Span
-from stagegate.stream import HealthTransition
+from stagegate_core.stream import HealthTransition
 
 # ---------------------------------------------------------------- sustained error rate
 

@@ -1,7 +1,7 @@
 """Analysis of a one-hour run at 1000 requests/s: time and peak memory (targets: <= 5 s, <= 500 MB).
 
 Builds a synthetic results directory (3,600 one-second windows x 20 request names, 50 requests per
-window, latencies lognormal around 20 ms, sketches made with ``stagegate.histogram.encode`` like the
+window, latencies lognormal around 20 ms, sketches made with ``stagegate_core.histogram.encode`` like the
 recorder's; plus health, token and OCR records), then runs ``analysis.evaluate`` on it in a fresh
 process and prints wall time and peak resident memory (``ru_maxrss``) against the targets.
 
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stagegate.histogram import encode, new_sketch
-from stagegate.stream import StreamWriter, record
+from stagegate_core.histogram import encode, new_sketch
+from stagegate_core.stream import StreamWriter, record
 
 SECONDS = 3600
 NAMES = 20

@@ -1,6 +1,6 @@
 """Loading a JSON file the generators wrote into its pydantic model, with one-line errors.
 
-The JSON twin of ``stagegate.tomlfile.load_toml_model``: the manifest and the token catalogue
+The JSON twin of ``stagegate_core.tomlfile.load_toml_model``: the manifest and the token catalogue
 both go through it, so a broken file reads the same way: ``tokens.json: cases.3.id: Field required``.
 """
 
@@ -13,7 +13,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from generators._errors import GeneratorError
-from stagegate.tomlfile import describe_validation_error
+from stagegate_core.tomlfile import describe_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from generators._errors import ManifestInvalid
 from generators._jsonfile import load_json_model
-from stagegate.models import FrozenModel
+from stagegate_core.models import FrozenModel
 
 MANIFEST_NAME = "manifest.json"
 Kind = Literal["normal", "heavy", "hostile"]

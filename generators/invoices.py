@@ -39,7 +39,7 @@ from generators._manifest import (
 )
 from generators._pdf import write_pdf
 from generators._scan import PageImage, flate, jpeg, page_pixels, png, scan
-from stagegate.errors import HarnessFailure
+from stagegate_core.errors import HarnessFailure
 
 MIB = 1024 * 1024
 DEFAULT_MIN_SIZE_BYTES = 12 * MIB

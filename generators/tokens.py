@@ -38,9 +38,9 @@ from jwt.warnings import InsecureKeyLengthWarning
 from generators._errors import CatalogueInvalid
 from generators._jsonfile import load_json_model
 from generators._jws import b64url, cut_signature, decoded_parts, hmac_signed, unsigned, with_claims
-from stagegate.atomicfile import write_text_atomic
-from stagegate.models import FrozenModel
-from stagegate.stream import Severity
+from stagegate_core.atomicfile import write_text_atomic
+from stagegate_core.models import FrozenModel
+from stagegate_core.stream import Severity
 
 ClaimStyle = Literal["iss", "role"]
 SignedWith = Literal["issuer", "target", "weak", "attacker", "nothing"]

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import locust
 
-from scenarios.traffic import (  # noqa: F401  (Locust finds users and the shape in this module)
+from scenarios.load.traffic import (  # noqa: F401  (Locust finds users and the shape in this module)
     DashboardUser,
     DepositoUser,
     HealthWatcher,
@@ -31,7 +31,7 @@ from scenarios.traffic import (  # noqa: F401  (Locust finds users and the shape
     add_arguments,
     install,
 )
-from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, StagegateError
+from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, StagegateError
 
 
 def _harness_options(parser: Any, **_: Any) -> None:

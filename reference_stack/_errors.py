@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stagegate.errors import StagegateError
+from stagegate_core.errors import StagegateError
 
 
 class StackError(StagegateError):

@@ -27,7 +27,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from reference_stack._errors import FaultInvalid
-from stagegate.models import FrozenModel
+from stagegate_core.models import FrozenModel
 
 SERVICES = ("deposito", "negocio", "ml", "dashboard")
 AGENTS = ("deposito", "negocio", "ml")

@@ -29,7 +29,7 @@ from reference_stack._errors import PortBusy, StackAlreadyRunning, StackError, S
 from reference_stack._faults import FaultSet, fault_args
 from reference_stack._ledger import create_database
 from reference_stack._ocr import DEFAULT_SECONDS_PER_MB
-from stagegate.textfile import last_line
+from stagegate_core.textfile import last_line
 
 DEFAULT_PORTS = {"deposito": 8001, "negocio": 8002, "ml": 8003, "dashboard": 8080}
 DEFAULT_GATEWAY_PORT = 80

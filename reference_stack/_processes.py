@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from stagegate.procstat import PGRP, STATE, stat_fields
+from stagegate_core.procstat import PGRP, STATE, stat_fields
 
 STOP_GRACE_S = 5.0
 

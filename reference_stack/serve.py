@@ -24,7 +24,7 @@ from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._faults import LiveFaults, fault_set
 from reference_stack._ocr import DEFAULT_SECONDS_PER_MB
 from reference_stack._privileges import drop_to
-from stagegate.errors import EXIT_USAGE, StagegateError
+from stagegate_core.errors import EXIT_USAGE, StagegateError
 
 GRACEFUL_SHUTDOWN_S = 2
 

@@ -14,8 +14,8 @@ __all__ = ["install"]
 def install(environment: Any) -> Any:
     """Make a Locust environment a stagegate run (recorder, checks, ledger, chaos, abort).
 
-    Imports Locust on first use; see ``scenarios.traffic`` for the users and shape.
+    Imports Locust on first use; see ``scenarios.load.traffic`` for the users and shape.
     """
-    from scenarios._install import install as install_run
+    from scenarios.load.install import install as install_run
 
     return install_run(environment)

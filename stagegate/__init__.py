@@ -1,3 +1,5 @@
 """stagegate: decide, with evidence, whether a staging deployment is promoted or rolled back."""
 
-__version__ = "0.1.0"
+from stagegate_core import __version__
+
+__all__ = ["__version__"]

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stagegate.errors import StagegateError
+from stagegate_core.errors import StagegateError
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfiles" / "staging.py"
 STOP_GRACE_S = 30.0

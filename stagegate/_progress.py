@@ -17,7 +17,7 @@ from ddsketch.ddsketch import BaseDDSketch
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from stagegate import histogram
+from stagegate_core import histogram
 
 RECENT_SECONDS = 5
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stagegate import __version__, commands
-from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, VERDICT_EXIT_CODES, StagegateError
+from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, VERDICT_EXIT_CODES, StagegateError
 
 
 class _Parser(argparse.ArgumentParser):

@@ -23,12 +23,12 @@ from rich.console import Console
 import analysis
 from analysis._reports.index import write_index
 from scenarios.chaos import load_plan
-from scenarios.profiles import Profile, load_profile
-from scenarios.targets import Resolved, ensure_reachable, resolve_profile
+from scenarios.target.profiles import Profile, load_profile
+from scenarios.target.resolve import Resolved, ensure_reachable, resolve_profile
 from stagegate import _locust_process, _progress
-from stagegate.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
-from stagegate.stream import new_run_id
-from stagegate.textfile import last_line
+from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
+from stagegate_core.stream import new_run_id
+from stagegate_core.textfile import last_line
 
 DEFAULT_DURATION_S = 60
 
@@ -86,7 +86,7 @@ class GateOptions:
 
 
 def _stage_count(scenario: str) -> int:
-    from scenarios._scenario_file import load_scenario_file
+    from scenarios.scenario_file import load_scenario_file
 
     shapes = load_scenario_file().shapes
     if scenario not in shapes:
@@ -115,7 +115,7 @@ def _local_stack(profile: Profile, console: Console) -> Iterator[None]:
     A stack whose processes are gone (its ``up`` was killed) is not reused: starting anew cleans it.
     """
     from reference_stack import StackError, running_stack, stack_status
-    from scenarios.targets import state_dir
+    from scenarios.target.resolve import state_dir
 
     try:
         info, processes = stack_status(state_dir())

@@ -29,7 +29,7 @@ from analysis._load import RunData
 from analysis._reports import _html_charts as charts
 from analysis._reports import _html_series as series
 from analysis._verdict import RuleResult, Verdict
-from stagegate.stream import SEVERITIES
+from stagegate_core.stream import SEVERITIES
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATUS_ORDER = {"FAIL": 0, "NO_DATA": 1, "WARN": 2, "PASS": 3}

@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from reference_stack._errors import FaultInvalid
-from stagegate.models import FrozenModel
+from stagegate_core.models import FrozenModel
 
 ENV_PREFIX = "STAGEGATE_AS_BUILT_"
 

@@ -28,11 +28,11 @@ from scenarios.chaos._journal import Journal
 from scenarios.chaos._plan import load_plan
 from scenarios.chaos._runner import ChaosRun, Emit
 from scenarios.chaos._setup import build_run
-from scenarios.profiles import Profile
-from stagegate.stream import StreamWriter
+from scenarios.target.profiles import Profile
+from stagegate_core.stream import StreamWriter
 
 if TYPE_CHECKING:
-    from scenarios._shapes import Overtime  # imports Locust, which only the Locust process may
+    from scenarios.load.shapes import Overtime  # imports Locust, which only the Locust process may
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def install(environment: Any, *, emit: Emit | None = None, profile: Profile | No
     plan_name = getattr(options, "chaos_plan", None)
     if not plan_name:
         return None
-    from scenarios.targets import resolve_profile, state_dir
+    from scenarios.target.resolve import resolve_profile, state_dir
 
     context = _run_context(environment)
     if context is not None:
@@ -77,7 +77,7 @@ def install(environment: Any, *, emit: Emit | None = None, profile: Profile | No
 def _run_context(environment: Any) -> Any:
     """The ``scenarios`` run context of this environment, or None when chaos runs without one."""
     try:
-        from scenarios._context import run_context
+        from scenarios.load.run_context import run_context
 
         return run_context(environment)
     except (ImportError, RuntimeError):
@@ -95,7 +95,7 @@ class _Schedule:
         self.wrapped_at: float | None = None
 
     def listen(self) -> None:
-        from scenarios._shapes import StagesShape
+        from scenarios.load.shapes import StagesShape
 
         events = self.environment.events
         events.test_start.add_listener(self.on_test_start)

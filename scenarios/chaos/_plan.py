@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios._errors import PlanInvalid
 from scenarios.chaos._actions import ACTIONS as DECLARED
-from stagegate.models import FrozenModel
-from stagegate.tomlfile import find_named_file, load_toml_model, shipped_names
+from scenarios.scenario_errors import PlanInvalid
+from stagegate_core.models import FrozenModel
+from stagegate_core.tomlfile import find_named_file, load_toml_model, shipped_names
 
 PLAN_DIR = Path(__file__).parent / "plans"
 

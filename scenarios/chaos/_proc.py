@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stagegate.procstat import START_TIME, STATE, stat_fields
+from stagegate_core.procstat import START_TIME, STATE, stat_fields
 
 
 def alive_start(pid: int) -> int | None:

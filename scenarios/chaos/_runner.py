@@ -30,9 +30,9 @@ from scenarios.chaos._journal import Journal
 from scenarios.chaos._plan import ChaosPlan, ChaosStep
 from scenarios.chaos._recover import RecoveryNote, recover
 from scenarios.chaos._steady import HealthProbe
-from scenarios.profiles import Profile
-from stagegate.errors import StagegateError
-from stagegate.stream import ChaosEvent, ChaosPhase, chaos_record
+from scenarios.target.profiles import Profile
+from stagegate_core.errors import StagegateError
+from stagegate_core.stream import ChaosEvent, ChaosPhase, chaos_record
 
 Emit = Callable[[ChaosEvent], None]
 JOIN_POLL_S = 0.2

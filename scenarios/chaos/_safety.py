@@ -11,11 +11,11 @@ import ipaddress
 import os
 from urllib.parse import urlsplit
 
-from scenarios._errors import PlanInvalid, TargetNotAllowed
 from scenarios.chaos._actions import ACTIONS
 from scenarios.chaos._backends.base import ChaosBackend
 from scenarios.chaos._plan import ChaosPlan
-from scenarios.profiles import Profile
+from scenarios.scenario_errors import PlanInvalid, TargetNotAllowed
+from scenarios.target.profiles import Profile
 
 
 def is_loopback(host: str | None) -> bool:

@@ -18,7 +18,7 @@ from scenarios.chaos._journal import Journal
 from scenarios.chaos._plan import PARAMETERS, ChaosPlan
 from scenarios.chaos._runner import ChaosRun, Emit
 from scenarios.chaos._safety import check_allowed, check_plan
-from scenarios.profiles import Profile
+from scenarios.target.profiles import Profile
 
 BackendChoice = Literal["auto", "docker", "process"]
 BACKEND_CHOICES: tuple[str, ...] = ("auto", "docker", "process")

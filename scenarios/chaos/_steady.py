@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from scenarios.profiles import HealthCheck, Profile, health_checks
+from scenarios.target.profiles import HealthCheck, Profile, health_checks
 
 PROBE_TIMEOUT_S = 2.0
 MIN_PROBE_TIMEOUT_S = 0.2

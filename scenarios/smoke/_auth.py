@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import httpx
 
 from generators import TokenCatalogue
-from scenarios._setup_calls import Unavailable, retry_until, unavailable_status
-from scenarios.profiles import Profile
 from scenarios.smoke._exchange import Exchange, Redact, send
 from scenarios.smoke._outcome import FindingDraft
-from scenarios.targets import Secrets
+from scenarios.target.profiles import Profile
+from scenarios.target.resolve import Secrets
+from scenarios.target.setup_calls import Unavailable, retry_until, unavailable_status
 
 SECTION = "§8 R2"
 REDACTED = "***"

@@ -16,15 +16,15 @@ from typing import Any
 import httpx
 
 from generators import TokenCatalogue
-from scenarios._discovery import Discovered, Item, discover
-from scenarios.deployment_facts import configured_ocr_timeout, token_catalogue
-from scenarios.profiles import Profile
 from scenarios.smoke._auth import REDACTED, TokenBroker
 from scenarios.smoke._docker import DockerAccess
 from scenarios.smoke._exchange import Exchange, send, unreachable
 from scenarios.smoke._logsource import DockerLog, FileLog, LogSource
-from scenarios.targets import Resolved, Secrets
-from stagegate.stream import FindingDraft
+from scenarios.target.deployment_facts import configured_ocr_timeout, token_catalogue
+from scenarios.target.discovery import Discovered, Item, discover
+from scenarios.target.profiles import Profile
+from scenarios.target.resolve import Resolved, Secrets
+from stagegate_core.stream import FindingDraft
 
 DEFAULT_HTTP_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 2.0

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from scenarios._classify import is_transport
+from scenarios.target.classify import is_transport
 
 BODY_EXCERPT_CHARS = 200
 """How much of a response body goes into the evidence."""
@@ -43,7 +43,7 @@ class Exchange:
     label: str = ""
     """What the request was for (``cross-agent token deposito -> negocio``)."""
     exception: BaseException | None = field(default=None, repr=False, compare=False)
-    """Why there was no answer, for ``scenarios._classify`` (never written: ``error`` is the redacted text)."""
+    """Why there was no answer, for ``scenarios.target.classify`` (never written: ``error`` is the redacted text)."""
 
     @property
     def answered(self) -> bool:

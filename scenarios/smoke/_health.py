@@ -13,13 +13,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from scenarios.profiles import AGENTS, Profile, ServiceSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._registry import smoke_check
-from stagegate import stream
-from stagegate.stream import HealthTransition
+from scenarios.target.profiles import AGENTS, Profile, ServiceSpec
+from stagegate_core import stream
+from stagegate_core.stream import HealthTransition
 
 CHECK = "health"
 SECTION = "§6 Health"

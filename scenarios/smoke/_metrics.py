@@ -14,12 +14,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from scenarios.deployment_facts import prometheus_values
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._registry import smoke_check
-from stagegate.stream import Record, metrics_record
+from scenarios.target.deployment_facts import prometheus_values
+from stagegate_core.stream import Record, metrics_record
 
 CHECK = "metrics"
 SECTION = "§12 Metrics"

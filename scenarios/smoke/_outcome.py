@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from stagegate.stream import FindingDraft, Record, Severity, Status
+from stagegate_core.stream import FindingDraft, Record, Severity, Status
 
 __all__ = ["CheckOutcome", "FindingDraft", "Severity", "not_observed_finding"]  # the stream's finding, for the checks
 

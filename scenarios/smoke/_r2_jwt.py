@@ -2,7 +2,7 @@
 
 Every case of the token catalogue goes to the agent it targets, on a JWT-protected route of that
 agent (negocio's ``/api/productos``, the checklist's probe target, where the profile has it). Each
-answer is classified by ``scenarios._classify.classify_token``, as the load's token forger does: a
+answer is classified by ``scenarios.target.classify.classify_token``, as the load's token forger does: a
 good answer of the route on a forged token is a breach, any status but 401/403 a wrong rejection;
 both are rollback triggers. An agent that cannot be reached (refused, reset) is not judged: the
 check says it could not look (NO_DATA) and the health check names the agent down. Where the
@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generators import TokenCase
-from scenarios._classify import Classified, classify_token
-from scenarios._discovery import fill, placeholders
-from scenarios.profiles import AGENTS, Profile
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
 from scenarios.smoke._registry import smoke_check
-from stagegate.stream import Record, TokenResult, token_record
+from scenarios.target.classify import Classified, classify_token
+from scenarios.target.discovery import fill, placeholders
+from scenarios.target.profiles import AGENTS, Profile
+from stagegate_core.stream import Record, TokenResult, token_record
 
 CHECK = "r2_jwt_isolation"
 SECTION = "§8 R2"

@@ -5,7 +5,7 @@ health route meanwhile; a 413 means the body limit stopped the
 invoice before OCR (a finding: the timeout was never exercised); a 404 means the route is not
 served; anything else, or no answer by timeout + grace, is a failure. One normal invoice goes
 first and must be processed, never time out. Route, field and format come from the profile
-(the as-built route wants images). Each answer is classified by ``scenarios._classify.classify_ocr``,
+(the as-built route wants images). Each answer is classified by ``scenarios.target.classify.classify_ocr``,
 as the load's uploads are; an upload whose connection failed (refused, reset) is a ``transport``
 outcome, and the check says it could not look (NO_DATA) rather than judge it.
 """
@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from generators import InvoiceFile, generate_invoices
-from scenarios._classify import Classified, classify_ocr, hostile_refusals
-from scenarios.profiles import OcrSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._exchange import Exchange
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._registry import smoke_check
-from stagegate.stream import OcrResult, Record, ocr_record
+from scenarios.target.classify import Classified, classify_ocr, hostile_refusals
+from scenarios.target.profiles import OcrSpec
+from stagegate_core.stream import OcrResult, Record, ocr_record
 
 CHECK = "r3_ocr_timeout"
 SECTION = "§9 R3"

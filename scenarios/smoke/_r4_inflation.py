@@ -4,7 +4,7 @@ Two pieces of evidence: the ML start-up log line (``predict.log_pattern``, where
 reachable) and a prediction, whose rate (``predict.rate_field`` in ``rate_format``) must be the
 configured one and whose adjustment, where the contract returns it, must be
 ``(1 + rate) ** (days / 30) - 1``. A rate of 0 or an adjustment of 0 is "inflation ignored". The
-prediction is judged by ``scenarios._classify.classify_inflation``, the same judgement (and tolerance)
+prediction is judged by ``scenarios.target.classify.classify_inflation``, the same judgement (and tolerance)
 the load applies to every prediction; the log line's rate is held to the same tolerance.
 """
 
@@ -14,12 +14,12 @@ import math
 import re
 from typing import Any
 
-from scenarios._classify import RATE_TOLERANCE, classify_inflation, read_rate
-from scenarios._discovery import fill, placeholders
-from scenarios.profiles import PredictSpec
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._registry import smoke_check
+from scenarios.target.classify import RATE_TOLERANCE, classify_inflation, read_rate
+from scenarios.target.discovery import fill, placeholders
+from scenarios.target.profiles import PredictSpec
 
 CHECK = "r4_inflation"
 SECTION = "§10 R4"

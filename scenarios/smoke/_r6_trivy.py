@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from scenarios._errors import ScenarioError
+from scenarios.scenario_errors import ScenarioError
 from scenarios.smoke._context import SmokeContext
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft
 from scenarios.smoke._registry import smoke_check

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from scenarios._errors import ScenarioError
-from scenarios.profiles import AGENTS, Profile
+from scenarios.scenario_errors import ScenarioError
 from scenarios.smoke._context import SmokeContext, SmokeOptions
 from scenarios.smoke._outcome import CheckOutcome, FindingDraft, not_observed_finding
 from scenarios.smoke._r6_trivy import load_trivy_report
 from scenarios.smoke._registry import checks
-from scenarios.targets import Resolved
-from stagegate import __version__
-from stagegate.stream import (
+from scenarios.target.profiles import AGENTS, Profile
+from scenarios.target.resolve import Resolved
+from stagegate_core import __version__
+from stagegate_core.stream import (
     EndReason,
     RunHeader,
     SmokeResult,

@@ -20,7 +20,7 @@ from analysis import (
     write_reports,
 )
 from analysis._capacity import has_stages
-from stagegate.errors import VERDICT_EPILOG
+from stagegate_core.errors import VERDICT_EPILOG
 
 STATUS_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "NO_DATA": "magenta"}
 VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "ROLLBACK": "bold red"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from stagegate.commands.run import add_gate_arguments, run_gate_from_args
-from stagegate.errors import VERDICT_EPILOG
+from stagegate_core.errors import VERDICT_EPILOG
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

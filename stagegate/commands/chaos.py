@@ -28,10 +28,10 @@ from scenarios.chaos import (
     recover,
     require_allow_chaos,
 )
-from scenarios.targets import resolve_profile, state_dir
+from scenarios.target.resolve import resolve_profile, state_dir
 from stagegate import __version__
-from stagegate.errors import EXIT_HARNESS_FAILURE
-from stagegate.stream import (
+from stagegate_core.errors import EXIT_HARNESS_FAILURE
+from stagegate_core.stream import (
     ChaosEvent,
     EndReason,
     StreamWriter,

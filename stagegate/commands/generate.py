@@ -27,8 +27,8 @@ from generators import (
     load_agent_secrets,
     write_catalogue,
 )
-from scenarios.profiles import AGENTS, DEFAULT_PROFILE, Profile, load_profile
-from stagegate.errors import TOOL_EPILOG
+from scenarios.target.profiles import AGENTS, DEFAULT_PROFILE, Profile, load_profile
+from stagegate_core.errors import TOOL_EPILOG
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stagegate.errors import VERDICT_EPILOG
+from stagegate_core.errors import VERDICT_EPILOG
 
 
 def add_gate_arguments(parser: argparse.ArgumentParser, *, scenario_default: str) -> None:

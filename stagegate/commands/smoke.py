@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from stagegate.errors import VERDICT_EPILOG
+from stagegate_core.errors import VERDICT_EPILOG
 
 if TYPE_CHECKING:
     from scenarios.smoke import SmokeReport
@@ -73,7 +73,7 @@ def _smoke_verdict(console: Console, results_dir: Path, rules_path: Path | None)
 def run_smoke_command(args: argparse.Namespace) -> int:
     import analysis
     from scenarios.smoke import run_smoke
-    from scenarios.targets import resolve_profile
+    from scenarios.target.resolve import resolve_profile
 
     if args.rules is not None:
         analysis.load_rules(args.rules)  # a malformed rules file fails before any request

@@ -29,7 +29,7 @@ from reference_stack import (
     start_stack,
     stop_stack,
 )
-from stagegate.errors import EXIT_USAGE
+from stagegate_core.errors import EXIT_USAGE
 
 FAULTS_ENV = "STAGEGATE_FAULTS"
 FAULT_HELP = (

@@ -1,6 +1,6 @@
 """Synthetic results directories built from the recorder's own record types.
 
-``RunBuilder`` writes records with ``stagegate.stream.StreamWriter`` exactly as producers do;
+``RunBuilder`` writes records with ``stagegate_core.stream.StreamWriter`` exactly as producers do;
 ``clean_run`` is a complete, healthy run that the default rules PROMOTE, so each test changes one
 thing and watches one rule move.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from stagegate.histogram import encode, new_sketch
-from stagegate.stream import StreamWriter, record
+from stagegate_core.histogram import encode, new_sketch
+from stagegate_core.stream import StreamWriter, record
 
 T0 = 1_800_000_000.0
 CHECKS = ("deposito", "negocio", "ml", "dashboard", "gateway")

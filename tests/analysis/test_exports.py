@@ -15,7 +15,7 @@ def test_public_api_is_pinned() -> None:
 
 
 def test_errors_are_stagegate_errors() -> None:
-    from stagegate.errors import StagegateError
+    from stagegate_core.errors import StagegateError
 
     assert issubclass(analysis.RulesInvalid, analysis.AnalysisError)
     assert issubclass(analysis.ResultsDirInvalid, analysis.AnalysisError)

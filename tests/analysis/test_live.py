@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis import LiveJudge, load_rules
-from stagegate.stream import read_dir
+from stagegate_core.stream import read_dir
 from tests.analysis.conftest import CHECKS, T0, RunBuilder
 
 

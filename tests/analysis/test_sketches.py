@@ -9,7 +9,7 @@ import pytest
 from ddsketch.pb.ddsketch_pb2 import DDSketch as DDSketchMessage
 
 from analysis._sketches import merge_encoded, parse
-from stagegate.histogram import decode, encode, new_sketch
+from stagegate_core.histogram import decode, encode, new_sketch
 
 QUANTILES = (0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1.0)
 

@@ -27,7 +27,7 @@ from analysis import LiveJudge, load_results, load_rules
 from analysis._judge import judge_rule
 from analysis._ruleset import SustainedRule
 from analysis._windows import TrailingErrorRate
-from stagegate.stream import read_dir
+from stagegate_core.stream import read_dir
 from tests.analysis.conftest import NORMAL, T0, RunBuilder
 
 RULES = load_rules()

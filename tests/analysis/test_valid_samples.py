@@ -8,7 +8,7 @@ import pytest
 
 from analysis import LiveJudge, evaluate, load_results, load_rules
 from analysis._judge import judge_rule
-from stagegate.stream import read_dir
+from stagegate_core.stream import read_dir
 from tests.analysis.conftest import CHECKS, RunBuilder, clean_run
 
 RULES = load_rules()

@@ -25,7 +25,7 @@ import pytest
 
 from reference_stack.docker import DockerStack
 from scenarios.chaos._proc import alive_start
-from scenarios.profiles import Profile, load_profile
+from scenarios.target.profiles import Profile, load_profile
 from tests.conftest import REPO, docker_available, free_port, require, require_binary
 
 HEALTH_SERVER = """
@@ -168,7 +168,7 @@ def container_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contai
     suffix = f"-sgt{os.getpid()}"
     ports = {name: 0 for name in [image.service for image in SERVICE_IMAGES] + ["gateway"]}
     with running_docker_stack(directory / "stack", ports=ports, suffix=suffix) as stack:
-        text = (REPO / "scenarios/profiles/checklist-v0.10.0.toml").read_text(encoding="utf-8")
+        text = (REPO / "scenarios/target/profiles/checklist-v0.10.0.toml").read_text(encoding="utf-8")
         for container in [image.container for image in SERVICE_IMAGES] + ["retail_nginx"]:
             text = text.replace(f'container = "{container}"', f'container = "{container}{suffix}"')
         profile_path = directory / "containers.toml"

@@ -15,7 +15,7 @@ import pytest
 
 from analysis import load_results
 from scenarios.chaos import ChaosPlan, ChaosStep, DockerBackend, Journal, injected
-from scenarios.profiles import load_profile
+from scenarios.target.profiles import load_profile
 from tests.chaos.conftest import ContainerStack, answers, stagegate, start_chaos_run, wait_until, write_plan
 from tests.conftest import REPO
 

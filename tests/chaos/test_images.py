@@ -12,7 +12,7 @@ import pytest
 from reference_stack.docker import SERVICE_IMAGES
 from reference_stack.docker._base import distributions
 from reference_stack.docker._stack import SERVICE_ENV
-from scenarios.profiles import load_profile
+from scenarios.target.profiles import load_profile
 from tests.conftest import REPO
 
 DOCKER_DIR = REPO / "reference_stack" / "docker"

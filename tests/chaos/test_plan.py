@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._errors import PlanInvalid
 from scenarios.chaos import available_plans, describe_plan, load_plan
-from scenarios.profiles import load_profile
+from scenarios.scenario_errors import PlanInvalid
+from scenarios.target.profiles import load_profile
 from stagegate.cli import main
 from tests.chaos.conftest import stagegate, write_plan
 

@@ -20,7 +20,7 @@ from analysis import load_results
 from reference_stack import running_stack
 from scenarios.chaos import AppBackend, Journal, injected, load_plan
 from scenarios.chaos._proc import alive_start, environ, is_stopped
-from scenarios.profiles import load_profile
+from scenarios.target.profiles import load_profile
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._errors import PlanInvalid, TargetNotAllowed
 from scenarios.chaos import build_run, load_plan
-from scenarios.profiles import load_profile
+from scenarios.scenario_errors import PlanInvalid, TargetNotAllowed
+from scenarios.target.profiles import load_profile
 from stagegate.cli import main
 from tests.chaos.conftest import write_plan
 

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from scenarios import targets
-from scenarios.targets import Resolved, ensure_reachable, resolve_profile
-from stagegate.errors import StagegateError
+from scenarios.target import resolve as targets
+from scenarios.target.resolve import Resolved, ensure_reachable, resolve_profile
+from stagegate_core.errors import StagegateError
 from tests.conftest import free_port
 from tests.loopback import serving
 

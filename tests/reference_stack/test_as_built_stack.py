@@ -20,8 +20,8 @@ from PIL import Image
 from generators.catalogue import CATALOGUE
 from reference_stack import FaultSet, StackError, running_stack
 from reference_stack.as_built import MODEL_LABEL
-from scenarios._discovery import fill
-from scenarios.profiles import Profile, load_profile
+from scenarios.target.discovery import fill
+from scenarios.target.profiles import Profile, load_profile
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ def test_public_names() -> None:
 
 
 def test_errors_are_stagegate_errors() -> None:
-    from stagegate.errors import StagegateError
+    from stagegate_core.errors import StagegateError
 
     for name in ("StackError", "PortBusy", "FaultInvalid", "ContractUnknown", "StackNotRunning",
                  "StackAlreadyRunning", "StackStartFailed", "ConfigInvalid"):

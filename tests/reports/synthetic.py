@@ -24,8 +24,8 @@ from analysis import (
     Verdict,
     decide,
 )
-from stagegate.histogram import encode, new_sketch
-from stagegate.stream import Record, StreamWriter, record
+from stagegate_core.histogram import encode, new_sketch
+from stagegate_core.stream import Record, StreamWriter, record
 
 T0 = 1_795_820_100.0
 TARGETS = {"deposito": "http://127.0.0.1:8001", "negocio": "http://127.0.0.1:8002",
@@ -34,7 +34,7 @@ NORMAL = "deposito GET /productos/{id}"
 
 
 class Stream:
-    """A ``StreamWriter`` taking records as ``kind, t, **fields`` (built by ``stagegate.stream.record``)."""
+    """A ``StreamWriter`` taking records as ``kind, t, **fields`` (built by ``stagegate_core.stream.record``)."""
 
     def __init__(self, path: Path) -> None:
         self.writer = StreamWriter(path)

@@ -16,7 +16,14 @@ from geventhttpclient.useragent import UserAgent
 from generators import InvoiceFile as GeneratedInvoice
 from generators import TokenCase as GeneratorCase
 from generators import generate_invoices
-from scenarios._classify import (
+from scenarios.load.inputs import load_invoices, load_token_cases
+from scenarios.load.run_context import InvoiceFile as LoadInvoice
+from scenarios.load.run_context import TokenCase as LoadCase
+from scenarios.smoke._exchange import Exchange, send
+from scenarios.smoke._r2_jwt import classify as classify_smoke_token
+from scenarios.smoke._r2_jwt import probe_route
+from scenarios.smoke._r3_ocr import classify as classify_smoke_ocr
+from scenarios.target.classify import (
     Classified,
     classify_inflation,
     classify_ocr,
@@ -24,15 +31,8 @@ from scenarios._classify import (
     error_class,
     inflation_problem,
 )
-from scenarios._context import InvoiceFile as LoadInvoice
-from scenarios._context import TokenCase as LoadCase
-from scenarios._inputs import load_invoices, load_token_cases
-from scenarios.deployment_facts import token_catalogue
-from scenarios.profiles import load_profile
-from scenarios.smoke._exchange import Exchange, send
-from scenarios.smoke._r2_jwt import classify as classify_smoke_token
-from scenarios.smoke._r2_jwt import probe_route
-from scenarios.smoke._r3_ocr import classify as classify_smoke_ocr
+from scenarios.target.deployment_facts import token_catalogue
+from scenarios.target.profiles import load_profile
 from tests.conftest import free_port
 
 
@@ -94,7 +94,7 @@ DISCOVERED = {"id": 7001, "codigo": "2000000070014"}
 """What smoke's discovery found on the deployment: it fills the probe's placeholders, as at run time."""
 SECRETS = {"JWT_SECRET_KEY": "s" * 32}
 FORGER_PROBE_CALLS = {"deposito": ("product_list",), "negocio": ("negocio_products", "price_lookup")}
-"""``TokenForgerUser``'s probe calls (``scenarios._token_forger.PROBE_CALLS``; that module imports Locust)."""
+"""``TokenForgerUser``'s probe calls (``scenarios.load.token_forger.PROBE_CALLS``; that module imports Locust)."""
 NO_ANSWER_S = 0.5
 Mode = Literal["refused", "reset", "closed", "silent"]
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from reference_stack import StackHandle, running_stack
-from scenarios._discovery import Discovered, discover
-from scenarios.profiles import load_profile
+from scenarios.target.discovery import Discovered, discover
+from scenarios.target.profiles import load_profile
 from tests.scenarios.conftest import OCR_SECONDS_PER_MB, OCR_TIMEOUT_S, LocustRun, locust
 from tests.scenarios.loopback import scripted
 

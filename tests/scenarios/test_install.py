@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scenarios._install import served
-from scenarios._scenario_file import TASKS
-from scenarios.profiles import health_checks, load_profile
+from scenarios.load.install import served
+from scenarios.scenario_file import TASKS
+from scenarios.target.profiles import health_checks, load_profile
 
 ALL_TASKS = [task for tasks in TASKS.values() for task in tasks]
 

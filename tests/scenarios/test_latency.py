@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reference_stack import StackHandle
-from stagegate.histogram import RELATIVE_ACCURACY, decode, new_sketch
+from stagegate_core.histogram import RELATIVE_ACCURACY, decode, new_sketch
 from tests.scenarios.conftest import LOCUSTFILE, RAW_SAMPLES, LocustRun, locust
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reference_stack import StackHandle
-from scenarios.profiles import PROFILE_DIR
+from scenarios.target.profiles import PROFILE_DIR
 from tests.scenarios.conftest import LocustRun, finish, locust, wait_for_record
 
 pytestmark = pytest.mark.e2e

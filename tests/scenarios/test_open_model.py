@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reference_stack import StackHandle
-from scenarios._pacing import ArrivalSchedule
+from scenarios.load.pacing import ArrivalSchedule
 from tests.scenarios.conftest import LocustRun, locust
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._errors import ProfileInvalid
-from scenarios.profiles import PROFILE_DIR, available_profiles, load_profile
+from scenarios.scenario_errors import ProfileInvalid
+from scenarios.target.profiles import PROFILE_DIR, available_profiles, load_profile
 
 INTENDED = PROFILE_DIR / "checklist-v0.10.0.toml"
 

@@ -11,9 +11,9 @@ import pytest
 from locust.env import Environment
 from locust.event import Events
 
-from scenarios._recorder import Recorder
-from scenarios._windows import SeriesWindow, WindowBook
-from stagegate.histogram import decode
+from scenarios.load.recorder import Recorder
+from scenarios.load.windows import SeriesWindow, WindowBook
+from stagegate_core.histogram import decode
 
 
 def fresh(tmp_path: Path, role: str, name: str = "out") -> tuple[Environment, Recorder]:

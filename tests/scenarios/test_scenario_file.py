@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._errors import PlanInvalid
-from scenarios._scenario_file import DEFAULT_SCENARIO_FILE, load_scenario_file
+from scenarios.scenario_errors import PlanInvalid
+from scenarios.scenario_file import DEFAULT_SCENARIO_FILE, load_scenario_file
 
 SHIPPED = DEFAULT_SCENARIO_FILE.read_text(encoding="utf-8")
 

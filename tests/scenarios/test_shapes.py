@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scenarios._scenario_file import Stage, load_scenario_file
-from scenarios._shapes import effective_stages, stage_at
+from scenarios.load.shapes import effective_stages, stage_at
+from scenarios.scenario_file import Stage, load_scenario_file
 
 TABLE = [Stage(duration_s=10, users=10, spawn_rate=2), Stage(duration_s=20, users=40, spawn_rate=8)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scenarios.targets import resolve_profile
+from scenarios.target.resolve import resolve_profile
 
 
 def test_only_secret_variables_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,13 +11,13 @@ from typing import Any
 from locust.env import Environment
 from locust.event import Events
 
-from scenarios._auth import Credentials
-from scenarios._base_user import StagegateUser
-from scenarios._context import RunContext, attach
-from scenarios._recorder import Recorder
-from scenarios._scenario_file import load_scenario_file
-from scenarios.profiles import load_profile
-from scenarios.targets import Secrets
+from scenarios.load.base_user import StagegateUser
+from scenarios.load.recorder import Recorder
+from scenarios.load.run_context import RunContext, attach
+from scenarios.scenario_file import load_scenario_file
+from scenarios.target.credentials import Credentials
+from scenarios.target.profiles import load_profile
+from scenarios.target.resolve import Secrets
 from tests.scenarios.conftest import FAST_DAY
 from tests.scenarios.loopback import closing_after_answer, scripted
 

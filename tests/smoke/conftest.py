@@ -15,7 +15,7 @@ import pytest
 from reference_stack._handle import StackHandle, running_stack
 from reference_stack.docker import DockerStack
 from scenarios.smoke import SmokeReport, run_smoke
-from scenarios.targets import resolve_profile
+from scenarios.target.resolve import resolve_profile
 from stagegate.cli import main
 
 OCR_TIMEOUT_S = 1.0

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from reference_stack._handle import StackHandle, running_stack
-from scenarios.profiles import load_profile
 from scenarios.smoke import SmokeReport
+from scenarios.target.profiles import load_profile
 from tests.smoke.conftest import OCR_TIMEOUT_S, Done, outcome, smoke_on, statuses
 
 RUNS_AS_ROOT = os.geteuid() == 0

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.profiles import load_profile
 from scenarios.smoke import CHECK_IDS, run_smoke
-from scenarios.targets import resolve_profile
+from scenarios.target.profiles import load_profile
+from scenarios.target.resolve import resolve_profile
 from tests.conftest import free_port
 from tests.smoke.conftest import DUMMY_SECRETS, records, statuses
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stagegate import histogram
-from stagegate.stream import StreamProblem, StreamWriter, read_dir, record
+from stagegate_core import histogram
+from stagegate_core.stream import StreamProblem, StreamWriter, read_dir, record
 
 
 def test_written_records_read_back_in_order(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 from dotenv import dotenv_values
 
-from scenarios._errors import TargetNotAllowed
 from scenarios.chaos._actions import actions_of
 from scenarios.chaos._backends.base import ChaosActionFailed, Fault
 from scenarios.chaos._plan import ChaosStep
-from scenarios.profiles import Profile
+from scenarios.scenario_errors import TargetNotAllowed
+from scenarios.target.profiles import Profile
 
 ADMIN_PATH = "/__admin/faults"
 ADMIN_HEADER = "X-Stagegate-Admin"

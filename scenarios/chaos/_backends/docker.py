@@ -18,11 +18,11 @@ import docker  # type: ignore[import-untyped]
 from docker.errors import APIError, DockerException, NotFound  # type: ignore[import-untyped]
 from docker.models.containers import Container  # type: ignore[import-untyped]
 
-from scenarios._errors import TargetNotAllowed
 from scenarios.chaos._actions import actions_of
 from scenarios.chaos._backends.base import ChaosActionFailed, Fault
 from scenarios.chaos._plan import ChaosStep
-from scenarios.profiles import Profile
+from scenarios.scenario_errors import TargetNotAllowed
+from scenarios.target.profiles import Profile
 
 RULE_TAG = "stagegate-chaos"
 CPU_PERIOD_US = 100_000

@@ -23,12 +23,12 @@ from typing import Any
 
 from dotenv import dotenv_values
 
-from scenarios._errors import TargetNotAllowed
 from scenarios.chaos import _proc
 from scenarios.chaos._actions import actions_of
 from scenarios.chaos._backends.base import ChaosActionFailed, Fault
 from scenarios.chaos._plan import ChaosStep
-from scenarios.profiles import Profile
+from scenarios.scenario_errors import TargetNotAllowed
+from scenarios.target.profiles import Profile
 
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|API_KEY|_KEY$", re.IGNORECASE)
 """Environment variables kept out of the journal even when ``secrets.env`` does not list them."""
