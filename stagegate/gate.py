@@ -26,6 +26,7 @@ from scenarios.chaos import load_plan
 from scenarios.target.profiles import Profile, load_profile
 from scenarios.target.resolve import Resolved, ensure_reachable, resolve_profile
 from stagegate import _locust_process, _progress
+from stagegate.judge import judge
 from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
 from stagegate_core.stream import new_run_id
 from stagegate_core.textfile import last_line
@@ -188,8 +189,6 @@ def _error_line(path: Path) -> str:
 
 
 def _analyze_run(options: GateOptions, out: Path, console: Console) -> int:
-    from stagegate.commands.analyze import judge
-
     verdict = judge(out, rules_path=options.rules, require_rps=options.require_rps, console=console)
     if out.resolve().parent == options.reports_dir.resolve():
         console.print(f"runs index: {write_index(options.reports_dir)}")

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import compare_runs, comparison_verdict, load_results, load_rules, write_reports
-from stagegate.commands.analyze import number_from, print_verdict
+from stagegate.commands.analyze import number_from
+from stagegate.judge import print_verdict
 from stagegate_core.errors import VERDICT_EPILOG
 
 CHANGE_STYLE = {"regression": "bold red", "improvement": "green", "no_change": "dim"}
