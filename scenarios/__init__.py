@@ -1,7 +1,13 @@
-"""Traffic models, load shapes, checks and chaos plans.
+"""Driving a deployment, split by runtime.
 
-Importing this package does not import Locust (which monkey-patches gevent): only the modules the
-locustfile loads do, so the CLI can use profiles, smoke checks and chaos without it.
+- ``scenarios.target``: what the deployment is and how it answers (profiles, resolution and secrets,
+  discovery, login, the answer classifier); plain httpx.
+- ``scenarios.load``: the Locust side (users, shape, recorder, health watcher, ledger, live abort).
+- ``scenarios.smoke`` and ``scenarios.chaos``: the smoke checks and chaos plans; no Locust.
+
+Importing this package does not import Locust (which monkey-patches gevent): only ``scenarios.load``
+does, and only the locustfile imports it, so the CLI can use profiles, smoke checks and chaos without it
+(an import-linter contract in pyproject.toml).
 """
 
 from __future__ import annotations
