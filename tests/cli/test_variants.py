@@ -4,6 +4,8 @@ Each stack here plays a deployment stagegate did not build: another catalogue (o
 and counts than ``generators/catalogue.py``), servers that close the connection after a 500, a
 login that fails for its first seconds. The gate runs as users run it (``python -m stagegate run``,
 the shipped rules, the ``steady`` shape), and the verdict must be the one the checklist asks for.
+The four deployments and their gates run at the same time (a few requests per second each), so
+the module costs the longest run, not the sum.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import tempfile
 import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,58 +75,87 @@ def normal_error_rate(verdict: dict[str, Any]) -> float:
     return errors / (errors + sum(row["ok"] for row in rows))
 
 
+@dataclass(frozen=True)
+class GateRun:
+    """One finished gate: its exit code, verdict.json, stderr, results directory and the stack it judged."""
+
+    code: int
+    verdict: dict[str, Any]
+    stderr: str
+    out: Path
+    catalogue: tuple[Any, ...]
+
+
+PLANS: dict[str, tuple[str, dict[str, dict[str, Any]], tuple[str, ...]]] = {
+    # name: (catalogue, faults from the start, gate options)
+    "clean": ("variant:7", {}, ("--duration", "60s")),
+    "high": ("variant:11", {"dashboard": {"error_rate": 1.0}},
+             ("--no-smoke", "--abort-on-rollback", "--duration", f"{SUSTAINED['for_s'] + 40}s")),
+    "low": ("variant:12", {"dashboard": {"error_rate": 0.35, "error_mode": "unhandled"}},
+            ("--no-smoke", "--duration", f"{SUSTAINED['for_s'] + 10}s")),
+    "login": ("variant:5", {"deposito": {"login_fail_for_s": 20, "login_fail_status": 500}},
+              ("--no-smoke", "--duration", "25s")),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, GateRun]:
+    """Every plan's deployment and gate, all at once; each test reads its own finished run."""
+    base = tmp_path_factory.mktemp("variants")
+    with contextlib.ExitStack() as stacks:
+        started = {}
+        for name, (catalogue, faults, options) in PLANS.items():
+            stack = stacks.enter_context(deployment(catalogue, **faults))
+            started[name] = (stack, start_gate(stack, base / name, *options))
+        return {name: GateRun(*finish(process, base / name), base / name, stack.catalogue)
+                for name, (stack, process) in started.items()}
+
+
 @pytest.mark.e2e
-def test_a_clean_deployment_with_its_own_catalogue_promotes(tmp_path: Path) -> None:
+def test_a_clean_deployment_with_its_own_catalogue_promotes(runs: dict[str, GateRun]) -> None:
     """Other ids, codes and count than our fixture: the load asks for what the deployment holds."""
-    with deployment("variant:7") as stack:
-        out = tmp_path / "clean"
-        code, verdict, stderr = finish(start_gate(stack, out, "--duration", "60s"), out)
-    assert (code, verdict.get("verdict")) == (0, "PROMOTE"), (verdict.get("reasons"), stderr[-3000:])
-    rules = rules_of(verdict)
+    run = runs["clean"]
+    assert (run.code, run.verdict.get("verdict")) == (0, "PROMOTE"), (run.verdict.get("reasons"), run.stderr[-3000:])
+    rules = rules_of(run.verdict)
     assert {rules[r]["status"] for r in ("smoke_r1_non_root", "smoke_logs", "ledger_consistent")} == {"PASS"}
-    assert not [row["name"] for row in verdict["requests"] if row["errors"]], "a clean deployment answered errors"
-    tracked = {int(p) for p in records(out, "ledger_snapshot")[0]["stock"]}
-    assert tracked and tracked <= {product.id for product in stack.catalogue}
+    assert not [row["name"] for row in run.verdict["requests"] if row["errors"]], "a clean deployment answered errors"
+    tracked = {int(p) for p in records(run.out, "ledger_snapshot")[0]["stock"]}
+    assert tracked and tracked <= {product.id for product in run.catalogue}
     assert not tracked & set(range(1, 41)), "the fixture's ids leaked into the load"
 
 
 @pytest.mark.e2e
-def test_sustained_15_percent_rolls_back_in_time_and_5_percent_never_does(tmp_path: Path) -> None:
-    """Two deployments at once, each at the default scenario's traffic (a few requests per second):
-    dashboard errors make about 15 % and about 5 % of normal traffic. The 5 % one also closes its
-    keep-alive connection after every 500, as uvicorn does after an unhandled exception."""
-    for_s = SUSTAINED["for_s"]
-    with deployment("variant:11", dashboard={"error_rate": 1.0}) as high, \
-            deployment("variant:12", dashboard={"error_rate": 0.35, "error_mode": "unhandled"}) as low:
-        high_out, low_out = tmp_path / "high", tmp_path / "low"
-        high_run = start_gate(high, high_out, "--no-smoke", "--abort-on-rollback", "--duration", f"{for_s + 40}s")
-        low_run = start_gate(low, low_out, "--no-smoke", "--duration", f"{for_s + 10}s")
-        high_code, high_verdict, high_err = finish(high_run, high_out)
-        low_code, low_verdict, low_err = finish(low_run, low_out)
-
-    assert (high_code, high_verdict.get("verdict")) == (1, "ROLLBACK"), high_err[-3000:]
-    assert 0.12 <= normal_error_rate(high_verdict) <= 0.20
-    assert rules_of(high_verdict)["error_rate_sustained"]["status"] == "FAIL"
-    end = records(high_out, "run_end")[-1]
+def test_sustained_15_percent_rolls_back_in_time(runs: dict[str, GateRun]) -> None:
+    """Dashboard errors make about 15 % of normal traffic: ROLLBACK, and the live abort stops the run
+    within for_s + 5 s of the breach's start."""
+    run, for_s = runs["high"], SUSTAINED["for_s"]
+    assert (run.code, run.verdict.get("verdict")) == (1, "ROLLBACK"), run.stderr[-3000:]
+    assert 0.12 <= normal_error_rate(run.verdict) <= 0.20
+    assert rules_of(run.verdict)["error_rate_sustained"]["status"] == "FAIL"
+    end = records(run.out, "run_end")[-1]
     assert (end["reason"], end["detail"].split(":")[0]) == ("aborted", "error_rate_sustained"), end
-    first_window = min(w["t"] for w in records(high_out, "window"))
+    first_window = min(w["t"] for w in records(run.out, "window"))
     assert end["t"] - first_window <= for_s + 5, "the abort came later than for_s + 5 s after the breach began"
 
-    assert low_code != 1 and low_verdict.get("verdict") != "ROLLBACK", (low_verdict.get("reasons"), low_err[-3000:])
-    assert 0.03 <= normal_error_rate(low_verdict) <= 0.07
-    assert rules_of(low_verdict)["error_rate_sustained"]["status"] == "PASS"
-    dashboard = [row for row in low_verdict["requests"] if row["service"] == "dashboard"]
+
+@pytest.mark.e2e
+def test_sustained_5_percent_behind_servers_that_close_connections_never_rolls_back(runs: dict[str, GateRun]) -> None:
+    """About 5 % of normal traffic fails, and each 500 ends its keep-alive connection (as uvicorn does
+    after an unhandled exception): no rollback, and no answer is lost as 'no answer'."""
+    run = runs["low"]
+    assert run.code != 1 and run.verdict.get("verdict") != "ROLLBACK", (run.verdict.get("reasons"), run.stderr[-3000:])
+    assert 0.03 <= normal_error_rate(run.verdict) <= 0.07
+    assert rules_of(run.verdict)["error_rate_sustained"]["status"] == "PASS"
+    dashboard = [row for row in run.verdict["requests"] if row["service"] == "dashboard"]
     assert sum(row["errors"] for row in dashboard) > 0
     assert sum(row.get("transport", 0) for row in dashboard) == 0, "a closed keep-alive connection became 'no answer'"
 
 
 @pytest.mark.e2e
-def test_a_login_failing_for_20_s_then_recovering_is_still_judged(tmp_path: Path) -> None:
+def test_a_login_failing_for_20_s_then_recovering_is_still_judged(runs: dict[str, GateRun]) -> None:
     """Not a usage error (exit 2): the gate waits for the login within its retry budget and judges the run."""
-    with deployment("variant:5", deposito={"login_fail_for_s": 20, "login_fail_status": 500}) as stack:
-        out = tmp_path / "login"
-        code, verdict, stderr = finish(start_gate(stack, out, "--no-smoke", "--duration", "25s"), out)
-    assert code in (0, 3) and verdict.get("verdict") in ("PROMOTE", "HOLD"), stderr[-3000:]
-    deposito = [row for row in verdict["requests"] if row["service"] == "deposito" and row["traffic"] == "normal"]
+    run = runs["login"]
+    assert run.code in (0, 3) and run.verdict.get("verdict") in ("PROMOTE", "HOLD"), run.stderr[-3000:]
+    deposito = [row for row in run.verdict["requests"] if row["service"] == "deposito" and row["traffic"] == "normal"]
     assert sum(row["ok"] for row in deposito) > 20, deposito
-    assert rules_of(verdict)["jwt_control_accepted"]["status"] == "PASS"
+    assert rules_of(run.verdict)["jwt_control_accepted"]["status"] == "PASS"
