@@ -19,17 +19,17 @@ Inside Locust, ``install(environment)`` does the same on the master when the tes
 
 from __future__ import annotations
 
-from scenarios.chaos._backends.app import AppBackend
-from scenarios.chaos._backends.base import ChaosActionFailed, ChaosBackend, Fault
-from scenarios.chaos._backends.docker import DockerBackend
-from scenarios.chaos._backends.process import ProcessBackend
-from scenarios.chaos._journal import Journal, OpenFault, default_journal_path
-from scenarios.chaos._locust import install
-from scenarios.chaos._plan import ACTIONS, ChaosPlan, ChaosStep, SteadyState, available_plans, load_plan
-from scenarios.chaos._recover import RecoveryNote, recover
-from scenarios.chaos._runner import ChaosRun, injected
-from scenarios.chaos._safety import check_allowed, check_plan, require_allow_chaos
-from scenarios.chaos._setup import BACKEND_CHOICES, build_run, describe_plan, select_backend
+from scenarios.chaos.backends.app import AppBackend
+from scenarios.chaos.backends.base import ChaosActionFailed, ChaosBackend, Fault
+from scenarios.chaos.backends.docker import DockerBackend
+from scenarios.chaos.backends.process import ProcessBackend
+from scenarios.chaos.journal import Journal, OpenFault, default_journal_path
+from scenarios.chaos.locust_seam import install
+from scenarios.chaos.plan import ACTIONS, ChaosPlan, ChaosStep, SteadyState, available_plans, load_plan
+from scenarios.chaos.recover import RecoveryNote, recover
+from scenarios.chaos.runner import ChaosRun, injected
+from scenarios.chaos.safety import check_allowed, check_plan, require_allow_chaos
+from scenarios.chaos.setup import BACKEND_CHOICES, build_run, describe_plan, select_backend
 
 __all__ = [
     "ACTIONS",

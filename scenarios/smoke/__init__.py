@@ -12,11 +12,11 @@ the Docker SDK only, so the CLI stays free of Locust and gevent. Usage::
 
 from __future__ import annotations
 
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from scenarios.smoke._r6_trivy import TrivyReportInvalid
-from scenarios.smoke._registry import SmokeCheck, smoke_check
-from scenarios.smoke._registry import checks as declared_checks
-from scenarios.smoke._runner import (
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft
+from scenarios.smoke.r6_trivy import TrivyReportInvalid
+from scenarios.smoke.registry import SmokeCheck, smoke_check
+from scenarios.smoke.registry import checks as declared_checks
+from scenarios.smoke.runner import (
     CHECK_IDS,
     RESULTS_FILE,
     ResultsDirUnusable,

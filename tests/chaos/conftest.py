@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from reference_stack.docker import DockerStack
-from scenarios.chaos._proc import alive_start
+from scenarios.chaos.proc_state import alive_start
 from scenarios.target.profiles import Profile, load_profile
 from tests.conftest import REPO, docker_available, free_port, require, require_binary
 

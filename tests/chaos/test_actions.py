@@ -1,12 +1,13 @@
-"""Each chaos action is declared once (``scenarios/chaos/_actions.py``); the rest derives from it."""
+"""Each chaos action is declared once (``scenarios/chaos/actions.py``); the rest derives from it."""
 
 from __future__ import annotations
 
-from scenarios.chaos import _actions, _plan
-from scenarios.chaos._backends import docker, process
-from scenarios.chaos._backends.app import AppBackend
-from scenarios.chaos._backends.docker import DockerBackend
-from scenarios.chaos._backends.process import ProcessBackend
+from scenarios.chaos import actions as _actions
+from scenarios.chaos import plan as _plan
+from scenarios.chaos.backends import docker, process
+from scenarios.chaos.backends.app import AppBackend
+from scenarios.chaos.backends.docker import DockerBackend
+from scenarios.chaos.backends.process import ProcessBackend
 
 
 def test_every_backend_implements_exactly_the_actions_declared_for_it() -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from scenarios.chaos import AppBackend, ChaosRun, Journal, ProcessBackend, injected, load_plan, recover
-from scenarios.chaos._proc import alive_start, is_stopped
-from scenarios.chaos._steady import HealthProbe
+from scenarios.chaos.proc_state import alive_start, is_stopped
+from scenarios.chaos.steady_state import HealthProbe
 from stagegate.cli import main
 from tests.chaos.conftest import FakeStack, stagegate, start_chaos_run, wait_until, write_plan
 from tests.conftest import free_port

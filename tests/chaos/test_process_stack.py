@@ -19,7 +19,7 @@ import pytest
 from analysis import load_results
 from reference_stack import running_stack
 from scenarios.chaos import AppBackend, Journal, injected, load_plan
-from scenarios.chaos._proc import alive_start, environ, is_stopped
+from scenarios.chaos.proc_state import alive_start, environ, is_stopped
 from scenarios.target.profiles import load_profile
 from tests.conftest import REPO
 

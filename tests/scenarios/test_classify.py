@@ -19,10 +19,10 @@ from generators import generate_invoices
 from scenarios.load.inputs import load_invoices, load_token_cases
 from scenarios.load.run_context import InvoiceFile as LoadInvoice
 from scenarios.load.run_context import TokenCase as LoadCase
-from scenarios.smoke._exchange import Exchange, send
-from scenarios.smoke._r2_jwt import classify as classify_smoke_token
-from scenarios.smoke._r2_jwt import probe_route
-from scenarios.smoke._r3_ocr import classify as classify_smoke_ocr
+from scenarios.smoke.exchange import Exchange, send
+from scenarios.smoke.r2_jwt import classify as classify_smoke_token
+from scenarios.smoke.r2_jwt import probe_route
+from scenarios.smoke.r3_ocr import classify as classify_smoke_ocr
 from scenarios.target.classify import (
     Classified,
     classify_inflation,
@@ -84,7 +84,7 @@ def test_hostile_file_refused_as_it_should_is_expected() -> None:
 #
 # The same answer (status, latency, exception, case) goes through the load's path (the arguments the
 # Locust users build: ``TokenForgerUser.present``, ``HeavyInvoiceUser``, ``NegocioUser.ocr_normal``)
-# and smoke's path (``scenarios.smoke._r2_jwt.classify``, ``scenarios.smoke._r3_ocr.classify``, which
+# and smoke's path (``scenarios.smoke.r2_jwt.classify``, ``scenarios.smoke.r3_ocr.classify``, which
 # take smoke's ``Exchange``). Cases, invoices and profile come from the real generators and loaders;
 # answers that never came are real: geventhttpclient (the load's client) and httpx (smoke's) against
 # loopback servers that refuse, reset, close or stay silent.

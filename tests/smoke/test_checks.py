@@ -99,7 +99,7 @@ def test_each_fault_fails_its_check_and_only_it(stack: StackHandle, tmp_path: Pa
 
 def test_login_token_is_a_real_token_of_the_agent(stack: StackHandle, tmp_path: Path) -> None:
     """The control R2 uses comes from the agent's login and verifies with that agent's own secret."""
-    from scenarios.smoke._context import SmokeContext, SmokeOptions
+    from scenarios.smoke.context import SmokeContext, SmokeOptions
     from scenarios.target.resolve import resolve_profile
 
     with pytest.MonkeyPatch.context() as patch:

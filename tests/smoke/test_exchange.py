@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 import scenarios.smoke
-from scenarios.smoke._exchange import send, unreachable
+from scenarios.smoke.exchange import send, unreachable
 from tests.conftest import free_port
 
 

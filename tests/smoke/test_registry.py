@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scenarios.smoke import CHECK_IDS, declared_checks, smoke_check
-from scenarios.smoke._registry import _CHECKS
+from scenarios.smoke.registry import _CHECKS
 
 
 def test_the_checklist_order_from_the_declarations() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scenarios.smoke import TrivyReportInvalid
-from scenarios.smoke._r6_trivy import check_trivy
+from scenarios.smoke.r6_trivy import check_trivy
 
 
 def _vulnerability(vid: str, severity: str, package: str) -> dict[str, str]:

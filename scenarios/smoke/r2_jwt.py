@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generators import TokenCase
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import Exchange
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.exchange import Exchange
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft, Severity
+from scenarios.smoke.registry import smoke_check
 from scenarios.target.classify import Classified, classify_token
 from scenarios.target.discovery import fill, placeholders
 from scenarios.target.profiles import AGENTS, Profile

@@ -25,11 +25,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from scenarios.chaos._backends.base import ChaosActionFailed, ChaosBackend, Fault
-from scenarios.chaos._journal import Journal
-from scenarios.chaos._plan import ChaosPlan, ChaosStep
-from scenarios.chaos._recover import RecoveryNote, recover
-from scenarios.chaos._steady import HealthProbe
+from scenarios.chaos.backends.base import ChaosActionFailed, ChaosBackend, Fault
+from scenarios.chaos.journal import Journal
+from scenarios.chaos.plan import ChaosPlan, ChaosStep
+from scenarios.chaos.recover import RecoveryNote, recover
+from scenarios.chaos.steady_state import HealthProbe
 from scenarios.target.profiles import Profile
 from stagegate_core.errors import StagegateError
 from stagegate_core.stream import ChaosEvent, ChaosPhase, chaos_record

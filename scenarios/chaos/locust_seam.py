@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scenarios.chaos._journal import Journal
-from scenarios.chaos._plan import load_plan
-from scenarios.chaos._runner import ChaosRun, Emit
-from scenarios.chaos._setup import build_run
+from scenarios.chaos.journal import Journal
+from scenarios.chaos.plan import load_plan
+from scenarios.chaos.runner import ChaosRun, Emit
+from scenarios.chaos.setup import build_run
 from scenarios.target.profiles import Profile
 from stagegate_core.stream import StreamWriter
 

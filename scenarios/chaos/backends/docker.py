@@ -18,9 +18,9 @@ import docker  # type: ignore[import-untyped]
 from docker.errors import APIError, DockerException, NotFound  # type: ignore[import-untyped]
 from docker.models.containers import Container  # type: ignore[import-untyped]
 
-from scenarios.chaos._actions import actions_of
-from scenarios.chaos._backends.base import ChaosActionFailed, Fault
-from scenarios.chaos._plan import ChaosStep
+from scenarios.chaos.actions import actions_of
+from scenarios.chaos.backends.base import ChaosActionFailed, Fault
+from scenarios.chaos.plan import ChaosStep
 from scenarios.scenario_errors import TargetNotAllowed
 from scenarios.target.profiles import Profile
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from scenarios.chaos._plan import ChaosStep
+from scenarios.chaos.plan import ChaosStep
 
 Fault = dict[str, Any]
 

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import Exchange, send
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft, Severity
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.exchange import Exchange, send
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft, Severity
+from scenarios.smoke.registry import smoke_check
 
 CHECK = "security_headers"
 SECTION = "§13 Headers"

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from scenarios.chaos._backends.app import AppBackend
-from scenarios.chaos._backends.base import ChaosActionFailed, ChaosBackend
-from scenarios.chaos._backends.docker import DockerBackend
-from scenarios.chaos._backends.process import ProcessBackend
-from scenarios.chaos._journal import Journal, OpenFault
+from scenarios.chaos.backends.app import AppBackend
+from scenarios.chaos.backends.base import ChaosActionFailed, ChaosBackend
+from scenarios.chaos.backends.docker import DockerBackend
+from scenarios.chaos.backends.process import ProcessBackend
+from scenarios.chaos.journal import Journal, OpenFault
 
 _BACKENDS: dict[str, type[ChaosBackend]] = {"docker": DockerBackend, "process": ProcessBackend, "app": AppBackend}
 

@@ -10,14 +10,14 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from scenarios.chaos._backends.app import AppBackend
-from scenarios.chaos._backends.base import ChaosBackend
-from scenarios.chaos._backends.docker import DockerBackend
-from scenarios.chaos._backends.process import ProcessBackend
-from scenarios.chaos._journal import Journal
-from scenarios.chaos._plan import PARAMETERS, ChaosPlan
-from scenarios.chaos._runner import ChaosRun, Emit
-from scenarios.chaos._safety import check_allowed, check_plan
+from scenarios.chaos.backends.app import AppBackend
+from scenarios.chaos.backends.base import ChaosBackend
+from scenarios.chaos.backends.docker import DockerBackend
+from scenarios.chaos.backends.process import ProcessBackend
+from scenarios.chaos.journal import Journal
+from scenarios.chaos.plan import PARAMETERS, ChaosPlan
+from scenarios.chaos.runner import ChaosRun, Emit
+from scenarios.chaos.safety import check_allowed, check_plan
 from scenarios.target.profiles import Profile
 
 BackendChoice = Literal["auto", "docker", "process"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from generators import TokenCatalogue
-from scenarios.smoke._exchange import Exchange, Redact, send
-from scenarios.smoke._outcome import FindingDraft
+from scenarios.smoke.exchange import Exchange, Redact, send
+from scenarios.smoke.outcome import FindingDraft
 from scenarios.target.profiles import Profile
 from scenarios.target.resolve import Secrets
 from scenarios.target.setup_calls import Unavailable, retry_until, unavailable_status

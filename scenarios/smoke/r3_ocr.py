@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from generators import InvoiceFile, generate_invoices
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import Exchange
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.exchange import Exchange
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft
+from scenarios.smoke.registry import smoke_check
 from scenarios.target.classify import Classified, classify_ocr, hostile_refusals
 from scenarios.target.profiles import OcrSpec
 from stagegate_core.stream import OcrResult, Record, ocr_record

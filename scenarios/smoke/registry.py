@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from scenarios.smoke._context import SmokeContext
-    from scenarios.smoke._outcome import CheckOutcome
+    from scenarios.smoke.context import SmokeContext
+    from scenarios.smoke.outcome import CheckOutcome
 
 Run = Callable[["SmokeContext"], "CheckOutcome"]
 When = Literal["inline", "background", "last"]

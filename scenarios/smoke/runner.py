@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from scenarios.scenario_errors import ScenarioError
-from scenarios.smoke._context import SmokeContext, SmokeOptions
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft, not_observed_finding
-from scenarios.smoke._r6_trivy import load_trivy_report
-from scenarios.smoke._registry import checks
+from scenarios.smoke.context import SmokeContext, SmokeOptions
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft, not_observed_finding
+from scenarios.smoke.r6_trivy import load_trivy_report
+from scenarios.smoke.registry import checks
 from scenarios.target.profiles import AGENTS, Profile
 from scenarios.target.resolve import Resolved
 from stagegate_core import __version__

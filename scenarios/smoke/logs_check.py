@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from scenarios.smoke._r1_non_root import process_uid
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft
+from scenarios.smoke.r1_non_root import process_uid
+from scenarios.smoke.registry import smoke_check
 
 CHECK = "logs"
 SECTION = "§14 Logs"

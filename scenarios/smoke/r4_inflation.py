@@ -14,9 +14,9 @@ import math
 import re
 from typing import Any
 
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft
+from scenarios.smoke.registry import smoke_check
 from scenarios.target.classify import RATE_TOLERANCE, classify_inflation, read_rate
 from scenarios.target.discovery import fill, placeholders
 from scenarios.target.profiles import PredictSpec

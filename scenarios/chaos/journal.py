@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from scenarios.chaos._proc import alive_start
+from scenarios.chaos.proc_state import alive_start
 
 DEFAULT_JOURNAL = Path(".stagegate/chaos-journal.jsonl")
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import Exchange
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.exchange import Exchange
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft
+from scenarios.smoke.registry import smoke_check
 from scenarios.target.profiles import AGENTS, Profile, ServiceSpec
 from stagegate_core import stream
 from stagegate_core.stream import HealthTransition

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 
 from generators import TokenCatalogue
-from scenarios.smoke._auth import REDACTED, TokenBroker
-from scenarios.smoke._docker import DockerAccess
-from scenarios.smoke._exchange import Exchange, send, unreachable
-from scenarios.smoke._logsource import DockerLog, FileLog, LogSource
+from scenarios.smoke.containers import DockerAccess
+from scenarios.smoke.control_tokens import REDACTED, TokenBroker
+from scenarios.smoke.exchange import Exchange, send, unreachable
+from scenarios.smoke.log_sources import DockerLog, FileLog, LogSource
 from scenarios.target.deployment_facts import configured_ocr_timeout, token_catalogue
 from scenarios.target.discovery import Discovered, Item, discover
 from scenarios.target.profiles import Profile

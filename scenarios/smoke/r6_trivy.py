@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.scenario_errors import ScenarioError
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft
+from scenarios.smoke.registry import smoke_check
 
 CHECK = "r6_trivy"
 SECTION = "§11 R6"

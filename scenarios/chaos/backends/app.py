@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 from dotenv import dotenv_values
 
-from scenarios.chaos._actions import actions_of
-from scenarios.chaos._backends.base import ChaosActionFailed, Fault
-from scenarios.chaos._plan import ChaosStep
+from scenarios.chaos.actions import actions_of
+from scenarios.chaos.backends.base import ChaosActionFailed, Fault
+from scenarios.chaos.plan import ChaosStep
 from scenarios.scenario_errors import TargetNotAllowed
 from scenarios.target.profiles import Profile
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios.chaos._actions import ACTIONS as DECLARED
+from scenarios.chaos.actions import ACTIONS as DECLARED
 from scenarios.scenario_errors import PlanInvalid
 from stagegate_core.models import FrozenModel
 from stagegate_core.tomlfile import find_named_file, load_toml_model, shipped_names

@@ -11,9 +11,9 @@ import ipaddress
 import os
 from urllib.parse import urlsplit
 
-from scenarios.chaos._actions import ACTIONS
-from scenarios.chaos._backends.base import ChaosBackend
-from scenarios.chaos._plan import ChaosPlan
+from scenarios.chaos.actions import ACTIONS
+from scenarios.chaos.backends.base import ChaosBackend
+from scenarios.chaos.plan import ChaosPlan
 from scenarios.scenario_errors import PlanInvalid, TargetNotAllowed
 from scenarios.target.profiles import Profile
 

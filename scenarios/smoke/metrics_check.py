@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._exchange import Exchange
-from scenarios.smoke._outcome import CheckOutcome, FindingDraft
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.exchange import Exchange
+from scenarios.smoke.outcome import CheckOutcome, FindingDraft
+from scenarios.smoke.registry import smoke_check
 from scenarios.target.deployment_facts import prometheus_values
 from stagegate_core.stream import Record, metrics_record
 

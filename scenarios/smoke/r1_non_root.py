@@ -12,9 +12,9 @@ import pwd
 from pathlib import Path
 from typing import Any
 
-from scenarios.smoke._context import SmokeContext
-from scenarios.smoke._outcome import CheckOutcome
-from scenarios.smoke._registry import smoke_check
+from scenarios.smoke.context import SmokeContext
+from scenarios.smoke.outcome import CheckOutcome
+from scenarios.smoke.registry import smoke_check
 
 CHECK = "r1_non_root"
 SECTION = "§7 R1"
