@@ -19,7 +19,7 @@ from reference_stack.docker._base import ImageBuildFailed, Log, base_image, forg
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = Path(__file__).resolve().parent
-COPIED_PACKAGES = ("stagegate", "generators", "reference_stack")
+COPIED_PACKAGES = ("stagegate_core", "generators", "reference_stack")
 """What the Dockerfile copies into /app: the stack, the errors it shares, the product catalogue."""
 
 
