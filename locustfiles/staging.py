@@ -1,25 +1,21 @@
-"""stagegate's locustfile: the staging gate's traffic, checks and recorder.
+"""stagegate's locustfile, as a user runs it from a checkout: ``locust -f locustfiles/staging.py``.
 
     locust -f locustfiles/staging.py                      # web UI, local reference stack
     locust -f locustfiles/staging.py --headless -u 20 -t 2m --scenario steady --results-dir out/
     locust -f locustfiles/staging.py --headless --processes 2 -t 60s --profile as-built
 
-It stays thin: users, shape and listeners live in ``scenarios``; the options are Locust options
-(command line, ``locust.conf``, ``[tool.locust]``, ``STAGEGATE_*`` variables); ``--help`` lists them.
+The locustfile itself ships in the package (``scenarios/load/locustfile.py``: users, shape, options,
+listeners), so an installed stagegate needs no source tree; this entry only imports it.
 """
 
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-import locust
-
-from scenarios.load.traffic import (  # noqa: F401  (Locust finds users and the shape in this module)
+from scenarios.load.locustfile import (  # noqa: F401  (Locust finds users and the shape in this module)
     DashboardUser,
     DepositoUser,
     HealthWatcher,
@@ -28,31 +24,4 @@ from scenarios.load.traffic import (  # noqa: F401  (Locust finds users and the 
     NegocioUser,
     StagesShape,
     TokenForgerUser,
-    add_arguments,
-    install,
 )
-from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, StagegateError
-
-
-def _harness_options(parser: Any, **_: Any) -> None:
-    add_arguments(parser)
-
-
-def _install(environment: Any, **_: Any) -> None:
-    try:
-        install(environment)
-    except StagegateError as exc:
-        options = environment.parsed_options
-        if options is not None and options.worker and options.processes:
-            sys.exit(1)  # a forked worker: its master has the same options and says it once
-        sys.stderr.write(f"stagegate: error: {exc}\n")
-        sys.exit(EXIT_USAGE)
-    except Exception as exc:  # noqa: BLE001  (a bug: Locust would log it and run on without the recorder)
-        traceback.print_exc()
-        sys.stderr.write(f"stagegate: harness failure ({type(exc).__name__}); traceback above\n")
-        sys.exit(EXIT_HARNESS_FAILURE)
-
-
-events: Any = locust.events  # Locust's hooks are untyped
-events.init_command_line_parser.add_listener(_harness_options)
-events.init.add_listener(_install)

@@ -1,4 +1,4 @@
-"""Running ``locustfiles/staging.py`` headless as a child process, and watching it.
+"""Running stagegate's locustfile (``scenarios/load/locustfile.py``) headless as a child process, and watching it.
 
 ``stagegate run`` and ``stagegate capacity`` do not import Locust (it monkey-patches gevent); they
 start it as ``python -m locust`` with its own flags, and follow the results stream it writes to
@@ -8,6 +8,7 @@ us, and it gets the time to revert chaos and flush its stream.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -18,7 +19,16 @@ from pathlib import Path
 
 from stagegate_core.errors import StagegateError
 
-LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfiles" / "staging.py"
+
+def _packaged_locustfile() -> Path:
+    """``scenarios/load/locustfile.py`` where ``scenarios`` is installed (a wheel or a checkout alike),
+    found without importing it: ``scenarios.load`` imports Locust."""
+    spec = importlib.util.find_spec("scenarios")
+    package = Path(spec.origin).parent if spec is not None and spec.origin else Path(__file__).parent.parent / "scenarios"
+    return package.resolve() / "load" / "locustfile.py"
+
+
+LOCUSTFILE = _packaged_locustfile()
 STOP_GRACE_S = 30.0
 """How long Locust gets after a stop signal to revert chaos and flush before it is killed."""
 

@@ -198,6 +198,10 @@ def _analyze_run(options: GateOptions, out: Path, console: Console) -> int:
 def run_gate(options: GateOptions) -> int:
     """Run the whole gate and return the verdict's exit code."""
     console = Console(stderr=True)
+    if not _locust_process.LOCUSTFILE.is_file():  # a broken install: say so before the stack and smoke run
+        console.print(f"[red]harness failure[/]: stagegate's locustfile {_locust_process.LOCUSTFILE} is missing; "
+                      "reinstall stagegate", highlight=False, soft_wrap=True)
+        return EXIT_HARNESS_FAILURE
     profile = load_profile(options.profile)
     analysis.load_rules(options.rules)  # a malformed rules file fails before anything starts
     out = options.out or options.reports_dir / new_run_id()
@@ -218,6 +222,10 @@ def run_gate(options: GateOptions) -> int:
             console.print("[yellow]interrupted[/]: chaos reverted and stack stopped; analysing what was recorded")
         except subprocess.SubprocessError as exc:
             console.print(f"[red]load phase failed[/]: {exc}; analysing what was recorded")
+    if died and not any(out.glob("*.jsonl")):  # nothing was recorded: no verdict to write, the failure is all
+        console.print(f"nothing recorded to judge in {out} (Locust's output: {out / 'locust.log'})",
+                      highlight=False, soft_wrap=True)
+        return EXIT_HARNESS_FAILURE
     code = _analyze_run(options, out, console)
     if died:
         return EXIT_HARNESS_FAILURE

@@ -320,12 +320,12 @@ def comparison_chart(comparison: Comparison) -> str:
 
 def trend_chart(labels: Sequence[str], p95_ms: Sequence[float | None], error_rate: Sequence[float | None],
                 verdicts: Sequence[str]) -> str:
-    """Runs oldest to newest: worst normal p95 above, error rate below, points coloured by verdict."""
+    """Runs oldest to newest: the judged p95 of normal traffic above, error rate below, points coloured by verdict."""
     with _figure("chart-trend", 3.4) as (fig, out):
         top, bottom = fig.subplots(2, 1, sharex=True)
         xs = list(range(len(labels)))
         colours = [VERDICT_COLOURS.get(v, "#9e9e9e") for v in verdicts]
-        panels = ((top, p95_ms, "p95 ms\n(slowest normal)"), (bottom, error_rate, "error rate\n(normal)"))
+        panels = ((top, p95_ms, "p95 ms\n(normal, judged)"), (bottom, error_rate, "error rate\n(normal)"))
         for ax, values, ylabel in panels:
             ys = [v if v is not None else float("nan") for v in values]
             ax.plot(xs, ys, color="#8c959f", lw=1, zorder=2)

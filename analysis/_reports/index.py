@@ -22,9 +22,11 @@ from pydantic import ValidationError
 from analysis._errors import ResultsDirInvalid
 from analysis._reports import _html_charts as charts
 from analysis._reports.html import environment
-from analysis._verdict import RequestRow, Verdict
+from analysis._verdict import RequestRow, RuleResult, Verdict
 
 INDEX_NAME = "index.html"
+P95_RULE = "p95_normal"
+"""The rule of the default rules file whose value is the judged p95 of normal traffic."""
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,25 @@ class RunRow:
         return sum(r.errors for r in self._normal()) / judged if judged else None
 
     @property
-    def worst_p95_ms(self) -> float | None:
-        """The highest p95 among normal request names: the figure the p95 rule is most likely to trip on."""
-        return max((r.p95_ms for r in self._normal() if r.p95_ms is not None), default=None)
+    def p95_rule(self) -> RuleResult | None:
+        """The rule that judged the p95 of normal traffic: ``p95_normal``, else the first statistic rule
+        on ``p95_ms`` of normal traffic alone (a rules file of one's own may name it otherwise)."""
+        if self.verdict is None:
+            return None
+        judged = [r for r in self.verdict.rules if r.kind == "statistic" and r.threshold.get("stat") == "p95_ms"
+                  and r.threshold.get("traffic") == ["normal"]]
+        return next((r for r in self.verdict.rules if r.id == P95_RULE), None) or next(iter(judged), None)
 
     @property
-    def failing(self) -> list[str]:
-        return [r.id for r in self.verdict.rules if r.status == "FAIL"] if self.verdict else []
+    def judged_p95_ms(self) -> float | None:
+        """The p95 of normal traffic the verdict judged (its rule's value); None when no rule judged one."""
+        rule = self.p95_rule
+        value = rule.evidence.values.get("p95_ms") if rule is not None else None
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(self.verdict.reasons) if self.verdict else []
 
     def _normal(self) -> list[RequestRow]:
         return [r for r in self.verdict.requests if r.traffic == "normal"] if self.verdict else []
@@ -83,7 +97,7 @@ def trend(rows: list[RunRow]) -> Markup | None:
     if len(readable) < 2:
         return None
     return Markup(charts.trend_chart(
-        [r.name for r in readable], [r.worst_p95_ms for r in readable], [r.error_rate for r in readable],
+        [r.name for r in readable], [r.judged_p95_ms for r in readable], [r.error_rate for r in readable],
         [r.verdict.verdict for r in readable if r.verdict is not None]))
 
 

@@ -1,4 +1,4 @@
-"""The Locust side of the harness, for ``locustfiles/staging.py``: users, shape, options, install.
+"""The Locust side of the harness, for the locustfile (``scenarios/load/locustfile.py``): users, shape, options, install.
 
 Importing this module imports Locust (which monkey-patches gevent); the rest of ``scenarios``
 does not, so the CLI can use profiles and smoke checks without it.

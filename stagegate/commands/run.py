@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the staging gate: smoke checks, load with chaos, verdict and reports",
         description=(
             "Run the staging gate: start the reference stack when --target is local, run the smoke "
-            "checks, run Locust headless on locustfiles/staging.py (with the chaos plan), analyse, "
+            "checks, run Locust headless on its locustfile (with the chaos plan), analyse, "
             "write report.html, verdict.json, junit.xml and summary.md, and exit with the verdict."
         ),
         epilog=VERDICT_EPILOG,
