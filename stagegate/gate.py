@@ -22,7 +22,7 @@ from rich.console import Console
 
 import analysis
 from analysis._reports.index import write_index
-from scenarios.chaos import load_plan
+from scenarios.chaos import Journal, load_plan, recover
 from scenarios.target.profiles import Profile, load_profile
 from scenarios.target.resolve import Resolved, ensure_reachable, resolve_profile
 from stagegate import _locust_process, _progress
@@ -132,6 +132,12 @@ def _local_stack(profile: Profile, console: Console) -> Iterator[None]:
     console.print("reference stack stopped")
 
 
+def recover_leftovers(console: Console) -> None:
+    """Revert the chaos faults a killed run left in the state directory's journal, one line each."""
+    for note in recover(Journal()):
+        console.print(f"chaos journal: {note}", highlight=False, soft_wrap=True)
+
+
 def _run_smoke(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> None:
     from scenarios.smoke import run_smoke
 
@@ -205,6 +211,7 @@ def run_gate(options: GateOptions) -> int:
     if options.chaos:
         load_plan(options.chaos)  # a plan that cannot be read fails before anything starts, as the rules do
     interrupted = died = False
+    recover_leftovers(console)
     with _sigterm_as_interrupt():
         try:
             with _local_stack(profile, console) if options.target == "local" else contextlib.nullcontext():
