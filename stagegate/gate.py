@@ -129,15 +129,16 @@ def _local_stack(profile: Profile, options: GateOptions, console: Console) -> It
     directory = state_dir().absolute()
     if options.reuse_stack and _state_lock.busy(directory):
         with _state_lock.sharing(directory):
-            if not _stack_running(directory):
+            if _existing_stack(directory, console, adopt=True) is None:
                 raise StagegateError(f"--reuse-stack: no stack is running in {directory}")
             console.print(f"sharing the reference stack of another run ({_state_lock.holder(directory)})",
                           highlight=False, soft_wrap=True)
             yield
         return
     with _state_lock.exclusive(directory, wait_s=options.lock_wait_s):
-        if _stack_running(directory):
-            console.print(f"using the reference stack already running ({directory})", highlight=False)
+        found = _existing_stack(directory, console, adopt=options.reuse_stack)
+        if found is not None:
+            console.print(found, highlight=False, soft_wrap=True)
             yield
             return
         from reference_stack import running_stack
@@ -145,7 +146,7 @@ def _local_stack(profile: Profile, options: GateOptions, console: Console) -> It
         console.print(f"starting the reference stack ({profile.contract} contract)")
         held: list[int] = []
         try:
-            with running_stack(directory, contract=profile.contract, run_as="auto"):
+            with running_stack(directory, contract=profile.contract, run_as="auto", owned=True):
                 try:
                     yield
                 finally:  # the stack stops only once no run shares it
@@ -156,14 +157,29 @@ def _local_stack(profile: Profile, options: GateOptions, console: Console) -> It
         console.print("reference stack stopped")
 
 
-def _stack_running(directory: Path) -> bool:
+def _existing_stack(directory: Path, console: Console, *, adopt: bool) -> str | None:
+    """What says the stack already in ``directory`` is used, or None to start one.
+
+    A container stack (``stack up --docker``) is used as it is. A process stack is used when every
+    process runs, unless the run that started it is gone (it was killed): that one is reclaimed
+    (stopped and started anew) unless ``adopt`` (``--reuse-stack``).
+    """
     from reference_stack import StackError, stack_status
 
     try:
-        _, processes = stack_status(directory)
+        info, processes = stack_status(directory)
     except StackError:
-        return False
-    return bool(processes) and all(process.running for process in processes)
+        return None
+    if info.runtime == "docker":
+        return f"using the container stack already running ({info.contract} contract, {directory})"
+    if not processes or not all(process.running for process in processes):
+        return None
+    if info.orphaned() and not adopt:
+        owner = info.owner or {}
+        console.print(f"the stack in {directory} was started by a run that is gone (pid {owner.get('pid')}): "
+                      "stopping it and starting anew (--reuse-stack keeps it)", highlight=False, soft_wrap=True)
+        return None
+    return f"using the reference stack already running ({info.contract} contract, {directory})"
 
 
 def recover_leftovers(console: Console) -> None:

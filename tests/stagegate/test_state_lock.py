@@ -101,7 +101,7 @@ def test_the_run_that_started_the_stack_stops_it_only_after_the_runs_sharing_it(
     import reference_stack
 
     monkeypatch.setattr(reference_stack, "running_stack", fake_running_stack)
-    monkeypatch.setattr(gate, "_stack_running", lambda directory: up.is_set())
+    monkeypatch.setattr(gate, "_existing_stack", lambda directory, console, adopt: "using" if up.is_set() else None)
     monkeypatch.setenv("STAGEGATE_STATE_DIR", str(tmp_path))
     profile = gate.load_profile("checklist-v0.10.0")
     console = Console(file=io.StringIO())
