@@ -261,6 +261,7 @@ def run_gate(options: GateOptions) -> int:
     if options.chaos:
         load_plan(options.chaos)  # a plan that cannot be read fails before anything starts, as the rules do
     interrupted = died = False
+    load_code = 0
     recover_leftovers(console)
     with _sigterm_as_interrupt():
         try:
@@ -269,13 +270,14 @@ def run_gate(options: GateOptions) -> int:
                 ensure_reachable(resolved.profile)
                 if options.smoke:
                     _run_smoke(resolved, options, out, console)
-                died = _died_before_traffic(_run_load(resolved, options, out, console), out, console)
+                load_code = _run_load(resolved, options, out, console)
+                died = _died_before_traffic(load_code, out, console)
         except KeyboardInterrupt:
             interrupted = True
             console.print("[yellow]interrupted[/]: chaos reverted and stack stopped; analysing what was recorded")
         except subprocess.SubprocessError as exc:
             console.print(f"[red]load phase failed[/]: {exc}; analysing what was recorded")
     code = _analyze_run(options, out, console)
-    if died:
+    if died or load_code == EXIT_HARNESS_FAILURE:  # Locust exits 4 when its stream cannot be written
         return EXIT_HARNESS_FAILURE
     return 130 if interrupted and code == 0 else code
