@@ -6,7 +6,6 @@ state directory, so a pid reused by an unrelated process after a reboot is never
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import pwd
@@ -15,36 +14,15 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import cast
 
-from stagegate_core.procstat import PGRP, STATE, stat_fields
+from stagegate_core.procstat import PGRP, STATE, die_with, prctl_function, stat_fields
 
 STOP_GRACE_S = 5.0
 
 
-PR_SET_PDEATHSIG = 1
 DIE_WITH_ENV = "STAGEGATE_DIE_WITH"
 """``<parent pid>:<signal>`` in a service's environment: it re-arms its parent-death signal after it
 drops privileges (the kernel clears it when the credentials change)."""
-
-
-def _prctl() -> Callable[..., int] | None:
-    try:
-        return cast("Callable[..., int]", ctypes.CDLL(None, use_errno=True).prctl)
-    except (OSError, AttributeError):
-        return None
-
-
-def die_with(parent: int, sig: int, prctl: Callable[..., int] | None = None) -> None:
-    """Ask the kernel to send ``sig`` to this process when ``parent`` (the thread that started it) ends;
-    exit at once if it has already ended. Linux only; elsewhere nothing happens. ``prctl`` is looked up
-    before the fork when this runs between fork and exec (no loading of libraries there)."""
-    prctl = prctl or _prctl()
-    if prctl is None:
-        return
-    prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
-    if os.getppid() != parent:
-        os.kill(os.getpid(), sig)
 
 
 def rearm_die_with() -> None:
@@ -66,7 +44,7 @@ def spawn(command: Sequence[str], *, env: Mapping[str, str], output: Path, cwd: 
     if death_signal is not None:
         parent = os.getpid()
         env[DIE_WITH_ENV] = f"{parent}:{int(death_signal)}"
-        preexec = functools.partial(die_with, parent, int(death_signal), _prctl())
+        preexec = functools.partial(die_with, parent, int(death_signal), prctl_function())
     with output.open("ab") as out:
         return subprocess.Popen(
             list(command), env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
