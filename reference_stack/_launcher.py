@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -60,6 +61,10 @@ class StackOptions:
     ready_timeout_s: float = READY_TIMEOUT_S
     catalogue: str = FIXTURE
     """The products every service holds: ``fixture``, ``empty``, ``variant:SEED[:COUNT]`` (``_catalogue``)."""
+    owned: bool = False
+    """Tie the stack to the process starting it (``stagegate run``): ``stack.json`` names it as the
+    owner (a later start reclaims the stack once it is gone) and every process gets a parent-death
+    signal (SIGKILL for the services, SIGTERM for nginx, which stops its workers)."""
     run_as: str | None = None
     """Under root, the user the services (and nginx workers) run as once started; ``"auto"``: nobody,
     when it can reach the state directory. None: the current user."""
@@ -108,8 +113,10 @@ class _Starting:
     times at most. A port the user chose is never changed.
     """
 
-    def __init__(self, state_dir: Path, ports: dict[str, int], auto: set[str], on_respawn: Callable[[], object]) -> None:
+    def __init__(self, state_dir: Path, ports: dict[str, int], auto: set[str], on_respawn: Callable[[], object],
+                 owned: bool = False) -> None:
         self.state_dir = state_dir
+        self.owned = owned
         self.ports = ports
         """Each process's port, updated when a process is started again on another."""
         self.children: dict[str, subprocess.Popen[bytes]] = {}
@@ -129,7 +136,9 @@ class _Starting:
         command, env = self._launch[name]
         output = self._output(name)
         self._output_mark[name] = output.stat().st_size if output.exists() else 0
-        self.children[name] = _processes.spawn(command(self.ports[name]), env=env, output=output, cwd=self.state_dir)
+        death = (signal.SIGTERM if name == GATEWAY else signal.SIGKILL) if self.owned else None
+        self.children[name] = _processes.spawn(command(self.ports[name]), env=env, output=output, cwd=self.state_dir,
+                                               death_signal=death)
         _state.write_pid(self.state_dir, name, self.children[name].pid)
 
     def _port_taken(self, name: str) -> bool:
@@ -187,13 +196,23 @@ class _Starting:
 
 
 def _clean_stale(state_dir: Path) -> None:
-    """Refuse to start over a live stack; clear what a killed run left behind."""
+    """Refuse to start over a live stack; clear what a killed run left behind.
+
+    A stack whose owner (the run that started it) is gone is orphaned: what is left of it is stopped.
+    """
     try:
         info = _state.read_info(state_dir)
     except StackError:
         _state.forget(state_dir)
         return
+    if info.runtime == "docker":
+        raise StackAlreadyRunning(f"a container stack is running from {state_dir} (stagegate stack up --docker); "
+                                  "use it, or run `stagegate stack down` first")
     live = {name: p.pid for name, p in info.processes.items() if _processes.belongs_to(p.pid, str(state_dir))}
+    if live and info.orphaned():
+        for pid in live.values():
+            _processes.stop_group(pid)
+        live = {}
     if live:
         running = ", ".join(f"{name} (pid {pid})" for name, pid in live.items())
         raise StackAlreadyRunning(f"a stack is already running from {state_dir}: {running}; run `stagegate stack down`")
@@ -224,6 +243,9 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
     if run_as is not None:
         _privileges.hand_over([logs, database_path(state_dir).parent], run_as)
     env = {**_service_env(), **options.env, CATALOGUE_ENV: options.catalogue, **secrets}
+    me = os.getpid()
+    start = _state.process_start(me)
+    owner = {"pid": me, "start": start} if options.owned and start is not None else None
 
     def record() -> _state.StackInfo:
         """``stack.json`` for the processes started so far (a process started again has a new pid and port)."""
@@ -231,7 +253,7 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
             contract=options.contract, catalogue=options.catalogue,
             services={n: f"http://{HOST}:{starting.ports[n]}" for n in starting.children},
             processes={n: _state.ProcessEntry(c.pid, starting.ports[n]) for n, c in starting.children.items()},
-            env_file=str(env_file), log_dir=str(logs), started_at=time.time(),
+            env_file=str(env_file), log_dir=str(logs), started_at=time.time(), owner=owner,
         )
         _state.write_info(state_dir, info)
         return info
@@ -243,7 +265,7 @@ def start_stack(state_dir: Path, options: StackOptions = StackOptions()) -> tupl
                                config=contract.gateway_config, worker_user=run_as)
         return _gateway.command(nginx, prefix, conf, logs)
 
-    starting = _Starting(state_dir, ports, auto, on_respawn=record)
+    starting = _Starting(state_dir, ports, auto, on_respawn=record, owned=options.owned)
     try:
         for name in names:
             starting.start(name, functools.partial(_serve_command, name, state_dir=state_dir, options=options,

@@ -6,6 +6,7 @@ state directory, so a pid reused by an unrelated process after a reboot is never
 
 from __future__ import annotations
 
+import functools
 import os
 import pwd
 import signal
@@ -14,17 +15,41 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from stagegate_core.procstat import PGRP, STATE, stat_fields
+from stagegate_core.procstat import PGRP, STATE, die_with, prctl_function, stat_fields
 
 STOP_GRACE_S = 5.0
 
 
-def spawn(command: Sequence[str], *, env: Mapping[str, str], output: Path, cwd: Path) -> subprocess.Popen[bytes]:
-    """Start ``command`` in a new session (its own process group), stdout and stderr to ``output``."""
+DIE_WITH_ENV = "STAGEGATE_DIE_WITH"
+"""``<parent pid>:<signal>`` in a service's environment: it re-arms its parent-death signal after it
+drops privileges (the kernel clears it when the credentials change)."""
+
+
+def rearm_die_with() -> None:
+    """Called by a service after it changed user: arm again the parent-death signal it was started with."""
+    parent, _, sig = os.environ.get(DIE_WITH_ENV, "").partition(":")
+    if parent.isdigit() and sig.isdigit():
+        die_with(int(parent), int(sig))
+
+
+def spawn(command: Sequence[str], *, env: Mapping[str, str], output: Path, cwd: Path,
+          death_signal: int | None = None) -> subprocess.Popen[bytes]:
+    """Start ``command`` in a new session (its own process group), stdout and stderr to ``output``.
+
+    With ``death_signal``, the process gets that signal when the calling thread ends, even by SIGKILL
+    (``PR_SET_PDEATHSIG``), so a stack started by a run does not outlive it.
+    """
+    env = dict(env)
+    preexec = None
+    if death_signal is not None:
+        parent = os.getpid()
+        env[DIE_WITH_ENV] = f"{parent}:{int(death_signal)}"
+        preexec = functools.partial(die_with, parent, int(death_signal), prctl_function())
     with output.open("ab") as out:
         return subprocess.Popen(
-            list(command), env=dict(env), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            list(command), env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=cwd, start_new_session=True,
+            preexec_fn=preexec,  # noqa: PLW1509 (one foreign call, looked up before the fork)
         )
 
 

@@ -4,7 +4,12 @@
 
     {"contract": "intended", "catalogue": "fixture", "services": {"deposito": "http://127.0.0.1:8001", ..., "gateway": ...},
      "processes": {"deposito": {"pid": 123, "port": 8001}, ...}, "env_file": "<state>/secrets.env",
-     "log_dir": "<state>/logs", "started_at": 1795820100.0}
+     "log_dir": "<state>/logs", "started_at": 1795820100.0, "owner": {"pid": 4242, "start": 98123}}
+
+``owner`` is there only for a stack a run started for itself (``stagegate run --target local``): the
+run's pid and start time (clock ticks since boot). Once that process is gone, the stack is orphaned
+and the next start stops what is left of it before starting anew. ``stack up --docker`` writes
+``"runtime": "docker"`` and ``"containers"`` with empty ``processes``.
 
 ``catalogue`` is the spec of the products the services hold (``fixture``, ``empty``,
 ``variant:SEED[:COUNT]``). ``gateway`` appears only when nginx runs. ``secrets.env`` (mode 0600) holds one ``NAME=value`` per
@@ -23,6 +28,7 @@ from typing import Any
 
 from reference_stack._catalogue import FIXTURE
 from reference_stack._errors import StackError, StackNotRunning
+from stagegate_core.procstat import START_TIME, STATE, stat_fields
 
 STATE_DIR_ENV = "STAGEGATE_STATE_DIR"
 DEFAULT_STATE_DIR = ".stagegate/stack"
@@ -56,9 +62,34 @@ class StackInfo:
     started_at: float
     catalogue: str = FIXTURE
     """The catalogue spec the services were seeded with (a stack.json without one: the fixture)."""
+    runtime: str = "process"
+    """``process``, or ``docker`` for a stack ``stack up --docker`` started (its ``processes`` are empty)."""
+    owner: dict[str, int] | None = None
+    """For a stack a run started and stops (``stagegate run``): that run's ``{"pid", "start"}``; a
+    later start finds the stack orphaned once the owner is gone, and reclaims it. None: ``stack up``."""
+
+    def orphaned(self) -> bool:
+        """Whether the run that owns this stack is gone (a stack without an owner is never orphaned)."""
+        if self.owner is None:
+            return False
+        return process_start(self.owner["pid"]) != self.owner["start"]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        state = asdict(self)
+        if self.runtime == "process":
+            del state["runtime"]
+        if self.owner is None:
+            del state["owner"]
+        return state
+
+
+def process_start(pid: int) -> int | None:
+    """The start time of ``pid`` in clock ticks since boot (None when it is gone): a pid with its
+    start time names one process, even once the pid is reused."""
+    fields = stat_fields(pid)
+    if fields is None or fields[STATE] in ("Z", "X"):
+        return None
+    return int(fields[START_TIME])
 
 
 def new_secrets() -> dict[str, str]:
@@ -97,7 +128,9 @@ def read_info(state_dir: Path) -> StackInfo:
         processes = {name: ProcessEntry(int(p["pid"]), int(p["port"])) for name, p in raw["processes"].items()}
         return StackInfo(contract=raw["contract"], services=dict(raw["services"]), processes=processes,
                          env_file=raw["env_file"], log_dir=raw["log_dir"], started_at=float(raw["started_at"]),
-                         catalogue=str(raw.get("catalogue", FIXTURE)))
+                         catalogue=str(raw.get("catalogue", FIXTURE)), runtime=str(raw.get("runtime", "process")),
+                         owner=({"pid": int(raw["owner"]["pid"]), "start": int(raw["owner"]["start"])}
+                                if raw.get("owner") else None))
     except (ValueError, KeyError, TypeError) as exc:
         raise StackError(f"{path}: not a stack file ({type(exc).__name__}: {exc})") from None
 

@@ -24,6 +24,7 @@ from reference_stack._contracts import DEFAULT_CONTRACT, load_contract
 from reference_stack._faults import LiveFaults, fault_set
 from reference_stack._ocr import DEFAULT_SECONDS_PER_MB
 from reference_stack._privileges import drop_to
+from reference_stack._processes import rearm_die_with
 from stagegate_core.errors import EXIT_USAGE, StagegateError
 
 GRACEFUL_SHUTDOWN_S = 2
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_as:
         Image.init()  # image plugins load lazily: load them while the interpreter's files are readable
         drop_to(args.run_as)
+        rearm_die_with()  # the change of user cleared the parent-death signal a run's stack is started with
     logger.info("%s serving the %s contract on 127.0.0.1:%d (uid %d)", args.service, args.contract, args.port,
                 os.getuid())
     server.run(sockets=[listener])

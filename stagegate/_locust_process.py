@@ -8,6 +8,7 @@ us, and it gets the time to revert chaos and flush its stream.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stagegate_core.errors import StagegateError
+from stagegate_core.procstat import die_with, prctl_function
 
 
 def _packaged_locustfile() -> Path:
@@ -102,7 +104,10 @@ def start(run: LocustRun) -> subprocess.Popen[bytes]:
     run.results_dir.mkdir(parents=True, exist_ok=True)
     log = (run.results_dir / "locust.log").open("ab")
     env = {**os.environ, **run.secrets_env, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(run.argv(), stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    # SIGTERM when the gate dies, even by SIGKILL: Locust then reverts chaos and flushes as on Ctrl-C
+    preexec = functools.partial(die_with, os.getpid(), signal.SIGTERM, prctl_function())
+    return subprocess.Popen(run.argv(), stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                            preexec_fn=preexec)  # noqa: PLW1509 (one foreign call, looked up before the fork)
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:

@@ -19,7 +19,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stagegate import __version__, commands
-from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_USAGE, VERDICT_EXIT_CODES, StagegateError
+from stagegate_core.errors import (
+    EXIT_HARNESS_FAILURE,
+    EXIT_USAGE,
+    VERDICT_EXIT_CODES,
+    WRITE_ERRNOS,
+    StagegateError,
+    WriteFailed,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,13 +71,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StagegateError as exc:
         print(f"stagegate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except WriteFailed as exc:
+        print(f"stagegate: error: {exc}", file=sys.stderr)
+        return EXIT_HARNESS_FAILURE
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:  # the host cannot store what we write: no traceback log (it would fail too)
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"stagegate: error: {where}cannot write ({exc.strerror or exc})", file=sys.stderr)
+            return EXIT_HARNESS_FAILURE
+        return _harness_failure(exc)
     except KeyboardInterrupt:
         print("stagegate: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001  (a bug or a host failure: the traceback goes to a log file)
-        log = _log_traceback()
-        print(f"stagegate: harness failure ({type(exc).__name__}); traceback in {log}", file=sys.stderr)
-        return EXIT_HARNESS_FAILURE
+        return _harness_failure(exc)
+
+
+def _harness_failure(exc: Exception) -> int:
+    log = _log_traceback()
+    print(f"stagegate: harness failure ({type(exc).__name__}); traceback in {log}", file=sys.stderr)
+    return EXIT_HARNESS_FAILURE
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import signal
 import subprocess
@@ -22,10 +23,10 @@ from rich.console import Console
 
 import analysis
 from analysis._reports.index import write_index
-from scenarios.chaos import load_plan
+from scenarios.chaos import Journal, load_plan, recover
 from scenarios.target.profiles import Profile, load_profile
 from scenarios.target.resolve import Resolved, ensure_reachable, resolve_profile
-from stagegate import _locust_process, _progress
+from stagegate import _locust_process, _progress, _state_lock
 from stagegate.judge import judge
 from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
 from stagegate_core.stream import new_run_id
@@ -57,6 +58,10 @@ class GateOptions:
     require_rps: float | None = None
     stage_duration_s: int | None = None
     """Capacity: how long each step of the shape lasts (the table's own durations when None)."""
+    reuse_stack: bool = False
+    """Share the stack of a run holding the state directory instead of waiting for it."""
+    lock_wait_s: float = 0.0
+    """How long to wait for another run's lock on the state directory before exit 2."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> GateOptions:
@@ -83,6 +88,7 @@ class GateOptions:
             allow_chaos=args.allow_chaos, rules=args.rules, trivy_report=args.trivy_report,
             abort_on_rollback=args.abort_on_rollback, smoke=not args.no_smoke, out=args.out,
             reports_dir=args.reports_dir, require_rps=getattr(args, "require_rps", None),
+            reuse_stack=bool(getattr(args, "reuse_stack", False)), lock_wait_s=float(getattr(args, "lock_wait", 0) or 0),
         )
 
 
@@ -110,26 +116,76 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _local_stack(profile: Profile, console: Console) -> Iterator[None]:
+def _local_stack(profile: Profile, options: GateOptions, console: Console) -> Iterator[None]:
     """Use the reference stack ``stagegate stack up`` started, or start one for this run and stop it after.
 
+    The run holds the state directory's ``run.lock`` throughout (``_state_lock``): a second run
+    waits ``--lock-wait`` at most, then exits 2 naming the holder; with ``--reuse-stack`` it shares
+    the running stack instead, and the run that started it waits for it before stopping it.
     A stack whose processes are gone (its ``up`` was killed) is not reused: starting anew cleans it.
     """
-    from reference_stack import StackError, running_stack, stack_status
     from scenarios.target.resolve import state_dir
 
-    try:
-        info, processes = stack_status(state_dir())
-    except StackError:
-        processes = []
-    if processes and all(process.running for process in processes):
-        console.print(f"using the reference stack already running ({info.contract} contract, {state_dir()})")
-        yield
+    directory = state_dir().absolute()
+    if options.reuse_stack and _state_lock.busy(directory):
+        with _state_lock.sharing(directory):
+            if _existing_stack(directory, console, adopt=True) is None:
+                raise StagegateError(f"--reuse-stack: no stack is running in {directory}")
+            console.print(f"sharing the reference stack of another run ({_state_lock.holder(directory)})",
+                          highlight=False, soft_wrap=True)
+            yield
         return
-    console.print(f"starting the reference stack ({profile.contract} contract)")
-    with running_stack(state_dir(), contract=profile.contract, run_as="auto"):
-        yield
-    console.print("reference stack stopped")
+    with _state_lock.exclusive(directory, wait_s=options.lock_wait_s):
+        found = _existing_stack(directory, console, adopt=options.reuse_stack)
+        if found is not None:
+            console.print(found, highlight=False, soft_wrap=True)
+            yield
+            return
+        from reference_stack import running_stack
+
+        console.print(f"starting the reference stack ({profile.contract} contract)")
+        held: list[int] = []
+        try:
+            with running_stack(directory, contract=profile.contract, run_as="auto", owned=True):
+                try:
+                    yield
+                finally:  # the stack stops only once no run shares it
+                    held.append(_state_lock.alone(directory, lambda: console.print("waiting for the runs sharing the stack")))
+        finally:
+            for fd in held:
+                os.close(fd)
+        console.print("reference stack stopped")
+
+
+def _existing_stack(directory: Path, console: Console, *, adopt: bool) -> str | None:
+    """What says the stack already in ``directory`` is used, or None to start one.
+
+    A container stack (``stack up --docker``) is used as it is. A process stack is used when every
+    process runs, unless the run that started it is gone (it was killed): that one is reclaimed
+    (stopped and started anew) unless ``adopt`` (``--reuse-stack``).
+    """
+    from reference_stack import StackError, stack_status
+
+    try:
+        info, processes = stack_status(directory)
+    except StackError:
+        return None
+    if info.runtime == "docker":
+        return f"using the container stack already running ({info.contract} contract, {directory})"
+    if not processes or not all(process.running for process in processes):
+        return None
+    if info.orphaned() and not adopt:
+        owner = info.owner or {}
+        console.print(f"the stack in {directory} was started by a run that is gone (pid {owner.get('pid')}): "
+                      "stopping it and starting anew (--reuse-stack keeps it)", highlight=False, soft_wrap=True)
+        return None
+    return f"using the reference stack already running ({info.contract} contract, {directory})"
+
+
+def recover_leftovers(console: Console) -> None:
+    """Revert the chaos faults a killed run left in the state directory's journal, one line each."""
+    for note in recover(Journal()):
+        console.print(f"chaos journal: {note}", highlight=False, soft_wrap=True)
 
 
 def _run_smoke(resolved: Resolved, options: GateOptions, out: Path, console: Console) -> None:
@@ -209,14 +265,17 @@ def run_gate(options: GateOptions) -> int:
     if options.chaos:
         load_plan(options.chaos)  # a plan that cannot be read fails before anything starts, as the rules do
     interrupted = died = False
+    load_code = 0
+    recover_leftovers(console)
     with _sigterm_as_interrupt():
         try:
-            with _local_stack(profile, console) if options.target == "local" else contextlib.nullcontext():
+            with _local_stack(profile, options, console) if options.target == "local" else contextlib.nullcontext():
                 resolved = resolve_profile(profile, options.target, env_file=options.env_file)
                 ensure_reachable(resolved.profile)
                 if options.smoke:
                     _run_smoke(resolved, options, out, console)
-                died = _died_before_traffic(_run_load(resolved, options, out, console), out, console)
+                load_code = _run_load(resolved, options, out, console)
+                died = _died_before_traffic(load_code, out, console)
         except KeyboardInterrupt:
             interrupted = True
             console.print("[yellow]interrupted[/]: chaos reverted and stack stopped; analysing what was recorded")
@@ -227,6 +286,6 @@ def run_gate(options: GateOptions) -> int:
                       highlight=False, soft_wrap=True)
         return EXIT_HARNESS_FAILURE
     code = _analyze_run(options, out, console)
-    if died:
+    if died or load_code == EXIT_HARNESS_FAILURE:  # Locust exits 4 when its stream cannot be written
         return EXIT_HARNESS_FAILURE
     return 130 if interrupted and code == 0 else code

@@ -15,6 +15,8 @@ Library code raises these; only the CLI (``stagegate/``) prints them and exits.
 
 from __future__ import annotations
 
+import errno
+
 EXIT_PROMOTE = 0
 EXIT_ROLLBACK = 1
 EXIT_USAGE = 2
@@ -31,6 +33,14 @@ TOOL_EPILOG = f"exit codes: {EXIT_PROMOTE} done, {EXIT_USAGE} usage or input err
 
 class StagegateError(Exception):
     """Something the user can fix: bad input, missing secret, unreachable target. Exit code 2."""
+
+
+class WriteFailed(Exception):
+    """A file could not be written (disk full, read-only, I/O error). Exit code 4, one line, no traceback."""
+
+
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG})
+"""An ``OSError`` with one of these is the host failing to store something: exit 4 in one line."""
 
 
 class HarnessFailure(Exception):

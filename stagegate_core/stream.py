@@ -14,6 +14,7 @@ verdict validates with pydantic on Python 3.11), so that any side may depend on 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -284,6 +285,12 @@ class StreamWriter:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
+
+    def abandon(self) -> None:
+        """Close after a write failed (disk full): what is buffered is dropped, the file stays as it is."""
+        if not self._file.closed:
+            with contextlib.suppress(OSError):
+                self._file.close()
 
     def __enter__(self) -> Self:
         return self

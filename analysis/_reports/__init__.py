@@ -15,6 +15,7 @@ from analysis._load import RunData, load_results
 from analysis._reports import json as json_report
 from analysis._reports import junit, markdown
 from analysis._verdict import Verdict
+from stagegate_core.errors import WRITE_ERRNOS, WriteFailed
 
 HTML_MODULE = "analysis._reports.html"
 
@@ -33,9 +34,18 @@ def write_reports(verdict: Verdict, out_dir: Path, run_data: RunData | None = No
             writer.write(verdict, out_dir / name)
             written.append(out_dir / name)
     except OSError as exc:
-        raise AnalysisError(f"{out_dir}: cannot write the reports ({exc.strerror or exc})") from None
+        raise _write_error(f"{out_dir}: cannot write the reports", exc) from None
     if importlib.util.find_spec(HTML_MODULE) is not None:
         data = run_data if run_data is not None else load_results(Path(verdict.run.results_dir))
-        importlib.import_module(HTML_MODULE).write(verdict, data, out_dir / "report.html")
+        try:
+            importlib.import_module(HTML_MODULE).write(verdict, data, out_dir / "report.html")
+        except OSError as exc:
+            raise _write_error(f"{out_dir / 'report.html'}: cannot write", exc) from None
         written.append(out_dir / "report.html")
     return written
+
+
+def _write_error(what: str, exc: OSError) -> Exception:
+    """The host failing to store (disk full, I/O error: exit 4), or a path the user got wrong (exit 2)."""
+    message = f"{what} ({exc.strerror or exc})"
+    return WriteFailed(message) if exc.errno in WRITE_ERRNOS else AnalysisError(message)

@@ -29,6 +29,7 @@ from analysis._load import RunData
 from analysis._reports import _html_charts as charts
 from analysis._reports import _html_series as series
 from analysis._verdict import RuleResult, Verdict
+from stagegate_core.atomicfile import write_text_atomic
 from stagegate_core.stream import SEVERITIES
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -57,7 +58,7 @@ def write(verdict: Verdict, run_data: RunData | None, path: Path) -> None:
     path = Path(path)
     html = render(verdict, run_data, siblings=_siblings(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    write_text_atomic(path, html)
 
 
 def render(verdict: Verdict, run_data: RunData | None, *, siblings: dict[str, list[str]]) -> str:

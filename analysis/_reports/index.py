@@ -23,6 +23,7 @@ from analysis._errors import ResultsDirInvalid
 from analysis._reports import _html_charts as charts
 from analysis._reports.html import environment
 from analysis._verdict import RequestRow, RuleResult, Verdict
+from stagegate_core.atomicfile import write_text_atomic
 
 INDEX_NAME = "index.html"
 P95_RULE = "p95_normal"
@@ -87,7 +88,7 @@ def write_index(reports_dir: Path) -> Path:
         rows=rows, folder=reports_dir.resolve().name, trend=trend(rows),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
     path = reports_dir / INDEX_NAME
-    path.write_text(html, encoding="utf-8")
+    write_text_atomic(path, html)
     return path
 
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from analysis._verdict import Verdict
+from stagegate_core.atomicfile import write_text_atomic
 
 
 def write(verdict: Verdict, path: Path) -> None:
-    path.write_text(json.dumps(verdict.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    write_text_atomic(path, json.dumps(verdict.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from analysis._verdict import RuleResult, Verdict
+from stagegate_core.atomicfile import write_text_atomic
 
 
 def _testcase(rule: RuleResult) -> ET.Element:
@@ -47,4 +48,5 @@ def write(verdict: Verdict, path: Path) -> None:
     root = ET.Element("testsuites", name="stagegate")
     root.append(suite)
     ET.indent(root)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    text = ET.tostring(root, encoding="unicode", xml_declaration=False)
+    write_text_atomic(path, "<?xml version='1.0' encoding='utf-8'?>\n" + text + "\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis._verdict import Verdict
+from stagegate_core.atomicfile import write_text_atomic
 
 MARK = {"PASS": "✅ PASS", "WARN": "⚠️ WARN", "FAIL": "❌ FAIL", "NO_DATA": "❔ NO_DATA"}
 ORDER = {"FAIL": 0, "NO_DATA": 1, "WARN": 2, "PASS": 3}
@@ -43,4 +44,4 @@ def render(verdict: Verdict) -> str:
 
 
 def write(verdict: Verdict, path: Path) -> None:
-    path.write_text(render(verdict), encoding="utf-8")
+    write_text_atomic(path, render(verdict))

@@ -1,6 +1,9 @@
 """The chaos journal: every fault is written down before it acts, and closed once reverted.
 
-A JSON-lines file (default ``.stagegate/chaos-journal.jsonl``, or ``STAGEGATE_CHAOS_JOURNAL``)::
+A JSON-lines file, ``chaos-journal.jsonl`` in the stack's state directory (``$STAGEGATE_STATE_DIR``,
+else ``.stagegate/stack``), made absolute when first used, so that every start and
+``stagegate chaos recover`` find it whatever their current directory (``STAGEGATE_CHAOS_JOURNAL``
+or ``--journal`` name another file)::
 
     {"op": "open", "id": "3f2a...", "t": 1764284400.1, "owner": {"pid": 4242, "start": 98123},
      "backend": "docker", "step_id": "pause_negocio", "action": "pause", "target": "negocio",
@@ -28,12 +31,19 @@ from typing import IO, Any
 
 from scenarios.chaos.proc_state import alive_start
 
-DEFAULT_JOURNAL = Path(".stagegate/chaos-journal.jsonl")
+JOURNAL_FILE = "chaos-journal.jsonl"
 
 
-def default_journal_path() -> Path:
-    """``STAGEGATE_CHAOS_JOURNAL`` or ``.stagegate/chaos-journal.jsonl`` under the current directory."""
-    return Path(os.environ.get("STAGEGATE_CHAOS_JOURNAL") or DEFAULT_JOURNAL)
+def default_journal_path(state_dir: Path | None = None) -> Path:
+    """``STAGEGATE_CHAOS_JOURNAL``, else ``chaos-journal.jsonl`` in the state directory; always absolute."""
+    named = os.environ.get("STAGEGATE_CHAOS_JOURNAL")
+    if named:
+        return Path(named).absolute()
+    if state_dir is None:
+        from scenarios.target.resolve import state_dir as default_state_dir
+
+        state_dir = default_state_dir()
+    return (state_dir / JOURNAL_FILE).absolute()
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class Journal:
     """Appends ``open``/``close`` lines under an exclusive lock, fsynced before the fault acts."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_journal_path()
+        self.path = (path or default_journal_path()).absolute()
 
     @contextmanager
     def _locked(self, mode: str) -> Iterator[IO[str]]:

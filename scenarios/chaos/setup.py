@@ -14,7 +14,7 @@ from scenarios.chaos.backends.app import AppBackend
 from scenarios.chaos.backends.base import ChaosBackend
 from scenarios.chaos.backends.docker import DockerBackend
 from scenarios.chaos.backends.process import ProcessBackend
-from scenarios.chaos.journal import Journal
+from scenarios.chaos.journal import Journal, default_journal_path
 from scenarios.chaos.plan import PARAMETERS, ChaosPlan
 from scenarios.chaos.runner import ChaosRun, Emit
 from scenarios.chaos.safety import check_allowed, check_plan
@@ -61,7 +61,8 @@ def build_run(plan: ChaosPlan, profile: Profile, *, allow_chaos: bool, emit: Emi
     app = app_backend(profile, state_dir)
     check_allowed(plan, profile, allow_chaos=allow_chaos, backend=step_backend)
     check_plan(plan, profile, backend=step_backend, app=app)
-    return ChaosRun(plan, profile, backend=step_backend, app=app, journal=journal or Journal(), emit=emit)
+    return ChaosRun(plan, profile, backend=step_backend, app=app, journal=journal or Journal(default_journal_path(state_dir)),
+                    emit=emit)
 
 
 def describe_plan(plan: ChaosPlan, profile: Profile | None = None, *, backend: str = "auto",

@@ -24,6 +24,7 @@ should) and ``due`` (open model: the epoch time the request was due; latency is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from scenarios.load.windows import WINDOW_S, Outcome, SeriesWindow, WindowBook
 from scenarios.target.classify import error_class, is_transport
+from stagegate_core.errors import EXIT_HARNESS_FAILURE
 from stagegate_core.stream import EndReason, Record, RunHeader, StreamWriter, Traffic, run_end_record
 
 STREAM_FILE = "locust.jsonl"
@@ -150,10 +152,15 @@ class Recorder:
             self._write(rec)
 
     def _write(self, rec: Record) -> None:
-        assert self._writer is not None
+        if self._writer is None:  # the stream could not be written: the run is ending, records are dropped
+            return
         if not self._header_written:  # a record before any test start (a run stopped before it began)
             self.start_segment(self._header)  # type: ignore[arg-type]
-        self._writer.write(rec)
+        try:
+            self._writer.write(rec)
+        except OSError as exc:
+            self._cannot_write(exc)
+            return
         for reader in self._readers:
             try:
                 reader(rec)
@@ -198,13 +205,24 @@ class Recorder:
         for window in windows:
             self._write(window.to_record())
 
+    def _cannot_write(self, exc: OSError) -> None:
+        """The stream cannot be written (disk full, I/O error): a run without its record is worthless, so
+        say it in one line and stop the run at once, exit 4; nothing more is written."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.abandon()
+        log.error("stagegate: error: %s: cannot write the results stream (%s); stopping the run",
+                  self.path, exc.strerror or exc)
+        self.end_reason, self.end_detail = "failed", f"cannot write {self.path}: {exc.strerror or exc}"
+        self.environment.process_exit_code = EXIT_HARNESS_FAILURE
+        if self.environment.runner is not None:
+            gevent.spawn(self.environment.runner.quit)
+
     def _flush_every_window(self) -> None:
-        while True:
+        while self._writer is not None:
             gevent.sleep(WINDOW_S - time.time() % WINDOW_S + 0.01)
-            try:
-                self.flush()
-            except Exception:  # a full disk must not kill the run silently: say it once a second
-                log.exception("stagegate recorder: writing %s failed", self.path)
+            self.flush()
 
     def on_quitting(self, environment: Environment | None = None, **_: Any) -> None:
         """Write what is left and ``RunEnd``; a worker ships its last windows in its final report."""
@@ -218,8 +236,13 @@ class Recorder:
             self.start_segment(self._header)  # type: ignore[arg-type]
         end = run_end_record(time.time(), reason=self.end_reason, detail=self.end_detail)
         self._write(end)
-        self._writer.close()
-        self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except OSError as exc:
+                self._writer = writer
+                self._cannot_write(exc)
 
 
 def no_answer(response: Any, exception: BaseException) -> bool:

@@ -41,6 +41,8 @@ from stagegate_core.stream import (
 )
 
 EXIT_INTERRUPTED = 130
+JOURNAL_HELP = ("fault journal (default: $STAGEGATE_CHAOS_JOURNAL, else chaos-journal.jsonl in the state directory: "
+                "$STAGEGATE_STATE_DIR or .stagegate/stack)")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,13 +66,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--allow-chaos", action="store_true", help="required: allow the plan to act on real targets")
     run.add_argument("--out", type=Path, default=Path("reports/chaos"),
                      help="directory for chaos.jsonl (default: reports/chaos)")
-    run.add_argument("--journal", type=Path, help=f"fault journal (default: {default_journal_path()})")
+    run.add_argument("--journal", type=Path, help=JOURNAL_HELP)
     run.set_defaults(handler=_run)
 
     rec = sub.add_parser("recover", help="revert every fault a killed run left behind, and say what was done",
                          description="Revert the open faults of the journal whose run is gone (a live run keeps "
                                      "its own); one line each. Exit 0, or 4 when a revert failed.")
-    rec.add_argument("--journal", type=Path, help=f"fault journal (default: {default_journal_path()})")
+    rec.add_argument("--journal", type=Path, help=JOURNAL_HELP)
+    rec.add_argument("--state-dir", type=Path, default=None,
+                     help="the stack's state directory, whose chaos-journal.jsonl is read "
+                          "(default: $STAGEGATE_STATE_DIR or .stagegate/stack)")
     rec.set_defaults(handler=_recover)
 
 
@@ -101,7 +106,7 @@ def _dry_run(args: argparse.Namespace) -> int:
 
 
 def _recover(args: argparse.Namespace) -> int:
-    journal = Journal(args.journal) if args.journal else Journal()
+    journal = Journal(args.journal or default_journal_path(args.state_dir))
     notes = recover(journal)
     for note in notes:
         print(note)

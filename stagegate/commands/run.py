@@ -32,6 +32,12 @@ def add_gate_arguments(parser: argparse.ArgumentParser, *, scenario_default: str
                         help="stop the load within 5 s when a rollback trigger fires")
     parser.add_argument("--no-smoke", action="store_true", help="skip the smoke checks before the load")
     parser.add_argument("--out", type=Path, help="results directory (default: reports/<run id>)")
+    parser.add_argument("--reuse-stack", action="store_true",
+                        help="with --target local, share the stack of a run already using the state directory "
+                             "(it is stopped only once every run sharing it ended)")
+    parser.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS",
+                        help="with --target local, wait this long for another run on the state directory to end "
+                             "(default: 0: exit 2 at once, naming it)")
     parser.add_argument("--reports-dir", type=Path, default=Path("reports"),
                         help="folder whose index.html lists the runs (default: reports)")
 

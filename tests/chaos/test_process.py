@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from scenarios.chaos import AppBackend, ChaosRun, Journal, ProcessBackend, injected, load_plan, recover
 from scenarios.chaos.proc_state import alive_start, is_stopped
 from scenarios.chaos.steady_state import HealthProbe
 from stagegate.cli import main
+from stagegate.gate import recover_leftovers
 from tests.chaos.conftest import FakeStack, stagegate, start_chaos_run, wait_until, write_plan
 from tests.conftest import free_port
 
@@ -198,3 +202,45 @@ def test_wrap_up_reverts_a_hold_at_once_waits_for_the_recovery_and_starts_nothin
     assert [(e["step_id"], e["phase"]) for e in events] == [
         ("pause_negocio", "start"), ("pause_negocio", "end"), ("pause_negocio", "recovered")]
     assert run.wrap_up() is False
+
+
+def test_a_journal_left_by_a_killed_run_is_found_from_any_directory(fake_stack: FakeStack, tmp_path: Path) -> None:
+    # No --journal: the journal is the state directory's own, so a recover run elsewhere finds it.
+    pid = fake_stack.pid("negocio")
+    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
+    here.mkdir()
+    elsewhere.mkdir()
+    env = {"STAGEGATE_STATE_DIR": str(fake_stack.state_dir)}
+    harness = subprocess.Popen(
+        [sys.executable, "-m", "stagegate", "chaos", "run", str(_plan(tmp_path, at_s=0, duration_s=120)),
+         "--target", "local", "--backend", "process", "--allow-chaos", "--out", str(tmp_path / "out")],
+        env={**os.environ, **env}, cwd=here, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_until(lambda: is_stopped(pid))
+    harness.kill()
+    harness.wait()
+    assert is_stopped(pid)
+    assert (fake_stack.state_dir / "chaos-journal.jsonl").exists() and not (here / ".stagegate").exists()
+    done = stagegate("chaos", "recover", env=env, cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("reverted pause on negocio") and not is_stopped(pid)
+
+
+def test_the_gate_reverts_what_a_killed_run_left_before_it_starts(fake_stack: FakeStack, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    pid = fake_stack.pid("negocio")
+    harness = subprocess.Popen(
+        [sys.executable, "-m", "stagegate", "chaos", "run", str(_plan(tmp_path, at_s=0, duration_s=120)),
+         "--target", "local", "--backend", "process", "--allow-chaos", "--out", str(tmp_path / "out")],
+        env={**os.environ, "STAGEGATE_STATE_DIR": str(fake_stack.state_dir)}, cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_until(lambda: is_stopped(pid))
+    harness.kill()
+    harness.wait()
+    monkeypatch.setenv("STAGEGATE_STATE_DIR", str(fake_stack.state_dir))
+    monkeypatch.chdir("/")
+    console = Console(file=io.StringIO(), width=200)
+    recover_leftovers(console)
+    assert not is_stopped(pid)
+    assert "chaos journal: reverted pause on negocio" in console.file.getvalue()

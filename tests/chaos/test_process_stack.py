@@ -53,7 +53,7 @@ def test_pause_plan_on_the_process_stack_during_a_locust_run(tmp_path: Path) -> 
     back = [h["t"] for h in negocio_health if h["ok"] and down and h["t"] > down[0]]
     assert down and back, negocio_health
     assert chaos[0]["t"] - 1 < down[0] < chaos[1]["t"] and back[0] > chaos[1]["t"] - 1
-    journal = tmp_path / ".stagegate/chaos-journal.jsonl"
+    journal = stack.state_dir / "chaos-journal.jsonl"
     assert journal.exists() and Journal(journal).open_faults() == []
 
 

@@ -159,3 +159,31 @@ def test_windows_close_by_second() -> None:
 def test_merge_refuses_another_series() -> None:
     with pytest.raises(ValueError, match="cannot merge window y@1 into x@1"):
         SeriesWindow(1, "x", "s", "normal").merge(SeriesWindow(1, "y", "s", "normal"))
+
+
+class _Runner:
+    def __init__(self) -> None:
+        self.quit_called = 0
+
+    def quit(self) -> None:
+        self.quit_called += 1
+
+
+def test_a_stream_that_cannot_be_written_stops_the_run_with_exit_4(tmp_path: Path) -> None:
+    import gevent  # type: ignore[import-untyped]
+
+    from stagegate_core.stream import StreamWriter
+
+    environment, recorder = fresh(tmp_path, "local")
+    runner = _Runner()
+    environment.runner = runner  # type: ignore[assignment]
+    recorder._writer = StreamWriter("/dev/full")  # every write fails with ENOSPC, as on a full disk
+    recorder.path = Path("/dev/full")
+    fire(environment, "GET /productos", 12.0)
+    recorder.flush(everything=True)  # no exception, no loop: the run is told to stop
+    gevent.sleep(0.05)
+    assert runner.quit_called == 1 and environment.process_exit_code == 4
+    assert recorder.end_reason == "failed" and "No space left on device" in recorder.end_detail
+    recorder.emit({"kind": "finding", "t": 1.0})  # type: ignore[typeddict-item]
+    recorder.on_quitting()
+    assert runner.quit_called == 1
