@@ -70,6 +70,7 @@ class GateOptions:
             from scenarios.smoke import load_trivy_report
 
             load_trivy_report(args.trivy_report)  # not a Trivy report by its schema: exit 2 before anything starts
+        _stage_count(args.scenario)  # an unknown shape is refused before the stack starts
         step_text = getattr(args, "step_duration", None)
         stage_s = _locust_process.parse_duration(step_text, "--step-duration") if step_text else None
         if args.duration is not None:

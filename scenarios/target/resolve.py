@@ -14,6 +14,7 @@ ambient environment), then, for ``local``, from the stack's own ``secrets.env``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -93,9 +94,13 @@ def parse_target_urls(spec: str) -> dict[str, str]:
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        raise ProfileInvalid(f"--env-file: {path} is not a readable file")
-    return {name: value for name, value in dotenv_values(path).items() if value is not None}
+    """The variables of a dotenv file; one line (never a value) when it is no readable text file."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = "not a text file (not UTF-8)" if isinstance(exc, UnicodeDecodeError) else "not a readable file"
+        raise ProfileInvalid(f"--env-file: {path} is {why}") from None
+    return {name: value for name, value in dotenv_values(stream=io.StringIO(text)).items() if value is not None}
 
 
 def resolve_profile(

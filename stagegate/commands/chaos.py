@@ -30,6 +30,7 @@ from scenarios.chaos import (
 )
 from scenarios.target.resolve import resolve_profile, state_dir
 from stagegate import __version__
+from stagegate._argtypes import directory_path, file_path
 from stagegate_core.errors import EXIT_HARNESS_FAILURE
 from stagegate_core.stream import (
     ChaosEvent,
@@ -62,15 +63,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run = sub.add_parser("run", help="play a plan now (no load); Ctrl-C or SIGTERM reverts and stops")
     _plan_arguments(run, target="local")
     run.add_argument("--allow-chaos", action="store_true", help="required: allow the plan to act on real targets")
-    run.add_argument("--out", type=Path, default=Path("reports/chaos"),
+    run.add_argument("--out", type=directory_path, default=Path("reports/chaos"),
                      help="directory for chaos.jsonl (default: reports/chaos)")
-    run.add_argument("--journal", type=Path, help=f"fault journal (default: {default_journal_path()})")
+    run.add_argument("--journal", type=file_path, help=f"fault journal (default: {default_journal_path()})")
     run.set_defaults(handler=_run)
 
     rec = sub.add_parser("recover", help="revert every fault a killed run left behind, and say what was done",
                          description="Revert the open faults of the journal whose run is gone (a live run keeps "
                                      "its own); one line each. Exit 0, or 4 when a revert failed.")
-    rec.add_argument("--journal", type=Path, help=f"fault journal (default: {default_journal_path()})")
+    rec.add_argument("--journal", type=file_path, help=f"fault journal (default: {default_journal_path()})")
     rec.set_defaults(handler=_recover)
 
 

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from stagegate._argtypes import directory_path, file_path, text_file
 from stagegate_core.errors import VERDICT_EPILOG
+from stagegate_core.models import MAX_DURATION_S
 
 if TYPE_CHECKING:
     from scenarios.smoke import SmokeReport
@@ -30,8 +32,8 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds, e.g. 5 (got {text!r})") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
+    if not 0 <= value <= MAX_DURATION_S:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_DURATION_S:g} (got {text})")
     return value
 
 
@@ -122,13 +124,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="target profile: a shipped name (checklist-v0.10.0, as-built) or a TOML file")
     parser.add_argument("--target", help="'local' (the running reference stack) or SERVICE=URL,... "
                                          "(default: the profile's URLs)")
-    parser.add_argument("--env-file", type=Path, help="file with the secrets (JWT_SECRET_*, DASHBOARD_API_KEY)")
-    parser.add_argument("--trivy-report", type=Path, help="Trivy JSON report for R6 (without it R6 has no data)")
-    parser.add_argument("--results-dir", type=Path,
+    parser.add_argument("--env-file", type=text_file, help="file with the secrets (JWT_SECRET_*, DASHBOARD_API_KEY)")
+    parser.add_argument("--trivy-report", type=file_path, help="Trivy JSON report for R6 (without it R6 has no data)")
+    parser.add_argument("--results-dir", type=directory_path,
                         help="where smoke.jsonl and the verdict go (default: results/smoke-<time>)")
     parser.add_argument("--ocr-grace", type=_seconds, metavar="S",
                         help="how late after the OCR timeout the 504 may come (default: the profile's)")
     parser.add_argument("--ocr-timeout", type=_seconds, metavar="S",
                         help="the deployment's OCR timeout (default: from negocio's start-up log, else the profile's)")
-    parser.add_argument("--rules", type=Path, help="rules file (default: the checklist's thresholds)")
+    parser.add_argument("--rules", type=file_path, help="rules file (default: the checklist's thresholds)")
     parser.set_defaults(handler=run_smoke_command)
