@@ -24,7 +24,7 @@ import analysis
 from analysis._reports.index import write_index
 from scenarios.chaos import load_plan
 from scenarios.target.profiles import Profile, load_profile
-from scenarios.target.resolve import Resolved, ensure_reachable, resolve_profile
+from scenarios.target.resolve import Resolved, ensure_reachable, replaced_secrets_note, resolve_profile
 from stagegate import _locust_process, _progress
 from stagegate.judge import judge
 from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
@@ -212,6 +212,8 @@ def run_gate(options: GateOptions) -> int:
         try:
             with _local_stack(profile, console) if options.target == "local" else contextlib.nullcontext():
                 resolved = resolve_profile(profile, options.target, env_file=options.env_file)
+                if note := replaced_secrets_note(resolved):
+                    console.print(note, markup=False, highlight=False, soft_wrap=True)
                 ensure_reachable(resolved.profile)
                 if options.smoke:
                     _run_smoke(resolved, options, out, console)

@@ -57,6 +57,9 @@ class Resolved:
     secrets: Secrets
     stack_state: dict[str, Any] | None
     """``stack.json`` of the local reference stack, when ``--target local``."""
+    replaced_secrets: tuple[str, ...] = ()
+    """Secrets given in the environment or ``--env-file`` that the local stack's own replaced (names only:
+    with ``--target local`` the stack's ``secrets.env`` wins, since its services were started with it)."""
 
 
 def state_dir() -> Path:
@@ -103,6 +106,14 @@ def _read_env_file(path: Path) -> dict[str, str]:
     return {name: value for name, value in dotenv_values(stream=io.StringIO(text)).items() if value is not None}
 
 
+def replaced_secrets_note(resolved: Resolved) -> str | None:
+    """The one line that says which given secrets ``--target local`` replaced (names, never values)."""
+    if not resolved.replaced_secrets:
+        return None
+    return (f"note: --target local uses the local stack's own secrets; replaced "
+            f"{', '.join(resolved.replaced_secrets)} given in the environment or --env-file")
+
+
 def resolve_profile(
     profile: str | Path | Profile, target: str | None = None, *, env_file: Path | None = None
 ) -> Resolved:
@@ -112,6 +123,7 @@ def resolve_profile(
     if env_file is not None:
         values.update(_read_env_file(Path(env_file)))
     stack_state: dict[str, Any] | None = None
+    overridden: set[str] = set()
     if target == "local":
         stack_state = read_stack_state()
         urls = {str(k): str(v) for k, v in stack_state["services"].items()}
@@ -120,12 +132,15 @@ def resolve_profile(
             loaded = loaded.without_gateway()
         stack_env = stack_state.get("env_file")
         if stack_env and Path(stack_env).is_file():
-            values.update(_read_env_file(Path(stack_env)))
+            stack_values = _read_env_file(Path(stack_env))
+            overridden = {name for name, value in stack_values.items() if name in values and values[name] != value}
+            values.update(stack_values)
     elif target:
         loaded = loaded.with_targets(parse_target_urls(target))
     wanted = _secret_names(loaded)
     kept = {name: value for name, value in values.items() if name in wanted or name.startswith(SECRET_PREFIXES)}
-    return Resolved(profile=loaded, secrets=Secrets(kept), stack_state=stack_state)
+    replaced = tuple(sorted(name for name in overridden if name in kept))
+    return Resolved(profile=loaded, secrets=Secrets(kept), stack_state=stack_state, replaced_secrets=replaced)
 
 
 SECRET_PREFIXES = ("JWT_SECRET",)

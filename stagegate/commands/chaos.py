@@ -28,7 +28,7 @@ from scenarios.chaos import (
     recover,
     require_allow_chaos,
 )
-from scenarios.target.resolve import resolve_profile, state_dir
+from scenarios.target.resolve import replaced_secrets_note, resolve_profile, state_dir
 from stagegate import __version__
 from stagegate._argtypes import directory_path, file_path
 from stagegate_core.errors import EXIT_HARNESS_FAILURE
@@ -140,6 +140,8 @@ def _run(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan)
     require_allow_chaos(plan, allow_chaos=args.allow_chaos)
     resolved = resolve_profile(args.profile, args.target)
+    if note := replaced_secrets_note(resolved):
+        print(note, file=sys.stderr)
     out: Path = args.out
     emit = _Echo()
     run = build_run(plan, resolved.profile, allow_chaos=args.allow_chaos, emit=emit, backend=args.backend,

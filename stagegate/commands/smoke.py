@@ -9,6 +9,7 @@ and the stock ledger are left out), ending with the verdict's exit code.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,13 +76,15 @@ def _smoke_verdict(console: Console, results_dir: Path, rules_path: Path | None)
 def run_smoke_command(args: argparse.Namespace) -> int:
     import analysis
     from scenarios.smoke import load_trivy_report, run_smoke
-    from scenarios.target.resolve import resolve_profile
+    from scenarios.target.resolve import replaced_secrets_note, resolve_profile
 
     if args.rules is not None:
         analysis.load_rules(args.rules)  # a malformed rules file fails before any request
     if args.trivy_report is not None:
         load_trivy_report(args.trivy_report)  # so does a file that is not a Trivy report by its schema
     resolved = resolve_profile(args.profile, args.target, env_file=args.env_file)
+    if note := replaced_secrets_note(resolved):
+        print(note, file=sys.stderr)
     results_dir = args.results_dir or Path("results") / time.strftime("smoke-%Y%m%d-%H%M%S")
     console = Console()
     report = run_smoke(
