@@ -155,9 +155,23 @@ def _as_rule(row: ComparisonRow, settings: dict[str, float]) -> RuleResult:
     )
 
 
+def _nothing_compared(baseline: RunData, current: RunData, settings: dict[str, float]) -> RuleResult:
+    """No request name in both runs: nothing was compared, which is no pass (NO_DATA, so HOLD)."""
+    sides = [f"the {side} has {'no request' if not run.series else f'{len(run.series)} request names'}"
+             for side, run in (("baseline", baseline), ("current run", current))]
+    return RuleResult(
+        id="compare_data", title="Both runs have a request to compare", kind="comparison", role="completion",
+        status="NO_DATA", summary=f"no request name in both runs ({'; '.join(sides)})", threshold=settings,
+        section="Baseline comparison",
+        evidence=Evidence(values={"baseline_names": len(baseline.series), "current_names": len(current.series)}),
+    )
+
+
 def comparison_verdict(baseline: RunData, current: RunData, comparison: Comparison) -> Verdict:
     """The comparison as a verdict: one rule per request name; a regression gives HOLD."""
     rules = [_as_rule(row, comparison.tolerance) for row in comparison.rows]
+    if not rules:
+        rules = [_nothing_compared(baseline, current, comparison.tolerance)]
     verdict, code, reasons = decide(rules)
     only = sorted(set(baseline.series) ^ set(current.series))
     notes = stream_notes(current) + [

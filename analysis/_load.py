@@ -14,11 +14,12 @@ are kept whole.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast, get_type_hints
+from types import UnionType
+from typing import Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 
 import numpy as np
 from ddsketch.ddsketch import BaseDDSketch
@@ -372,20 +373,85 @@ def _decode_sketch(window: dict[str, Any]) -> str | None:
     return None
 
 
+NUMBER_BOUND = 1e15
+"""Largest magnitude a number of the stream may have (an epoch in seconds is ~2e9, a count far less):
+past it, or not finite, the record is damaged; so no overflow or ``Infinity`` reaches the arithmetic or
+the JSON reports."""
+
+_Check = Callable[[Any], bool]
+
+
+def _finite_tree(value: Any) -> bool:
+    """Every number inside ``value`` (dicts and lists walked without recursion) is finite and bounded."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, int | float) and not isinstance(item, bool) and not -NUMBER_BOUND <= item <= NUMBER_BOUND:
+            return False  # NaN fails both comparisons
+    return True
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -NUMBER_BOUND <= value <= NUMBER_BOUND
+
+
+def _is_float(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and -NUMBER_BOUND <= value <= NUMBER_BOUND
+
+
+def _check_of(hint: Any) -> _Check:
+    """A predicate telling whether a parsed JSON value matches a record field's type hint."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return _finite_tree
+    if origin is Literal:
+        allowed = frozenset(args)
+        return lambda v: isinstance(v, str | int) and not isinstance(v, bool) and v in allowed
+    if origin in (Union, UnionType):
+        checks = [_check_of(a) for a in args]
+        return lambda v: any(check(v) for check in checks)
+    if origin is dict:
+        value_check = _check_of(args[1])
+        return lambda v: isinstance(v, dict) and all(isinstance(k, str) and value_check(x) for k, x in v.items())
+    if origin is list:
+        item_check = _check_of(args[0])
+        return lambda v: isinstance(v, list) and all(item_check(x) for x in v)
+    simple: dict[Any, _Check] = {
+        str: lambda v: isinstance(v, str), bool: lambda v: isinstance(v, bool), int: _is_int, float: _is_float,
+        type(None): lambda v: v is None,
+    }
+    if hint in simple:
+        return simple[hint]
+    raise TypeError(f"no stream check for {hint!r}")  # a new field type: teach it here
+
+
+_FIELD_CHECKS: dict[str, tuple[tuple[str, _Check], ...]] = {
+    kind: tuple((name, _check_of(hint)) for name, hint in get_type_hints(typed).items())
+    for kind, typed in _TYPED.items()
+}
+"""Per record kind, each field with the check of its declared type (``stagegate_core.stream``)."""
+
+
 def record_problem(rec: Any) -> str | None:
-    """Why a parsed record cannot be used (a missing field, a time or count that is not a number)."""
+    """Why a parsed record cannot be used: a missing field, or one whose value is not of its declared
+    type (a name that is null, a time that is not a finite number, outcomes that are not counts...)."""
     if rec.get("kind") not in REQUIRED_KEYS:
         return f"unknown record kind {rec.get('kind')!r}"
     missing = REQUIRED_KEYS[rec["kind"]] - rec.keys()
     if missing:
         return f"{rec['kind']} record without {', '.join(sorted(missing))}"
-    if not isinstance(rec["t"], int | float):
-        return f"{rec['kind']} record with a non-numeric time {rec['t']!r}"
-    if rec["kind"] == "window" and not (
-        isinstance(rec["count"], int) and isinstance(rec["outcomes"], dict)
-        and isinstance(rec["duration_s"], int | float) and isinstance(rec["sketch"], str)
-    ):
-        return "window record with a malformed count, outcomes, duration_s or sketch"
+    bad = [name for name, check in _FIELD_CHECKS[rec["kind"]] if not check(rec[name])]
+    if rec["kind"] == "window" and not bad:
+        bad = [name for name, ok in (
+            ("count", rec["count"] >= 0), ("duration_s", rec["duration_s"] > 0),
+            ("outcomes", all(n >= 0 for n in rec["outcomes"].values())),
+        ) if not ok]
+    if bad:
+        return f"{rec['kind']} record with a malformed {', '.join(bad)}"
     return None
 
 

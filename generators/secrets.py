@@ -11,6 +11,7 @@ Usage::
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -61,10 +62,13 @@ def read_env(env_file: str | Path | None = None, environ: Mapping[str, str] | No
     if env_file is not None:
         path = Path(env_file)
         try:
-            path.read_bytes()
+            text = path.read_bytes().decode("utf-8")
         except OSError as exc:
             raise EnvFileUnreadable(f"{path}: cannot read ({exc.strerror or exc})") from None
-        values.update({key: value for key, value in dotenv_values(path).items() if value is not None})
+        except UnicodeDecodeError:
+            raise EnvFileUnreadable(f"{path}: not a text file (not UTF-8)") from None
+        values.update({key: value for key, value in dotenv_values(stream=io.StringIO(text)).items()
+                       if value is not None})
     return values
 
 

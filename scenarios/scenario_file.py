@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 
 from scenarios.scenario_errors import PlanInvalid
-from stagegate_core.models import FrozenModel
+from stagegate_core.models import MAX_COUNT, MAX_DURATION_S, FrozenModel
 from stagegate_core.tomlfile import load_toml_model
 
 SCENARIO_DIR = Path(__file__).parent / "scenario_files"
@@ -28,14 +29,15 @@ TASKS: dict[str, tuple[str, ...]] = {
     "dashboard": ("page", "api", "metrics"),
 }
 """Tasks each service user knows; the scenario file gives them weights."""
+Count = Annotated[int, Field(le=MAX_COUNT)]  # below 0: said by _problem, in its words
 
 
 class Stage(FrozenModel):
     """Hold ``users`` (spawning or stopping at ``spawn_rate`` per second) for ``duration_s``."""
 
-    duration_s: float = Field(gt=0)
-    users: int = Field(ge=0)
-    spawn_rate: float = Field(gt=0)
+    duration_s: float = Field(gt=0, le=MAX_DURATION_S)
+    users: int = Field(ge=0, le=MAX_COUNT)
+    spawn_rate: float = Field(gt=0, le=MAX_COUNT)
 
 
 class ShapeSpec(FrozenModel):
@@ -47,20 +49,20 @@ class Actors(FrozenModel):
     """Fixed-count users: exactly this many in the whole run, also across workers."""
 
     health_watcher: int = Field(1, ge=0, le=1)
-    heavy_invoice: int = Field(1, ge=0)
-    token_forger: int = Field(1, ge=0)
+    heavy_invoice: int = Field(1, ge=0, le=MAX_COUNT)
+    token_forger: int = Field(1, ge=0, le=MAX_COUNT)
 
 
 class ScenarioFile(FrozenModel):
     description: str = ""
-    wait_min_s: float = Field(0.5, ge=0)
-    wait_max_s: float = Field(2.0, ge=0)
-    health_interval_s: float = Field(2.0, gt=0)
-    ledger_products: int = Field(8, ge=0)
+    wait_min_s: float = Field(0.5, ge=0, le=MAX_DURATION_S)
+    wait_max_s: float = Field(2.0, ge=0, le=MAX_DURATION_S)
+    health_interval_s: float = Field(2.0, gt=0, le=MAX_DURATION_S)
+    ledger_products: int = Field(8, ge=0, le=MAX_COUNT)
     """How many products the ledger check tracks: the first ones discovery found on the deployment."""
-    users: dict[str, int]
+    users: dict[str, Count]
     actors: Actors = Field(default_factory=lambda: Actors.model_validate({}))
-    tasks: dict[str, dict[str, int]]
+    tasks: dict[str, dict[str, Count]]
     shapes: dict[str, ShapeSpec]
 
 

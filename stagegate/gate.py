@@ -25,7 +25,7 @@ import analysis
 from analysis._reports.index import write_index
 from scenarios.chaos import Journal, load_plan, recover
 from scenarios.target.profiles import Profile, load_profile
-from scenarios.target.resolve import Resolved, ensure_reachable, resolve_profile
+from scenarios.target.resolve import Resolved, ensure_reachable, replaced_secrets_note, resolve_profile
 from stagegate import _locust_process, _progress, _state_lock
 from stagegate.judge import judge
 from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
@@ -71,8 +71,11 @@ class GateOptions:
             value = getattr(args, name)
             if value is not None and value < 1:
                 raise StagegateError(f"--{name.replace('_', '-')}: must be at least 1 (got {value})")
-        if args.trivy_report is not None and not args.trivy_report.is_file():
-            raise StagegateError(f"--trivy-report: {args.trivy_report} is not a readable file")
+        if args.trivy_report is not None:
+            from scenarios.smoke import load_trivy_report
+
+            load_trivy_report(args.trivy_report)  # not a Trivy report by its schema: exit 2 before anything starts
+        _stage_count(args.scenario)  # an unknown shape is refused before the stack starts
         step_text = getattr(args, "step_duration", None)
         stage_s = _locust_process.parse_duration(step_text, "--step-duration") if step_text else None
         if args.duration is not None:
@@ -271,6 +274,8 @@ def run_gate(options: GateOptions) -> int:
         try:
             with _local_stack(profile, options, console) if options.target == "local" else contextlib.nullcontext():
                 resolved = resolve_profile(profile, options.target, env_file=options.env_file)
+                if note := replaced_secrets_note(resolved):
+                    console.print(note, markup=False, highlight=False, soft_wrap=True)
                 ensure_reachable(resolved.profile)
                 if options.smoke:
                     _run_smoke(resolved, options, out, console)

@@ -311,6 +311,11 @@ class StreamProblem:
         return f"{self.path.name}:{self.line}: {self.problem}"
 
 
+def _no_constant(name: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (the writers never write them): refuse the line."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_file(path: Path) -> Iterator[Record | StreamProblem]:
     """Yield each record of one file, or a ``StreamProblem`` for a line that is cut or malformed."""
     with path.open("r", encoding="utf-8", errors="replace") as handle:
@@ -321,9 +326,15 @@ def read_file(path: Path) -> Iterator[Record | StreamProblem]:
                 yield StreamProblem(path, number, "line is cut short (the producer stopped mid-write)")
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, parse_constant=_no_constant)
             except json.JSONDecodeError as exc:
                 yield StreamProblem(path, number, f"not JSON ({exc.msg})")
+                continue
+            except ValueError as exc:  # NaN/Infinity, or an integer past Python's digit limit
+                yield StreamProblem(path, number, f"not strict JSON ({exc})")
+                continue
+            except RecursionError:
+                yield StreamProblem(path, number, "not JSON (nested too deeply)")
                 continue
             if not isinstance(obj, dict) or obj.get("kind") not in KINDS:
                 yield StreamProblem(path, number, f"unknown record kind {obj.get('kind') if isinstance(obj, dict) else None!r}")

@@ -21,7 +21,8 @@ A plan is data (TOML), validated in full before anything runs::
     duration_s = 5                 # how long the fault holds before it is reverted
 
 Actions, their parameters and the backends that carry them are declared once, in ``_actions.py``.
-Two steps may overlap in time but never on the same target.
+Two steps may overlap in time but never on the same target. Every time is finite and at most a day
+(``stagegate_core.models.MAX_DURATION_S``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pydantic import Field, model_validator
 
 from scenarios.chaos.actions import ACTIONS as DECLARED
 from scenarios.scenario_errors import PlanInvalid
-from stagegate_core.models import FrozenModel
+from stagegate_core.models import MAX_COUNT, MAX_DURATION_S, FrozenModel
 from stagegate_core.tomlfile import find_named_file, load_toml_model, shipped_names
 
 PLAN_DIR = Path(__file__).parent / "plans"
@@ -59,8 +60,8 @@ class SteadyState(FrozenModel):
 
     checks: list[str] = []
     """Services (and ``gateway``) that must pass their health check; empty: all of the profile's."""
-    recovery_timeout_s: float = Field(60.0, gt=0)
-    interval_s: float = Field(0.5, gt=0)
+    recovery_timeout_s: float = Field(60.0, gt=0, le=MAX_DURATION_S)
+    interval_s: float = Field(0.5, gt=0, le=MAX_DURATION_S)
     before: bool = True
     """Skip a step (recorded as ``error``) when its own target is unhealthy before it acts."""
     while_recovering: Literal["load", "health_only"] = "load"
@@ -73,17 +74,17 @@ class ChaosStep(FrozenModel):
     """One fault: ``action`` on ``target`` from ``at_s`` for ``duration_s``, then reverted."""
 
     id: str
-    at_s: float = Field(ge=0)
+    at_s: float = Field(ge=0, le=MAX_DURATION_S)
     action: Action
     target: str
-    duration_s: float = Field(0.0, ge=0)
-    stop_timeout_s: float = Field(10.0, ge=0)
+    duration_s: float = Field(0.0, ge=0, le=MAX_DURATION_S)
+    stop_timeout_s: float = Field(10.0, ge=0, le=MAX_DURATION_S)
     """``stop``/``restart``: grace before SIGKILL."""
     cpu_fraction: float | None = Field(None, gt=0, le=4)
     """``cpu``: share of one core the target keeps (0.05 = 5 %)."""
-    memory_mb: int | None = Field(None, ge=6)
+    memory_mb: int | None = Field(None, ge=6, le=MAX_COUNT)
     """``memory``: the memory cap; Docker refuses less than 6 MB."""
-    rate_kbit: int | None = Field(None, gt=0)
+    rate_kbit: int | None = Field(None, gt=0, le=100 * MAX_COUNT)
     """``bandwidth``: egress rate."""
     faults: dict[str, Any] | None = None
     """``app_fault``: switch name -> value, as ``PUT /__admin/faults`` takes them (the stack checks them)."""

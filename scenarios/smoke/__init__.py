@@ -13,7 +13,7 @@ the Docker SDK only, so the CLI stays free of Locust and gevent. Usage::
 from __future__ import annotations
 
 from scenarios.smoke.outcome import CheckOutcome, FindingDraft
-from scenarios.smoke.r6_trivy import TrivyReportInvalid
+from scenarios.smoke.r6_trivy import TrivyReportInvalid, load_trivy_report
 from scenarios.smoke.registry import SmokeCheck, smoke_check
 from scenarios.smoke.registry import checks as declared_checks
 from scenarios.smoke.runner import (
@@ -35,6 +35,7 @@ __all__ = [
     "SmokeReport",
     "TrivyReportInvalid",
     "declared_checks",
+    "load_trivy_report",
     "merge_gaps",
     "run_smoke",
     "smoke_check",

@@ -12,6 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from scenarios.scenario_errors import ScenarioError
 from scenarios.smoke.context import SmokeContext
 from scenarios.smoke.outcome import CheckOutcome, FindingDraft
@@ -27,26 +29,62 @@ class TrivyReportInvalid(ScenarioError):
     """The ``--trivy-report`` file is missing, unreadable or not a Trivy JSON report."""
 
 
+class _TrivyModel(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class TrivyVulnerability(_TrivyModel):
+    """One entry of a result's ``Vulnerabilities``: an object whose ``Severity`` is a string."""
+
+    Severity: str
+    VulnerabilityID: str | None = None
+
+
+class TrivyResult(_TrivyModel):
+    """One object of ``Results``: a scanned target and its (optional) vulnerabilities."""
+
+    Target: str = ""
+    Vulnerabilities: list[TrivyVulnerability] | None = None
+
+
+class TrivyReport(_TrivyModel):
+    """The part of Trivy's JSON report (``trivy fs --format json``) R6 reads."""
+
+    Results: list[TrivyResult]
+
+
 def load_trivy_report(path: Path) -> list[dict[str, Any]]:
-    """The vulnerabilities of a Trivy JSON report, each with its ``Target``; one-line error if bad."""
+    """The vulnerabilities of a Trivy JSON report, each with its ``Target``; one-line error if the file
+    is not a Trivy report by its schema (a ``Results`` list of objects, each with an optional
+    ``Vulnerabilities`` list of objects holding a ``Severity`` string): anything else is no pass."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TrivyReportInvalid(f"--trivy-report: {path} does not exist") from None
+    except IsADirectoryError:
+        raise TrivyReportInvalid(f"--trivy-report: {path} is a directory, not a file") from None
     except OSError as exc:
-        raise TrivyReportInvalid(f"--trivy-report: {path}: cannot read ({exc.strerror})") from None
+        raise TrivyReportInvalid(f"--trivy-report: {path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise TrivyReportInvalid(f"--trivy-report: {path}: not text (not UTF-8)") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TrivyReportInvalid(f"--trivy-report: {path}:{exc.lineno}: not JSON ({exc.msg})") from None
-    results = data.get("Results") if isinstance(data, dict) else None
-    if not isinstance(results, list):
+    except (ValueError, RecursionError) as exc:  # digits past Python's limit; nested too deeply
+        raise TrivyReportInvalid(f"--trivy-report: {path}: not JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("Results"), list):
         raise TrivyReportInvalid(f"--trivy-report: {path}: not a Trivy JSON report (no 'Results' list)")
+    try:
+        report = TrivyReport.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise TrivyReportInvalid(f"--trivy-report: {path}: not a Trivy JSON report ({where}: {error['msg']})") from None
     found: list[dict[str, Any]] = []
-    for result in results:
-        if not isinstance(result, dict):
-            continue
-        for vulnerability in result.get("Vulnerabilities") or []:
-            if isinstance(vulnerability, dict):
-                found.append({**vulnerability, "Target": result.get("Target", "")})
+    for result in report.Results:
+        for vulnerability in result.Vulnerabilities or []:
+            found.append({**vulnerability.model_dump(), "Target": result.Target})
     return found
 
 

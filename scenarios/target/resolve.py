@@ -14,6 +14,7 @@ ambient environment), then, for ``local``, from the stack's own ``secrets.env``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -56,6 +57,9 @@ class Resolved:
     secrets: Secrets
     stack_state: dict[str, Any] | None
     """``stack.json`` of the local reference stack, when ``--target local``."""
+    replaced_secrets: tuple[str, ...] = ()
+    """Secrets given in the environment or ``--env-file`` that the local stack's own replaced (names only:
+    with ``--target local`` the stack's ``secrets.env`` wins, since its services were started with it)."""
 
 
 def state_dir() -> Path:
@@ -93,9 +97,21 @@ def parse_target_urls(spec: str) -> dict[str, str]:
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        raise ProfileInvalid(f"--env-file: {path} is not a readable file")
-    return {name: value for name, value in dotenv_values(path).items() if value is not None}
+    """The variables of a dotenv file; one line (never a value) when it is no readable text file."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = "not a text file (not UTF-8)" if isinstance(exc, UnicodeDecodeError) else "not a readable file"
+        raise ProfileInvalid(f"--env-file: {path} is {why}") from None
+    return {name: value for name, value in dotenv_values(stream=io.StringIO(text)).items() if value is not None}
+
+
+def replaced_secrets_note(resolved: Resolved) -> str | None:
+    """The one line that says which given secrets ``--target local`` replaced (names, never values)."""
+    if not resolved.replaced_secrets:
+        return None
+    return (f"note: --target local uses the local stack's own secrets; replaced "
+            f"{', '.join(resolved.replaced_secrets)} given in the environment or --env-file")
 
 
 def resolve_profile(
@@ -107,6 +123,7 @@ def resolve_profile(
     if env_file is not None:
         values.update(_read_env_file(Path(env_file)))
     stack_state: dict[str, Any] | None = None
+    overridden: set[str] = set()
     if target == "local":
         stack_state = read_stack_state()
         urls = {str(k): str(v) for k, v in stack_state["services"].items()}
@@ -115,12 +132,15 @@ def resolve_profile(
             loaded = loaded.without_gateway()
         stack_env = stack_state.get("env_file")
         if stack_env and Path(stack_env).is_file():
-            values.update(_read_env_file(Path(stack_env)))
+            stack_values = _read_env_file(Path(stack_env))
+            overridden = {name for name, value in stack_values.items() if name in values and values[name] != value}
+            values.update(stack_values)
     elif target:
         loaded = loaded.with_targets(parse_target_urls(target))
     wanted = _secret_names(loaded)
     kept = {name: value for name, value in values.items() if name in wanted or name.startswith(SECRET_PREFIXES)}
-    return Resolved(profile=loaded, secrets=Secrets(kept), stack_state=stack_state)
+    replaced = tuple(sorted(name for name in overridden if name in kept))
+    return Resolved(profile=loaded, secrets=Secrets(kept), stack_state=stack_state, replaced_secrets=replaced)
 
 
 SECRET_PREFIXES = ("JWT_SECRET",)

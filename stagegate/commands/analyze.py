@@ -7,23 +7,14 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from stagegate._argtypes import directory_path, file_path, number_in
 from stagegate.judge import judge
 from stagegate_core.errors import VERDICT_EPILOG
 
 
 def number_from(low: float, *, inclusive: bool) -> Callable[[str], float]:
-    """An argparse type: a number above ``low`` (or equal to it when ``inclusive``)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not (value >= low if inclusive else value > low):
-            raise argparse.ArgumentTypeError(f"must be {'>=' if inclusive else '>'} {low:g} (got {text})")
-        return value
-
-    return parse
+    """An argparse type: a finite number above ``low`` (or equal to it when ``inclusive``)."""
+    return number_in(low, low_inclusive=inclusive)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,11 +26,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=VERDICT_EPILOG,
     )
     parser.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="directory holding the *.jsonl streams")
-    parser.add_argument("--rules", type=Path, metavar="FILE",
+    parser.add_argument("--rules", type=file_path, metavar="FILE",
                         help="rules file (TOML; default: the shipped analysis/rules/default.toml)")
     parser.add_argument("--require-rps", type=number_from(0, inclusive=False), metavar="N",
                         help="step-shape run: HOLD unless the capacity knee reaches N requests per second")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the reports (default: RESULTS_DIR)")
+    parser.add_argument("--out", type=directory_path, metavar="DIR", help="where to write the reports (default: RESULTS_DIR)")
     parser.set_defaults(handler=_analyze)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from stagegate._argtypes import number_in
 from stagegate.commands.run import add_gate_arguments, run_gate_from_args
 from stagegate_core.errors import VERDICT_EPILOG
 
@@ -23,6 +24,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--step-duration", default="60s",
                         help="how long each step holds its users (default: 60s); the load lasts steps x this, "
                              "unless --duration cuts it")
-    parser.add_argument("--require-rps", type=float, metavar="N",
+    parser.add_argument("--require-rps", type=number_in(0, low_inclusive=False), metavar="N",
                         help="fail the gate (HOLD, exit 3) when the knee is below N requests per second")
     parser.set_defaults(handler=run_gate_from_args)

@@ -28,8 +28,9 @@ from scenarios.chaos import (
     recover,
     require_allow_chaos,
 )
-from scenarios.target.resolve import resolve_profile, state_dir
+from scenarios.target.resolve import replaced_secrets_note, resolve_profile, state_dir
 from stagegate import __version__
+from stagegate._argtypes import directory_path, file_path
 from stagegate_core.errors import EXIT_HARNESS_FAILURE
 from stagegate_core.stream import (
     ChaosEvent,
@@ -64,16 +65,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run = sub.add_parser("run", help="play a plan now (no load); Ctrl-C or SIGTERM reverts and stops")
     _plan_arguments(run, target="local")
     run.add_argument("--allow-chaos", action="store_true", help="required: allow the plan to act on real targets")
-    run.add_argument("--out", type=Path, default=Path("reports/chaos"),
+    run.add_argument("--out", type=directory_path, default=Path("reports/chaos"),
                      help="directory for chaos.jsonl (default: reports/chaos)")
-    run.add_argument("--journal", type=Path, help=JOURNAL_HELP)
+    run.add_argument("--journal", type=file_path, help=JOURNAL_HELP)
     run.set_defaults(handler=_run)
 
     rec = sub.add_parser("recover", help="revert every fault a killed run left behind, and say what was done",
                          description="Revert the open faults of the journal whose run is gone (a live run keeps "
                                      "its own); one line each. Exit 0, or 4 when a revert failed.")
-    rec.add_argument("--journal", type=Path, help=JOURNAL_HELP)
-    rec.add_argument("--state-dir", type=Path, default=None,
+    rec.add_argument("--journal", type=file_path, help=JOURNAL_HELP)
+    rec.add_argument("--state-dir", type=directory_path, default=None,
                      help="the stack's state directory, whose chaos-journal.jsonl is read "
                           "(default: $STAGEGATE_STATE_DIR or .stagegate/stack)")
     rec.set_defaults(handler=_recover)
@@ -144,6 +145,8 @@ def _run(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan)
     require_allow_chaos(plan, allow_chaos=args.allow_chaos)
     resolved = resolve_profile(args.profile, args.target)
+    if note := replaced_secrets_note(resolved):
+        print(note, file=sys.stderr)
     out: Path = args.out
     emit = _Echo()
     run = build_run(plan, resolved.profile, allow_chaos=args.allow_chaos, emit=emit, backend=args.backend,

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import compare_runs, comparison_verdict, load_results, load_rules, write_reports
+from stagegate._argtypes import directory_path, file_path
 from stagegate.commands.analyze import number_from
 from stagegate.judge import print_verdict
 from stagegate_core.errors import VERDICT_EPILOG
@@ -30,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--tolerance", type=number_from(0, inclusive=True), metavar="RATIO",
                         help="relative latency shift still counted as no change (default from the rules "
                              "file's [compare] table: 0.10)")
-    parser.add_argument("--rules", type=Path, metavar="FILE", help="rules file with a [compare] table")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the reports (default: CURRENT/comparison)")
+    parser.add_argument("--rules", type=file_path, metavar="FILE", help="rules file with a [compare] table")
+    parser.add_argument("--out", type=directory_path, metavar="DIR", help="where to write the reports (default: CURRENT/comparison)")
     parser.set_defaults(handler=_compare)
 
 

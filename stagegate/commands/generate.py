@@ -28,10 +28,12 @@ from generators import (
     write_catalogue,
 )
 from scenarios.target.profiles import AGENTS, DEFAULT_PROFILE, Profile, load_profile
+from stagegate._argtypes import directory_path, epoch_seconds, file_path, text_file
 from stagegate_core.errors import TOOL_EPILOG
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+MAX_SIZE_BYTES = 64 * 1024**3
 
 
 def parse_size(text: str) -> int:
@@ -39,7 +41,10 @@ def parse_size(text: str) -> int:
     match = _SIZE.match(text)
     if match is None:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 12MB, 500K, 12582912)")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if not 1 <= size <= MAX_SIZE_BYTES:
+        raise argparse.ArgumentTypeError(f"must be between 1 byte and 64GB (got {text!r})")
+    return size
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,7 +78,7 @@ def _register_invoices(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         ),
         epilog=TOOL_EPILOG,
     )
-    parser.add_argument("--out", type=Path, default=Path("invoices"), metavar="DIR",
+    parser.add_argument("--out", type=directory_path, default=Path("invoices"), metavar="DIR",
                         help="directory for the files and manifest.json (default: ./invoices)")
     parser.add_argument("--kind", action="append", metavar="KIND",
                         help=f"one of {', '.join(KINDS)}; repeat or comma-separate (default: all)")
@@ -109,12 +114,12 @@ def _register_tokens(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     parser.add_argument("--profile", default=DEFAULT_PROFILE, metavar="NAME_OR_FILE",
                         help=f"target profile: claim style, issuers, roles, secret names (default: {DEFAULT_PROFILE})")
-    parser.add_argument("--env-file", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--env-file", type=text_file, default=None, metavar="FILE",
                         help="dotenv file with the secrets; its values win over the environment")
-    parser.add_argument("--out", type=Path, default=Path("tokens.json"), metavar="FILE",
+    parser.add_argument("--out", type=file_path, default=Path("tokens.json"), metavar="FILE",
                         help="catalogue file to write (default: ./tokens.json)")
-    parser.add_argument("--now", type=int, default=None, metavar="EPOCH_S",
-                        help="clock for iat/exp, epoch seconds (default: now)")
+    parser.add_argument("--now", type=epoch_seconds, default=None, metavar="EPOCH_S",
+                        help="clock for iat/exp, epoch seconds from 0 to the year 9999 (default: now)")
     parser.add_argument("--seed", type=int, default=0, help="random seed for the oversized token's padding")
     parser.set_defaults(handler=_tokens)
 

@@ -9,6 +9,7 @@ and the stock ledger are left out), ending with the verdict's exit code.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from stagegate._argtypes import directory_path, file_path, text_file
 from stagegate_core.errors import VERDICT_EPILOG
+from stagegate_core.models import MAX_DURATION_S
 
 if TYPE_CHECKING:
     from scenarios.smoke import SmokeReport
@@ -30,8 +33,8 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds, e.g. 5 (got {text!r})") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
+    if not 0 <= value <= MAX_DURATION_S:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_DURATION_S:g} (got {text})")
     return value
 
 
@@ -72,12 +75,16 @@ def _smoke_verdict(console: Console, results_dir: Path, rules_path: Path | None)
 
 def run_smoke_command(args: argparse.Namespace) -> int:
     import analysis
-    from scenarios.smoke import run_smoke
-    from scenarios.target.resolve import resolve_profile
+    from scenarios.smoke import load_trivy_report, run_smoke
+    from scenarios.target.resolve import replaced_secrets_note, resolve_profile
 
     if args.rules is not None:
         analysis.load_rules(args.rules)  # a malformed rules file fails before any request
+    if args.trivy_report is not None:
+        load_trivy_report(args.trivy_report)  # so does a file that is not a Trivy report by its schema
     resolved = resolve_profile(args.profile, args.target, env_file=args.env_file)
+    if note := replaced_secrets_note(resolved):
+        print(note, file=sys.stderr)
     results_dir = args.results_dir or Path("results") / time.strftime("smoke-%Y%m%d-%H%M%S")
     console = Console()
     report = run_smoke(
@@ -120,13 +127,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="target profile: a shipped name (checklist-v0.10.0, as-built) or a TOML file")
     parser.add_argument("--target", help="'local' (the running reference stack) or SERVICE=URL,... "
                                          "(default: the profile's URLs)")
-    parser.add_argument("--env-file", type=Path, help="file with the secrets (JWT_SECRET_*, DASHBOARD_API_KEY)")
-    parser.add_argument("--trivy-report", type=Path, help="Trivy JSON report for R6 (without it R6 has no data)")
-    parser.add_argument("--results-dir", type=Path,
+    parser.add_argument("--env-file", type=text_file, help="file with the secrets (JWT_SECRET_*, DASHBOARD_API_KEY)")
+    parser.add_argument("--trivy-report", type=file_path, help="Trivy JSON report for R6 (without it R6 has no data)")
+    parser.add_argument("--results-dir", type=directory_path,
                         help="where smoke.jsonl and the verdict go (default: results/smoke-<time>)")
     parser.add_argument("--ocr-grace", type=_seconds, metavar="S",
                         help="how late after the OCR timeout the 504 may come (default: the profile's)")
     parser.add_argument("--ocr-timeout", type=_seconds, metavar="S",
                         help="the deployment's OCR timeout (default: from negocio's start-up log, else the profile's)")
-    parser.add_argument("--rules", type=Path, help="rules file (default: the checklist's thresholds)")
+    parser.add_argument("--rules", type=file_path, help="rules file (default: the checklist's thresholds)")
     parser.set_defaults(handler=run_smoke_command)

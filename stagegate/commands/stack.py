@@ -29,7 +29,9 @@ from reference_stack import (
     start_stack,
     stop_stack,
 )
+from stagegate._argtypes import MAX_PORT, directory_path, number_in, port
 from stagegate_core.errors import EXIT_USAGE
+from stagegate_core.models import MAX_DURATION_S
 
 FAULTS_ENV = "STAGEGATE_FAULTS"
 FAULT_HELP = (
@@ -48,7 +50,7 @@ def _ports(text: str) -> dict[str, int]:
     ports: dict[str, int] = {}
     for item in filter(None, text.split(",")):
         name, sep, value = item.partition("=")
-        if not sep or name not in DEFAULT_PORTS or not value.isdigit() or not 0 <= int(value) < 65536:
+        if not sep or name not in DEFAULT_PORTS or not value.isdigit() or not 0 <= int(value) <= MAX_PORT:
             raise argparse.ArgumentTypeError(
                 f"expected SERVICE=PORT[,...] with services {', '.join(DEFAULT_PORTS)}, or 'auto' (got {item!r})"
             )
@@ -84,13 +86,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     help="contract the services implement (default: %(default)s)")
     up.add_argument("--ports", type=_ports, default=dict(DEFAULT_PORTS), metavar="SERVICE=PORT,...|auto",
                     help="service ports (default: the contract's 8001, 8002, 8003, 8080; 'auto': free ports)")
-    up.add_argument("--gateway-port", type=int, default=DEFAULT_GATEWAY_PORT,
+    up.add_argument("--gateway-port", type=port, default=DEFAULT_GATEWAY_PORT,
                     help="nginx gateway port (default: %(default)s; 0: a free port)")
     up.add_argument("--no-gateway", action="store_true", help="do not start nginx even when it is installed")
     up.add_argument("--run-as", default="auto", metavar="USER",
                     help="when started by root, the user the services run as (default 'auto': nobody when it "
                          "can reach the state directory, else root; 'root' keeps root)")
-    up.add_argument("--ocr-timeout", type=float, default=30.0, metavar="SECONDS",
+    up.add_argument("--ocr-timeout", type=number_in(0, MAX_DURATION_S, low_inclusive=False), default=30.0, metavar="SECONDS",
                     help="OCR_TIMEOUT_SECONDS of negocio (default: %(default)s)")
     up.add_argument("--inflation-rate", metavar="RATE", help="INFLATION_RATE_MONTHLY of ml and negocio (default 0.045)")
     up.add_argument("--fault", action="append", default=[], metavar="SERVICE.SWITCH=VALUE", help=FAULT_HELP)
@@ -118,7 +120,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _state_dir_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state-dir", type=Path, default=None,
+    parser.add_argument("--state-dir", type=directory_path, default=None,
                         help="state directory (default: $STAGEGATE_STATE_DIR or .stagegate/stack)")
 
 

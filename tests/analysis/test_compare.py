@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +103,23 @@ def test_two_proportion_test() -> None:
     assert two_proportion_p(0, 100, 0, 100) == 1.0
     assert two_proportion_p(10, 1000, 10, 1000) == 1.0
     assert two_proportion_p(10, 1000, 40, 1000) < 1e-4
+
+
+def test_compare_without_data_on_a_side_is_no_data_and_holds(tmp_path: Path) -> None:
+    """The real CLI: a current run with no request at all (or none in common) is no PROMOTE."""
+    baseline = run_with(tmp_path / "a")
+    empty = RunBuilder(tmp_path / "empty")
+    empty.header()
+    empty.end(at=5)
+    other = RunBuilder(tmp_path / "other")
+    other.windows(0, 30, name="negocio GET /ventas", ok=30)
+    for current in (empty.close(), other.close()):
+        done = subprocess.run([sys.executable, "-m", "stagegate", "compare", str(baseline), str(current)],
+                              check=False, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 3, done.stdout + done.stderr
+        verdict = json.loads((current / "comparison" / "verdict.json").read_text())
+        assert verdict["verdict"] == "HOLD"
+        assert [(r["id"], r["status"]) for r in verdict["rules"]] == [("compare_data", "NO_DATA")]
+    swapped = subprocess.run([sys.executable, "-m", "stagegate", "compare", str(tmp_path / "empty"), str(baseline)],
+                             check=False, capture_output=True, text=True, timeout=120)
+    assert swapped.returncode == 3, swapped.stdout + swapped.stderr

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +71,65 @@ def test_run_data_helpers(results: Path) -> None:
     part = data.between(T0 + 2, T0 + 5)
     assert [w["t"] - T0 for w in part.windows] == [2.0, 3.0, 4.0]
     assert abs(part.sketch("deposito GET /productos/{id}").get_quantile_value(0.5) - 20.0) < 0.02
+
+
+DAMAGED_WINDOW_FIELDS = {
+    "name": "null", "t": "NaN", "duration_s": "-Infinity", "latency_max_ms": "Infinity", "count": "1" + "0" * 400,
+    "outcomes": "[1, 2]", "errors": '{"status 500": "x"}', "service": "5", "traffic": '"sideways"',
+    "latency_sum_ms": "1e400", "bytes": "true",
+}
+
+
+def _damage(results: Path) -> list[str]:
+    """One window line per damaged field (and one nested past the parser's depth); the lines' problems."""
+    stream = results / "locust.jsonl"
+    lines = stream.read_text().splitlines(keepends=True)
+    window = next(line for line in lines if '"kind":"window"' in line)
+    for key, value in DAMAGED_WINDOW_FIELDS.items():
+        start = window.index(f'"{key}":') + len(key) + 3
+        end = start + len(json.dumps(json.loads(window)[key], separators=(",", ":")))
+        lines.append(window[:start] + value + window[end:])
+    lines.append('{"kind":"window","v":1,"t":' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    stream.write_text("".join(lines))
+    return [line for line in lines[-len(DAMAGED_WINDOW_FIELDS) - 1:]]
+
+
+def test_damaged_window_fields_are_notes_never_a_crash(results: Path) -> None:
+    clean_run(results).close()
+    _damage(results)
+    data = load_results(results)
+    problems = [p.problem for p in data.problems]
+    assert len(problems) == len(DAMAGED_WINDOW_FIELDS) + 1, problems
+    assert "window record with a malformed name" in problems
+    assert "not strict JSON (NaN is not a JSON number)" in problems
+    assert "window record with a malformed latency_sum_ms" in problems  # 1e400 parses as inf
+    assert "not JSON (nested too deeply)" in problems
+    verdict = evaluate(data, load_rules())
+    assert verdict.verdict == "HOLD"
+    assert all(isinstance(w["name"], str) for w in data.windows)
+
+
+def test_damaged_streams_through_the_cli_hold_with_strict_json(results: Path, tmp_path: Path) -> None:
+    """analyze and compare on damaged streams: a note and HOLD, no traceback, verdict.json strict JSON."""
+    clean_run(results).close()
+    _damage(results)
+    baseline = tmp_path / "baseline"
+    clean_run(baseline).close()
+    _damage(baseline)
+
+    def strict(path: Path) -> Any:
+        def refuse(name: str) -> Any:
+            raise ValueError(name)
+        return json.loads(path.read_text(), parse_constant=refuse)
+
+    analyzed = subprocess.run([sys.executable, "-m", "stagegate", "analyze", str(results)],
+                              check=False, capture_output=True, text=True, timeout=120)
+    assert analyzed.returncode == 3, analyzed.stderr
+    assert "Traceback" not in analyzed.stderr and "harness failure" not in analyzed.stderr
+    assert "window record with a malformed name" in analyzed.stdout
+    assert strict(results / "verdict.json")["verdict"] == "HOLD"
+    compared = subprocess.run([sys.executable, "-m", "stagegate", "compare", str(baseline), str(results)],
+                              check=False, capture_output=True, text=True, timeout=120)
+    assert compared.returncode in (0, 3), compared.stderr
+    assert "Traceback" not in compared.stderr and "harness failure" not in compared.stderr
+    strict(results / "comparison" / "verdict.json")

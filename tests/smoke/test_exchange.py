@@ -41,4 +41,4 @@ def test_refused_and_silent_services_are_named(silent_port: int) -> None:
 def test_public_names_are_pinned() -> None:
     assert sorted(scenarios.smoke.__all__) == [
         "CHECK_IDS", "CheckOutcome", "FindingDraft", "RESULTS_FILE", "ResultsDirUnusable", "SmokeCheck", "SmokeReport",
-        "TrivyReportInvalid", "declared_checks", "merge_gaps", "run_smoke", "smoke_check"]
+        "TrivyReportInvalid", "declared_checks", "load_trivy_report", "merge_gaps", "run_smoke", "smoke_check"]

@@ -49,7 +49,17 @@ def test_medium_only_passes_and_no_report_is_no_data(tmp_path: Path) -> None:
     (None, " does not exist"),
     ("[1, 2]", ": not a Trivy JSON report (no 'Results' list)"),
     ('{"Results": [', ":1: not JSON (Expecting value)"),
-], ids=["missing", "not_trivy", "cut_json"])
+    ('{"Results": ["abc", 5]}', ": not a Trivy JSON report (Results.0: Input should be a valid dictionary or instance of TrivyResult)"),
+    ('{"Results": [{"Vulnerabilities": 3}]}', ": not a Trivy JSON report (Results.0.Vulnerabilities: Input should be a valid list)"),
+    ('{"Results": [{"Vulnerabilities": ["CVE-1"]}]}',
+     ": not a Trivy JSON report (Results.0.Vulnerabilities.0: Input should be a valid dictionary or instance of TrivyVulnerability)"),
+    ('{"Results": [{"Vulnerabilities": [{"Severity": 9}]}]}',
+     ": not a Trivy JSON report (Results.0.Vulnerabilities.0.Severity: Input should be a valid string)"),
+    ('{"Results": [{"Vulnerabilities": [{"VulnerabilityID": "CVE-1"}]}]}',
+     ": not a Trivy JSON report (Results.0.Vulnerabilities.0.Severity: Field required)"),
+    ("[" * 100_000, ": not JSON (RecursionError)"),
+], ids=["missing", "not_trivy", "cut_json", "results_not_objects", "vulnerabilities_not_list",
+        "vulnerability_not_object", "severity_not_text", "severity_missing", "nested"])
 def test_unusable_report_is_one_line(tmp_path: Path, content: str | None, after_path: str) -> None:
     report = tmp_path / "trivy.json"
     if content is not None:
