@@ -23,7 +23,7 @@ from rich.console import Console
 
 import analysis
 from analysis._reports.index import write_index
-from scenarios.chaos import Journal, load_plan, recover
+from scenarios.chaos import Journal, check_targets, load_plan, recover
 from scenarios.target.profiles import Profile, load_profile
 from scenarios.target.resolve import Resolved, ensure_reachable, replaced_secrets_note, resolve_profile
 from stagegate import _locust_process, _progress, _state_lock
@@ -263,10 +263,11 @@ def run_gate(options: GateOptions) -> int:
         return EXIT_HARNESS_FAILURE
     profile = load_profile(options.profile)
     analysis.load_rules(options.rules)  # a malformed rules file fails before anything starts
+    if options.chaos:
+        # a plan that cannot be read, or names what the profile has not, fails before anything starts
+        check_targets(load_plan(options.chaos), profile)
     out = options.out or options.reports_dir / new_run_id()
     out.mkdir(parents=True, exist_ok=True)
-    if options.chaos:
-        load_plan(options.chaos)  # a plan that cannot be read fails before anything starts, as the rules do
     interrupted = died = False
     load_code = 0
     recover_leftovers(console)

@@ -28,7 +28,7 @@ from scenarios.chaos.locust_seam import install
 from scenarios.chaos.plan import ACTIONS, ChaosPlan, ChaosStep, SteadyState, available_plans, load_plan
 from scenarios.chaos.recover import RecoveryNote, recover
 from scenarios.chaos.runner import ChaosRun, injected
-from scenarios.chaos.safety import check_allowed, check_plan, require_allow_chaos
+from scenarios.chaos.safety import check_allowed, check_plan, check_targets, require_allow_chaos
 from scenarios.chaos.setup import BACKEND_CHOICES, build_run, describe_plan, select_backend
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "build_run",
     "check_allowed",
     "check_plan",
+    "check_targets",
     "default_journal_path",
     "describe_plan",
     "injected",

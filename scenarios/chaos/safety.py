@@ -42,14 +42,26 @@ def require_allow_chaos(plan: ChaosPlan, *, allow_chaos: bool) -> None:
         raise TargetNotAllowed(f"chaos plan {plan.name!r} acts on real services: pass --allow-chaos to run it")
 
 
-def check_allowed(plan: ChaosPlan, profile: Profile, *, allow_chaos: bool, backend: ChaosBackend) -> None:
-    """Refuse (``TargetNotAllowed``) unless chaos is allowed and every target is on an allowed host."""
-    require_allow_chaos(plan, allow_chaos=allow_chaos)
+def check_targets(plan: ChaosPlan, profile: Profile) -> None:
+    """Refuse a plan whose steps or steady-state checks name what the profile does not have: known
+    from the plan and the profile alone, so the gate checks it before the stack starts and smoke runs."""
+    known = {*profile.services, *(["gateway"] if profile.gateway else [])}
+    for check in plan.steady_state.checks:
+        if check not in known:
+            raise PlanInvalid(f"{plan.source or plan.name}: steady_state.checks: unknown service {check!r} "
+                              f"(known: {', '.join(sorted(known))})")
     for step in plan.steps:
         if step.target != "gateway" and step.target not in profile.services:
             raise TargetNotAllowed(f"step {step.id}: target {step.target!r} is not a service of profile {profile.name}")
         if step.target == "gateway" and profile.gateway is None:
             raise TargetNotAllowed(f"step {step.id}: profile {profile.name} has no gateway")
+
+
+def check_allowed(plan: ChaosPlan, profile: Profile, *, allow_chaos: bool, backend: ChaosBackend) -> None:
+    """Refuse (``TargetNotAllowed``) unless chaos is allowed and every target is on an allowed host."""
+    require_allow_chaos(plan, allow_chaos=allow_chaos)
+    check_targets(plan, profile)
+    for step in plan.steps:
         _check_host(plan, urlsplit(profile.url(step.target)).hostname, f"step {step.id}: {step.target}")
     docker_host = os.environ.get("DOCKER_HOST", "")
     if backend.name == "docker" and docker_host and not docker_host.startswith("unix://"):
@@ -62,11 +74,7 @@ def check_plan(plan: ChaosPlan, profile: Profile, *, backend: ChaosBackend, app:
     Raises ``PlanInvalid`` for an action the chosen backend cannot carry and ``TargetNotAllowed``
     for a target the profile does not name.
     """
-    known = {*profile.services, *(["gateway"] if profile.gateway else [])}
-    for check in plan.steady_state.checks:
-        if check not in known:
-            raise PlanInvalid(f"{plan.source or plan.name}: steady_state.checks: unknown service {check!r} "
-                              f"(known: {', '.join(sorted(known))})")
+    check_targets(plan, profile)
     described = []
     for index, step in enumerate(plan.steps):
         step_backend = app if step.action in app.actions else backend

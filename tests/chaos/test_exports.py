@@ -13,7 +13,7 @@ def test_chaos_public_names() -> None:
     assert sorted(scenarios.chaos.__all__) == sorted([
         "ACTIONS", "BACKEND_CHOICES", "AppBackend", "ChaosActionFailed", "ChaosBackend", "ChaosPlan", "ChaosRun",
         "ChaosStep", "DockerBackend", "Fault", "Journal", "OpenFault", "ProcessBackend", "RecoveryNote",
-        "SteadyState", "available_plans", "build_run", "check_allowed", "check_plan", "default_journal_path",
+        "SteadyState", "available_plans", "build_run", "check_allowed", "check_plan", "check_targets", "default_journal_path",
         "describe_plan", "injected", "install", "load_plan", "recover", "require_allow_chaos", "select_backend",
     ])
     assert all(hasattr(scenarios.chaos, name) for name in scenarios.chaos.__all__)

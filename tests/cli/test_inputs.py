@@ -55,6 +55,8 @@ CASES: list[tuple[list[str], str]] = [
      "stagegate: error: huge.toml: steps.0.duration_s: Input should be less than or equal to 86400 (got 1e+300)"),
     (["chaos", "validate", "nan.toml"], "stagegate: error: nan.toml: steps.0.duration_s: Input should be a finite number (got nan)"),
     (["chaos", "validate", "inf.toml"], "stagegate: error: inf.toml: steps.0.at_s: Input should be a finite number (got inf)"),
+    (["run", "--chaos", "elsewhere.toml", "--allow-chaos", "--target", UNREACHABLE],
+     "stagegate: error: step pause_negocio: target 'inventario' is not a service of profile checklist-v0.10.0"),
 ]
 
 PLAN = """name = "bad"
@@ -75,6 +77,7 @@ def test_bad_input_is_one_line_exit_2_before_anything_happens(tmp_path: Path, ar
     (tmp_path / "huge.toml").write_text(PLAN.format(at=1, duration="1e300"))
     (tmp_path / "nan.toml").write_text(PLAN.format(at=1, duration="nan"))
     (tmp_path / "inf.toml").write_text(PLAN.format(at="inf", duration=1))
+    (tmp_path / "elsewhere.toml").write_text(PLAN.format(at=1, duration=1).replace('"negocio"', '"inventario"'))
     before = {p.name for p in tmp_path.iterdir()}
 
     done = stagegate(tmp_path, *args)
