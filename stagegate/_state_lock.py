@@ -87,6 +87,14 @@ def busy(state_dir: Path) -> bool:
         os.close(fd)
 
 
+def refuse_while_a_run_holds(state_dir: Path, what: str) -> None:
+    """``StagegateError`` (exit 2) naming the holder when a run holds ``state_dir``: ``stack up`` and
+    ``stack down`` must not start a second stack under it, or stop its stack while it runs."""
+    if state_dir.is_dir() and busy(state_dir):
+        raise StagegateError(f"{what}: state directory {state_dir} is in use by a run ({holder(state_dir)}); "
+                             "wait for it to end, or stop it first")
+
+
 @contextlib.contextmanager
 def sharing(state_dir: Path) -> Iterator[None]:
     """Hold ``users.lock`` shared for the block: the run that owns the stack does not stop it meanwhile."""

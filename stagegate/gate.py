@@ -25,7 +25,13 @@ import analysis
 from analysis._reports.index import write_index
 from scenarios.chaos import Journal, check_targets, load_plan, recover
 from scenarios.target.profiles import Profile, load_profile
-from scenarios.target.resolve import Resolved, ensure_reachable, replaced_secrets_note, resolve_profile
+from scenarios.target.resolve import (
+    Resolved,
+    ensure_reachable,
+    replaced_secrets_note,
+    resolve_profile,
+    state_dir,
+)
 from stagegate import _locust_process, _progress, _state_lock
 from stagegate.judge import judge
 from stagegate_core.errors import EXIT_HARNESS_FAILURE, EXIT_ROLLBACK, EXIT_USAGE, StagegateError
@@ -127,8 +133,6 @@ def _local_stack(profile: Profile, options: GateOptions, console: Console) -> It
     the running stack instead, and the run that started it waits for it before stopping it.
     A stack whose processes are gone (its ``up`` was killed) is not reused: starting anew cleans it.
     """
-    from scenarios.target.resolve import state_dir
-
     directory = state_dir().absolute()
     if options.reuse_stack and _state_lock.busy(directory):
         with _state_lock.sharing(directory):
@@ -266,6 +270,8 @@ def run_gate(options: GateOptions) -> int:
     if options.chaos:
         # a plan that cannot be read, or names what the profile has not, fails before anything starts
         check_targets(load_plan(options.chaos), profile)
+    if options.target == "local":
+        state_dir()  # a STAGEGATE_STATE_DIR that is not a directory fails before anything is written
     out = options.out or options.reports_dir / new_run_id()
     out.mkdir(parents=True, exist_ok=True)
     interrupted = died = False

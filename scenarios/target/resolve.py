@@ -28,7 +28,7 @@ from dotenv import dotenv_values
 
 from generators import SecretMissing
 from generators.secrets import RedactedSecrets
-from scenarios.scenario_errors import ProfileInvalid, TargetUnreachable
+from scenarios.scenario_errors import ProfileInvalid, ScenarioError, TargetUnreachable
 from scenarios.target.profiles import Profile, load_profile
 
 DEFAULT_STATE_DIR = Path(".stagegate/stack")
@@ -63,8 +63,12 @@ class Resolved:
 
 
 def state_dir() -> Path:
-    """Where the local reference stack keeps its state (``STAGEGATE_STATE_DIR`` or ``.stagegate/stack``)."""
-    return Path(os.environ.get("STAGEGATE_STATE_DIR") or DEFAULT_STATE_DIR)
+    """Where the local reference stack keeps its state (``STAGEGATE_STATE_DIR`` or ``.stagegate/stack``);
+    ``ScenarioError`` in one line when that names something other than a directory."""
+    directory = Path(os.environ.get("STAGEGATE_STATE_DIR") or DEFAULT_STATE_DIR)
+    if directory.exists() and not directory.is_dir():
+        raise ScenarioError(f"STAGEGATE_STATE_DIR: {directory} exists and is not a directory")
+    return directory
 
 
 def read_stack_state(directory: Path | None = None) -> dict[str, Any]:

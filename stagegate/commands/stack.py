@@ -29,6 +29,7 @@ from reference_stack import (
     start_stack,
     stop_stack,
 )
+from stagegate import _state_lock
 from stagegate._argtypes import MAX_PORT, directory_path, number_in, port
 from stagegate_core.errors import EXIT_USAGE
 from stagegate_core.models import MAX_DURATION_S
@@ -144,6 +145,7 @@ def _up(args: argparse.Namespace) -> int:
         catalogue=args.catalogue,
     )
     state_dir = _state_dir(args)
+    _state_lock.refuse_while_a_run_holds(state_dir, "stack up")
     if args.docker:
         return _up_docker(state_dir, options)
     info, _ = start_stack(state_dir, options)
@@ -184,6 +186,7 @@ def _is_docker_stack(state_dir: Path) -> bool:
 
 def _down(args: argparse.Namespace) -> int:
     state_dir = _state_dir(args)
+    _state_lock.refuse_while_a_run_holds(state_dir, "stack down")
     if _is_docker_stack(state_dir):
         from reference_stack.docker import stop_docker_stack
 

@@ -87,6 +87,16 @@ def test_bad_input_is_one_line_exit_2_before_anything_happens(tmp_path: Path, ar
     assert {p.name for p in tmp_path.iterdir()} == before  # no tokens.json, no state dir, no results dir
 
 
+def test_a_state_dir_variable_naming_a_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "a_file").write_text("")
+    done = subprocess.run([sys.executable, "-m", "stagegate", "run", "--no-smoke", "--duration", "5s"], cwd=tmp_path,
+                          env={**os.environ, "STAGEGATE_STATE_DIR": str(tmp_path / "a_file")}, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr.strip()) == (
+        2, f"stagegate: error: STAGEGATE_STATE_DIR: {tmp_path / 'a_file'} exists and is not a directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
 def test_tokens_json_is_not_written_when_now_is_out_of_range(tmp_path: Path) -> None:
     done = stagegate(tmp_path, "generate", "tokens", "--now", str(2**70), "--out", "tokens.json")
     assert done.returncode == 2

@@ -56,6 +56,18 @@ def test_a_second_run_exits_2_naming_the_holder(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr and not (tmp_path / "stack.json").exists()
 
 
+@pytest.mark.parametrize("command", ["up", "down"])
+def test_stack_up_and_down_refuse_a_state_directory_a_run_holds(tmp_path: Path, command: str) -> None:
+    """Neither a second stack under a running gate nor its stack stopped from under it."""
+    with held_by_another_process(tmp_path) as holder:
+        done = subprocess.run([sys.executable, "-m", "stagegate", "stack", command, "--state-dir", str(tmp_path)],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"stagegate: error: stack {command}: state directory {tmp_path} is in use by a run (pid {holder.pid} ")
+    assert not (tmp_path / "stack.json").exists()
+
+
 def test_the_lock_of_a_sigkilled_holder_is_free_at_once(tmp_path: Path) -> None:
     with held_by_another_process(tmp_path) as holder:
         assert _state_lock.busy(tmp_path)
