@@ -15,13 +15,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from scenarios.load.locustfile import (  # noqa: F401  (Locust finds users and the shape in this module)
-    DashboardUser,
-    DepositoUser,
-    HealthWatcher,
-    HeavyInvoiceUser,
-    MlUser,
-    NegocioUser,
-    StagesShape,
-    TokenForgerUser,
-)
+from scenarios.load.locustfile import *  # Locust finds the users and the shape it exports
