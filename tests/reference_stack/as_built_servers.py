@@ -64,8 +64,11 @@ def captured_logs() -> Iterator[LogLines]:
         root.setLevel(old_level)
 
 
-def token(agent: str, role: str, *, ttl_s: int = 600, **claims: Any) -> str:
-    """HS256 signed with ``agent``'s secret, as the harness mints them for the as-built contract."""
+def token(agent: str, role: str, *, ttl_s: int = 28800, **claims: Any) -> str:
+    """HS256 signed with ``agent``'s secret, as the harness mints them for the as-built contract.
+
+    Valid 8 h, as the contract's tokens: test modules build their headers at import (collection),
+    and a whole suite takes longer than a short lifetime before it reaches them."""
     payload = {"sub": "stagegate", "role": role, "exp": int(time.time()) + ttl_s, **claims}
     return jwt.encode(payload, SECRETS[SECRET_OF[agent]], algorithm="HS256")
 
